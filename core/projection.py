@@ -1,0 +1,100 @@
+"""2D projections of word vectors for the latent map: PCA (of the view or of the vocabulary) and
+word axes (x = vec(a) - vec(b), y = vec(c) - vec(d)).
+
+A projection is an affine map ``p -> (p - center) @ axes.T`` with ``axes`` of shape (2, d). Signs
+are made deterministic (largest-magnitude loading positive) so the map does not flip between two
+runs or two nearly equal sentences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+FREQUENT_WORDS = 10_000
+"""The vocabulary PCA is fitted on the first (most frequent) words: stable axes, quick to fit."""
+
+
+class ProjectionError(ValueError):
+    """A projection that cannot be built (e.g. an axis word not in the vocabulary)."""
+
+
+@dataclass(frozen=True)
+class Projection2D:
+    """An affine map from d dimensions to 2: ``(points - center) @ axes.T``."""
+
+    center: np.ndarray  # (d,)
+    axes: np.ndarray  # (2, d)
+    labels: tuple[str, str]  # axis titles, e.g. ("PC 1", "PC 2") or ("drink − eat", ...)
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        """Project ``points`` (n, d) or (d,) to (n, 2) or (2,)."""
+        pts = np.asarray(points)
+        return (pts - self.center) @ self.axes.T  # (n, d) @ (d, 2) -> (n, 2)
+
+
+def _fix_signs(components: np.ndarray) -> np.ndarray:
+    """Flip each row so that its largest-magnitude entry is positive (SVD signs are arbitrary)."""
+    biggest = np.argmax(np.abs(components), axis=1)  # (2,)
+    signs = np.sign(components[np.arange(len(components)), biggest])
+    signs[signs == 0] = 1.0
+    return components * signs[:, None]
+
+
+def fit_pca(points: np.ndarray, labels: tuple[str, str] = ("PC 1", "PC 2")) -> Projection2D:
+    """Fit a 2-component PCA on ``points`` (n, d), computed in float64 for stability.
+
+    Fewer than three distinct points still give a valid (if degenerate) map: missing components
+    are zero rows, so everything lands on a line or at the origin instead of raising.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] < 1:
+        raise ProjectionError(f"expected points of shape (n, d), got {pts.shape}")
+    center = pts.mean(axis=0) if len(pts) else np.zeros(pts.shape[1])
+    centered = pts - center  # (n, d)
+    axes = np.zeros((2, pts.shape[1]))
+    if len(pts) >= 2:
+        _, _, vt = np.linalg.svd(centered, full_matrices=False)  # vt: (min(n, d), d)
+        k = min(2, vt.shape[0])
+        axes[:k] = vt[:k]
+    dtype = np.result_type(points, np.float32)
+    return Projection2D(center.astype(dtype), _fix_signs(axes).astype(dtype), labels)
+
+
+def fit_vocabulary_pca(kv: KeyedVectors, n_words: int = FREQUENT_WORDS) -> Projection2D:
+    """PCA of the ``n_words`` most frequent words: axes that do not move when the sentence changes.
+
+    Vector files list words by frequency (GloVe, word2vec, fastText do), so the first rows are the
+    frequent ones.
+    """
+    sample = np.asarray(kv.vectors[: max(2, min(n_words, len(kv.index_to_key)))])
+    return fit_pca(sample, ("vocabulary PC 1", "vocabulary PC 2"))
+
+
+def word_axes(kv: KeyedVectors, a: str, b: str, c: str, d: str) -> Projection2D:
+    """x = direction vec(a) - vec(b), y = vec(c) - vec(d), both unit length, origin at 0.
+
+    Coordinates are then the lengths of the points' shadows on the two directions, in the same
+    units as the vectors, so "more drink than eat" is further right.
+    """
+    from core.tokens import lookup_key
+
+    vectors = []
+    for word in (a, b, c, d):
+        key = lookup_key(kv, word)
+        if key is None:
+            raise ProjectionError(f"axis word {word!r} is not in the vocabulary")
+        vectors.append(np.asarray(kv.vectors[kv.key_to_index[key]], dtype=np.float64))
+    axes = np.stack([vectors[0] - vectors[1], vectors[2] - vectors[3]])  # (2, d)
+    norms = np.linalg.norm(axes, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ProjectionError("an axis has the same word at both ends: its direction is zero")
+    dtype = kv.vectors.dtype
+    return Projection2D(
+        np.zeros(kv.vector_size, dtype), (axes / norms).astype(dtype), (f"{a} − {b}", f"{c} − {d}")
+    )
