@@ -12,15 +12,13 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from core.attention import NORMALIZATIONS, SCORINGS
+from core.heads import HEAD_STRATEGIES
+
 SETTINGS_VERSION = 1
 
-DEFAULT_SENTENCE = (
-    "The animal was not swimming in the sea because it was running on the street."
-)
+DEFAULT_SENTENCE = "The animal was not swimming in the sea because it was running on the street."
 
-SCORINGS = ("dot", "scaled_dot", "cosine", "general", "additive")
-NORMALIZATIONS = ("softmax", "relu", "sparsemax")
-HEAD_STRATEGIES = ("identity", "split", "random", "pca", "axes", "file")
 OOV_POLICIES = ("skip", "zero", "subword", "error")
 PROJECTIONS = ("pca_view", "pca_vocab", "axes")
 TEMPERATURE_RANGE = (0.01, 100.0)
@@ -48,10 +46,14 @@ class Settings:
     sentence: str = field(
         default=DEFAULT_SENTENCE, metadata=_describe("The context sentence the query attends over.")
     )
-    query: str = field(default="it", metadata=_describe("The query word (a sentence token or any word)."))
+    query: str = field(
+        default="it", metadata=_describe("The query word (a sentence token or any word).")
+    )
     query_index: int | None = field(
         default=None,
-        metadata=_describe("Which occurrence in the sentence is the query; None = first, or outside."),
+        metadata=_describe(
+            "Which occurrence in the sentence is the query; None = first, or outside."
+        ),
     )
     n_heads: int = field(default=4, metadata=_describe("Number of attention heads."))
     d_k: int | None = field(
@@ -77,7 +79,9 @@ class Settings:
     temperature: float = field(
         default=1.0, metadata=_describe("Logits are divided by this before normalisation.")
     )
-    causal: bool = field(default=False, metadata=_describe("Tokens may attend only to earlier ones."))
+    causal: bool = field(
+        default=False, metadata=_describe("Tokens may attend only to earlier ones.")
+    )
     exclude_self: bool = field(
         default=False, metadata=_describe("A token may not attend to itself.")
     )

@@ -15,10 +15,22 @@ def test_defaults_are_the_first_screen():
 
 def test_json_round_trip_preserves_every_field():
     s = Settings(
-        sentence="I drink water", query="wine", n_heads=3, d_k=5, head_strategy="axes",
-        head_axes=(("drink", "eat"),), scoring="cosine", normalization="sparsemax",
-        temperature=0.25, causal=True, exclude_self=True, oov_policy="zero", projection="axes",
-        projection_axes=("a", "b", "c", "d"), selected_head=2, vectors_path="/x/y.txt",
+        sentence="I drink water",
+        query="wine",
+        n_heads=3,
+        d_k=5,
+        head_strategy="axes",
+        head_axes=(("drink", "eat"),),
+        scoring="cosine",
+        normalization="sparsemax",
+        temperature=0.25,
+        causal=True,
+        exclude_self=True,
+        oov_policy="zero",
+        projection="axes",
+        projection_axes=("a", "b", "c", "d"),
+        selected_head=2,
+        vectors_path="/x/y.txt",
     )
     text = s.to_json()
     assert json.loads(text)["version"] == SETTINGS_VERSION

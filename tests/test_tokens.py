@@ -13,7 +13,13 @@ from core.tokens import (
 
 def test_split_keeps_punctuation_and_inner_hyphens():
     assert [t for t, _, _ in split_tokens("I drink red-wine, don't you?")] == [
-        "I", "drink", "red-wine", ",", "don't", "you", "?",
+        "I",
+        "drink",
+        "red-wine",
+        ",",
+        "don't",
+        "you",
+        "?",
     ]
 
 
@@ -30,7 +36,8 @@ def test_case_folding_finds_lower_case_keys(tiny_kv):
 
 
 @pytest.mark.parametrize(
-    ("policy", "rows", "source"), [("skip", 2, "skipped"), ("zero", 3, "zero"), ("subword", 2, "skipped")]
+    ("policy", "rows", "source"),
+    [("skip", 2, "skipped"), ("zero", 3, "zero"), ("subword", 2, "skipped")],
 )
 def test_oov_policies(tiny_kv, policy, rows, source):
     sentence = embed_sentence("the zyzzyva cat", tiny_kv, policy)

@@ -1,0 +1,447 @@
+"""Scaled dot-product attention and its variants, in plain NumPy.
+
+One readable path, in the spirit of minGPT's ``CausalSelfAttention.forward``::
+
+    scores  = score(Q, K)                       # (..., n_q, n_kv)
+    logits  = scores / scale / temperature      # (..., n_q, n_kv), masked entries -> -inf
+    weights = normalise(logits)                 # (..., n_q, n_kv), rows sum to 1 (or 0 if empty)
+    output  = weights @ V                       # (..., n_q, d_v)
+
+Every step works on stacked heads (leading batch dimensions ``...``), so multi-head attention is
+the same code as single-head attention with a head axis in front: no Python loop per head.
+
+Shape legend
+------------
+n_q   number of queries (tokens asking)
+n_kv  number of keys / values (tokens being looked at)
+h     number of heads
+d     model width (the word-vector dimension)
+d_k   head width of queries and keys
+d_v   head width of values
+d_a   hidden width of the additive scorer
+...   leading batch dimensions (the head axis in multi-head attention)
+
+Conventions: row vectors throughout (``Q = X @ W_Q``); a mask is boolean with True meaning
+"may attend". Float32 in gives float32 out, float64 gives float64, integers become float64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from core.masks import causal_mask, entropy, exclude_self_mask, padding_mask
+
+__all__ = ["NORMALIZATIONS", "SCORINGS", "AttentionResult", "MultiHeadResult", "attend",
+           "causal_mask", "entropy", "exclude_self_mask", "multi_head_attention", "padding_mask"]
+
+SCORINGS: tuple[str, ...] = ("dot", "scaled_dot", "cosine", "general", "additive")
+NORMALIZATIONS: tuple[str, ...] = ("softmax", "relu", "sparsemax")
+
+Array = NDArray[np.floating[Any]]
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class AttentionResult:
+    """Every intermediate of one attention computation (arrays are read-only).
+
+    A 1-D query gives 1-D scores/logits/weights/output and a 0-d ``empty_rows``.
+    """
+
+    scores: Array  #: (n_q, n_kv) raw scores: q.k for dot/scaled_dot, else the scoring function
+    logits: Array  #: (n_q, n_kv) scores / scale / temperature; masked entries are -inf
+    weights: Array  #: (n_q, n_kv) each row sums to 1, or is all zero if empty
+    output: Array  #: (n_q, d_v) weights @ values
+    empty_rows: NDArray[np.bool_]  #: (n_q,) True where a row got all-zero weights
+    scale: float  #: the divisor of the scores: sqrt(d_k) for scaled_dot, else 1.0
+    temperature: float  #: the logits were also divided by this
+
+
+@dataclass(frozen=True, eq=False)
+class MultiHeadResult:
+    """Every intermediate of multi-head attention (arrays are read-only).
+
+    A 1-D query drops the n_q axis everywhere (e.g. ``weights`` is (h, n_kv)).
+    """
+
+    output: Array  #: (n_q, d_out) concat @ w_o, or concat when w_o is None
+    weights: Array  #: (h, n_q, n_kv) per head, as in AttentionResult
+    scores: Array  #: (h, n_q, n_kv)
+    logits: Array  #: (h, n_q, n_kv)
+    queries: Array  #: (h, n_q, d_k) projected queries
+    keys: Array  #: (h, n_kv, d_k) projected keys
+    values: Array  #: (h, n_kv, d_v) projected values
+    head_outputs: Array  #: (h, n_q, d_v) each head's weights @ values
+    concat: Array  #: (n_q, h*d_v) head i in columns i*d_v:(i+1)*d_v
+    empty_rows: NDArray[np.bool_]  #: (h, n_q) True where a head's row got all-zero weights
+    scale: float  #: as in AttentionResult
+    temperature: float  #: as in AttentionResult
+
+
+# ----------------------------------------------------------------------------- input checks
+
+
+def _common_float_dtype(*arrays: np.ndarray) -> np.dtype[Any]:
+    """The dtype to compute in: the floating inputs' common type, float64 if none is floating.
+
+    Only floating inputs vote, so an integer mask or index never up-casts float32 to float64.
+    """
+    floats = [a.dtype for a in arrays if np.issubdtype(a.dtype, np.floating)]
+    return np.result_type(*floats) if floats else np.dtype(np.float64)
+
+
+def _check_name(name: str, valid: tuple[str, ...], what: str) -> None:
+    if name not in valid:
+        raise ValueError(f"unknown {what} {name!r}; valid names are {', '.join(valid)}")
+
+
+def _check_temperature(temperature: float) -> float:
+    t = float(temperature)
+    if not np.isfinite(t) or t <= 0:
+        raise ValueError(f"temperature must be finite and > 0, got {temperature!r}")
+    return t
+
+
+def _param(params: dict[str, Any], name: str, shape: str, dtype: np.dtype[Any]) -> Array:
+    """Fetch a scoring parameter as an array of the working dtype, or say what is missing."""
+    if name not in params or params[name] is None:
+        raise ValueError(f"scoring parameter {name!r} is missing; expected shape {shape}")
+    return np.asarray(params[name], dtype=dtype)
+
+
+def _check_shape(value: np.ndarray, name: str, expected: tuple[int, ...], text: str) -> None:
+    if value.shape != expected:
+        raise ValueError(f"scoring parameter {name!r} has shape {value.shape}; expected {text}")
+
+
+def _check_mask(mask: ArrayLike | None, scores_shape: tuple[int, ...]) -> NDArray[np.bool_] | None:
+    """Validate a boolean mask and broadcast it to the scores' shape."""
+    if mask is None:
+        return None
+    m = np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise ValueError(f"mask must be boolean (True = may attend), got dtype {m.dtype}")
+    try:
+        return np.broadcast_to(m, scores_shape)
+    except ValueError:
+        raise ValueError(
+            f"mask of shape {m.shape} does not broadcast to the scores' shape {scores_shape}"
+        ) from None
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+def _dot(q: Array, k: Array, params: dict[str, Any]) -> Array:
+    return q @ np.swapaxes(k, -1, -2)  # (..., n_q, d_k) @ (..., d_k, n_kv) -> (..., n_q, n_kv)
+
+
+def _cosine(q: Array, k: Array, params: dict[str, Any]) -> Array:
+    # A zero vector has no direction: dividing by 1 instead of 0 makes its score 0, not NaN.
+    q_norm = np.linalg.norm(q, axis=-1, keepdims=True)  # (..., n_q, 1)
+    k_norm = np.linalg.norm(k, axis=-1, keepdims=True)  # (..., n_kv, 1)
+    q_unit = q / np.where(q_norm == 0, 1, q_norm)
+    k_unit = k / np.where(k_norm == 0, 1, k_norm)
+    return _dot(q_unit, k_unit, params)  # (..., n_q, n_kv)
+
+
+def _general(q: Array, k: Array, params: dict[str, Any]) -> Array:
+    d_k = q.shape[-1]
+    w = _param(params, "W", f"({d_k}, {d_k}) or (h, {d_k}, {d_k})", q.dtype)
+    batch = q.shape[:-2]
+    if w.shape != (d_k, d_k) and w.shape != (*batch, d_k, d_k):
+        raise ValueError(
+            f"scoring parameter 'W' has shape {w.shape}; expected ({d_k}, {d_k})"
+            + (f" or {(*batch, d_k, d_k)}" if batch else "")
+        )
+    q_w = q @ w  # (..., n_q, d_k) @ (..., d_k, d_k) -> (..., n_q, d_k)
+    return _dot(q_w, k, params)  # (..., n_q, n_kv)
+
+
+def _additive(q: Array, k: Array, params: dict[str, Any]) -> Array:
+    d_k = q.shape[-1]
+    w1 = _param(params, "W1", f"(d_a, {d_k})", q.dtype)
+    w2 = _param(params, "W2", f"(d_a, {d_k})", q.dtype)
+    v = _param(params, "v", "(d_a,)", q.dtype)
+    if w1.ndim != 2 or w1.shape[1] != d_k:
+        raise ValueError(f"scoring parameter 'W1' has shape {w1.shape}; expected (d_a, {d_k})")
+    d_a = w1.shape[0]
+    _check_shape(w2, "W2", (d_a, d_k), f"({d_a}, {d_k}), the same shape as W1")
+    _check_shape(v, "v", (d_a,), f"({d_a},), one entry per row of W1")
+    # Row-vector convention: W1 q becomes q @ W1.T.
+    q_a = q @ w1.T  # (..., n_q, d_a)
+    k_a = k @ w2.T  # (..., n_kv, d_a)
+    hidden = np.tanh(q_a[..., :, None, :] + k_a[..., None, :, :])  # (..., n_q, n_kv, d_a)
+    return hidden @ v  # (..., n_q, n_kv)
+
+
+_SCORERS: dict[str, Callable[[Array, Array, dict[str, Any]], Array]] = {
+    "dot": _dot,
+    "scaled_dot": _dot,  # same raw scores; the sqrt(d_k) divisor is reported as `scale`
+    "cosine": _cosine,
+    "general": _general,
+    "additive": _additive,
+}
+
+
+# ----------------------------------------------------------------------------- normalisation
+
+
+def _safe_divide(x: Array, total: Array) -> Array:
+    """Divide rows by their total; a zero total leaves the (all-zero) row at zero, never NaN."""
+    return x / np.where(total == 0, 1, total)
+
+
+def _subtract_row_max(logits: Array) -> Array:
+    """Shift each row so its largest entry is 0; softmax and sparsemax are shift invariant.
+
+    A fully masked row (max -inf) stays -inf instead of becoming -inf - -inf = NaN; in a row
+    where logits overflowed to +inf, those entries become 0 and the rest -inf (the limit).
+    """
+    row_max = np.max(logits, axis=-1, keepdims=True)  # (..., n_q, 1)
+    with np.errstate(over="ignore"):  # -1e308 - 1e308 = -inf is the right limit: weight 0
+        shifted = logits - np.where(np.isfinite(row_max), row_max, 0)  # (..., n_q, n_kv)
+    limit = np.where(np.isposinf(logits), 0, -np.inf)  # (..., n_q, n_kv)
+    return np.where(np.isposinf(row_max), limit, shifted).astype(logits.dtype, copy=False)
+
+
+def _softmax(logits: Array) -> tuple[Array, NDArray[np.bool_]]:
+    # Subtracting the row maximum leaves softmax unchanged (it cancels in the ratio) but keeps
+    # exp() <= 1, so logits like 1e30 cannot overflow to inf and turn the row into NaN.
+    exps = np.exp(_subtract_row_max(logits))  # (..., n_q, n_kv); masked -inf -> 0
+    total = np.sum(exps, axis=-1, keepdims=True)  # (..., n_q, 1)
+    return _safe_divide(exps, total), total[..., 0] == 0
+
+
+def _relu(logits: Array) -> tuple[Array, NDArray[np.bool_]]:
+    positive = np.maximum(logits, 0)  # (..., n_q, n_kv); masked -inf -> 0
+    # Dividing by the row maximum first keeps the row sum finite even for logits near the
+    # largest float; it does not change the normalised result.
+    row_max = np.max(positive, axis=-1, keepdims=True)  # (..., n_q, 1)
+    overflowed = np.isposinf(row_max)  # +inf outweighs any finite logit: split among the infs
+    scaled = _safe_divide(positive, np.where(overflowed, 1, row_max))
+    positive = np.where(overflowed, np.isposinf(positive), scaled).astype(logits.dtype)
+    total = np.sum(positive, axis=-1, keepdims=True)  # (..., n_q, 1)
+    return _safe_divide(positive, total), total[..., 0] == 0
+
+
+def _sparsemax(logits: Array) -> tuple[Array, NDArray[np.bool_]]:
+    """Sparsemax (Martins & Astudillo 2016): the Euclidean projection onto the simplex.
+
+    Sort each row descending; the support is the largest prefix of size k with
+    ``1 + k * z_(k) > sum of the top k``; ``tau = (sum of the support - 1) / k``;
+    the weights are ``max(z - tau, 0)``. Masked ``-inf`` entries never enter the support.
+    """
+    # Shifting the maximum to 0 keeps `z - tau` exact for huge logits (1e30 - tau would round).
+    z = _subtract_row_max(logits)  # (..., n_q, n_kv)
+    z_sorted = -np.sort(-z, axis=-1)  # (..., n_q, n_kv), descending
+    cumulative = np.cumsum(z_sorted, axis=-1)  # (..., n_q, n_kv)
+    k = np.arange(1, z.shape[-1] + 1, dtype=z.dtype)  # (n_kv,)
+    in_support = 1 + k * z_sorted > cumulative  # (..., n_q, n_kv), a prefix of each row
+    support_size = np.sum(in_support, axis=-1, keepdims=True)  # (..., n_q, 1)
+    empty = support_size[..., 0] == 0  # only fully masked rows have no support
+    last = np.maximum(support_size, 1) - 1  # (..., n_q, 1), index of the support's last entry
+    support_sum = np.take_along_axis(cumulative, last, axis=-1)  # (..., n_q, 1)
+    tau = (support_sum - 1) / np.maximum(support_size, 1).astype(z.dtype)  # (..., n_q, 1)
+    # A fully masked row would give tau = -inf and -inf - -inf = NaN; tau = 0 leaves it all zero.
+    tau = np.where(empty[..., None], 0, tau).astype(z.dtype, copy=False)
+    return np.maximum(z - tau, 0), empty  # (..., n_q, n_kv)
+
+
+_NORMALIZERS: dict[str, Callable[[Array], tuple[Array, NDArray[np.bool_]]]] = {
+    "softmax": _softmax,
+    "relu": _relu,
+    "sparsemax": _sparsemax,
+}
+
+
+# ----------------------------------------------------------------------------- the one path
+
+
+def _attend_batched(
+    q: Array, k: Array, v: Array, scoring: str, normalization: str, temperature: float,
+    mask: ArrayLike | None, params: dict[str, Any],
+) -> AttentionResult:
+    """Attention on stacked heads: q (..., n_q, d_k), k (..., n_kv, d_k), v (..., n_kv, d_v).
+
+    Inputs already share one floating dtype; names and temperature are already checked.
+    The arrays of the result keep their batch axes and are not yet read-only.
+    """
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"queries have width d_k={q.shape[-1]} but keys have {k.shape[-1]}")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{k.shape[-2]} keys but {v.shape[-2]} values; need one value per key")
+    scores = _SCORERS[scoring](q, k, params)  # (..., n_q, n_kv)
+    # Dividing by sqrt(d_k) keeps the variance of q.k near 1 whatever the width, so softmax
+    # does not saturate into a one-hot row just because vectors are long (Vaswani et al. 2017).
+    scale = float(np.sqrt(q.shape[-1])) if scoring == "scaled_dot" else 1.0
+    with np.errstate(over="ignore"):  # a logit past the largest float is +inf, handled below
+        logits = scores / (scale * temperature)  # (..., n_q, n_kv)
+    allowed = _check_mask(mask, logits.shape)
+    if allowed is not None:
+        logits = np.where(allowed, logits, -np.inf).astype(logits.dtype, copy=False)
+    weights, empty_rows = _NORMALIZERS[normalization](logits)  # (..., n_q, n_kv), (..., n_q)
+    output = weights @ v  # (..., n_q, n_kv) @ (..., n_kv, d_v) -> (..., n_q, d_v)
+    return AttentionResult(scores, logits, weights, output, empty_rows, scale, temperature)
+
+
+def _prepare(
+    scoring: str, normalization: str, temperature: float, *arrays: ArrayLike | None
+) -> tuple[float, list[Any]]:
+    """Check the option names and temperature; cast the arrays to one floating dtype."""
+    _check_name(scoring, SCORINGS, "scoring")
+    _check_name(normalization, NORMALIZATIONS, "normalization")
+    t = _check_temperature(temperature)
+    given = [np.asarray(a) for a in arrays if a is not None]
+    dtype = _common_float_dtype(*given)
+    return t, [None if a is None else np.asarray(a).astype(dtype, copy=False) for a in arrays]
+
+
+def _frozen(a: Any) -> Any:
+    """A read-only array, so results handed to views cannot be changed behind their back."""
+    # Views (and 0-d scalars from indexing) are copied so no writable base is left behind.
+    if not isinstance(a, np.ndarray) or not a.flags.owndata:
+        a = np.array(a, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+def attend(
+    queries: ArrayLike, keys: ArrayLike, values: ArrayLike, *, scoring: str = "scaled_dot",
+    normalization: str = "softmax", temperature: float = 1.0, mask: ArrayLike | None = None,
+    **scoring_params: Any,
+) -> AttentionResult:
+    """Single-head attention of queries over keys, returning every intermediate.
+
+    Parameters
+    ----------
+    queries : (n_q, d_k) or (d_k,) array
+        One query per row; a 1-D query gives 1-D results.
+    keys : (n_kv, d_k) array
+    values : (n_kv, d_v) array
+    scoring : {"dot", "scaled_dot", "cosine", "general", "additive"}
+        How a query and a key become a score. ``general`` needs ``W`` (d_k, d_k);
+        ``additive`` needs ``W1`` (d_a, d_k), ``W2`` (d_a, d_k) and ``v`` (d_a,).
+    normalization : {"softmax", "relu", "sparsemax"}
+        How a row of logits becomes weights.
+    temperature : float
+        Divides the logits before normalisation; finite and > 0.
+    mask : bool array broadcastable to (n_q, n_kv), optional
+        True where a query may attend a key; masked logits become ``-inf``.
+    **scoring_params
+        Parameters of the scoring function (see ``scoring``).
+
+    Returns
+    -------
+    AttentionResult
+
+    Raises
+    ------
+    ValueError
+        Unknown names, bad temperature, mismatched shapes, missing or ill-shaped parameters.
+    """
+    t, (q, k, v) = _prepare(scoring, normalization, temperature, queries, keys, values)
+    single = q.ndim == 1
+    if single:
+        q = q[None, :]  # (d_k,) -> (1, d_k)
+    if q.ndim != 2 or k.ndim != 2 or v.ndim != 2:
+        raise ValueError(
+            "expected queries (n_q, d_k) or (d_k,), keys (n_kv, d_k), values (n_kv, d_v); "
+            f"got shapes {q.shape}, {k.shape}, {v.shape}"
+        )
+    steps = _attend_batched(q, k, v, scoring, normalization, t, mask, scoring_params)
+    pick = (lambda a: a[0]) if single else (lambda a: a)  # (1, ...) -> (...) for a 1-D query
+    fields = ("scores", "logits", "weights", "output", "empty_rows")
+    return replace(steps, **{name: _frozen(pick(getattr(steps, name))) for name in fields})
+
+
+# ----------------------------------------------------------------------------- multi-head
+
+
+def _split_heads(x: Array, n_heads: int) -> Array:
+    """(n, h*d_head) -> (h, n, d_head): head i takes columns ``i*d_head:(i+1)*d_head``."""
+    n, width = x.shape
+    return x.reshape(n, n_heads, width // n_heads).transpose(1, 0, 2)
+
+
+def _check_projections(
+    d_model: int, w_q: Array, w_k: Array, w_v: Array, w_o: Array | None, n_heads: int
+) -> None:
+    if not 1 <= n_heads:
+        raise ValueError(f"n_heads must be >= 1, got {n_heads}")
+    for name, w in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v)):
+        if w.ndim != 2 or w.shape[0] != d_model or w.shape[1] % n_heads:
+            raise ValueError(
+                f"{name} has shape {w.shape}; expected ({d_model}, {n_heads}*d_head) "
+                f"(d_model rows, a multiple of n_heads={n_heads} columns)"
+            )
+    if w_k.shape != w_q.shape:
+        raise ValueError(f"w_k has shape {w_k.shape}; expected {w_q.shape}, the shape of w_q")
+    if w_o is not None and (w_o.ndim != 2 or w_o.shape[0] != w_v.shape[1]):
+        raise ValueError(
+            f"w_o has shape {w_o.shape}; expected ({w_v.shape[1]}, d_out) (rows = w_v columns)"
+        )
+
+
+def multi_head_attention(
+    x_q: ArrayLike, x_kv: ArrayLike, w_q: ArrayLike, w_k: ArrayLike, w_v: ArrayLike,
+    w_o: ArrayLike | None, n_heads: int, *, scoring: str = "scaled_dot",
+    normalization: str = "softmax", temperature: float = 1.0, mask: ArrayLike | None = None,
+    **scoring_params: Any,
+) -> MultiHeadResult:
+    """Multi-head attention: project, attend per head (all heads at once), concatenate, project.
+
+    Parameters
+    ----------
+    x_q : (n_q, d) or (d,) array
+        Query-side inputs (rows are tokens); 1-D means a single query.
+    x_kv : (n_kv, d) array
+        Key/value-side inputs.
+    w_q, w_k : (d, h*d_k) arrays
+        Projections; head i uses columns ``i*d_k:(i+1)*d_k``.
+    w_v : (d, h*d_v) array
+    w_o : (h*d_v, d_out) array or None
+        Output projection; None means the output is the concatenation itself.
+    n_heads : int
+        h, the number of heads.
+    scoring, normalization, temperature, mask, **scoring_params
+        As in `attend`; ``mask`` may be (n_q, n_kv) for all heads or (h, n_q, n_kv);
+        ``general``'s ``W`` may be (d_k, d_k) shared or (h, d_k, d_k) per head.
+
+    Returns
+    -------
+    MultiHeadResult
+    """
+    options = (scoring, normalization, temperature)
+    t, (xq, xkv, wq, wk, wv, o) = _prepare(*options, x_q, x_kv, w_q, w_k, w_v, w_o)
+    single = xq.ndim == 1
+    if single:
+        xq = xq[None, :]  # (d,) -> (1, d)
+    if xq.ndim != 2 or xkv.ndim != 2 or xq.shape[1] != xkv.shape[1]:
+        raise ValueError(f"expected x_q (n_q, d) and x_kv (n_kv, d); got {xq.shape}, {xkv.shape}")
+    _check_projections(xq.shape[1], wq, wk, wv, o, n_heads)
+
+    q = _split_heads(xq @ wq, n_heads)  # (n_q, d) @ (d, h*d_k) -> (n_q, h*d_k) -> (h, n_q, d_k)
+    k = _split_heads(xkv @ wk, n_heads)  # (n_kv, d) -> (h, n_kv, d_k)
+    v = _split_heads(xkv @ wv, n_heads)  # (n_kv, d) -> (h, n_kv, d_v)
+    steps = _attend_batched(q, k, v, scoring, normalization, t, mask, scoring_params)
+    n_q = xq.shape[0]
+    concat = steps.output.transpose(1, 0, 2).reshape(n_q, -1)  # (h, n_q, d_v) -> (n_q, h*d_v)
+    output = concat if o is None else concat @ o  # (n_q, h*d_v) @ (h*d_v, d_out) -> (n_q, d_out)
+
+    per_head = dict(weights=steps.weights, scores=steps.scores, logits=steps.logits, queries=q,
+                    head_outputs=steps.output, empty_rows=steps.empty_rows)
+    # A 1-D query drops the n_q axis: axis 1 of per-head arrays, axis 0 of concat and output.
+    return MultiHeadResult(
+        **{name: _frozen(a[:, 0] if single else a) for name, a in per_head.items()},
+        output=_frozen(output[0] if single else output),
+        concat=_frozen(concat[0] if single else concat),
+        keys=_frozen(k), values=_frozen(v), scale=steps.scale, temperature=t,
+    )
