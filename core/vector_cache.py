@@ -1,0 +1,115 @@
+"""A safe, fast cache of parsed word-vector files.
+
+Parsing a large text file takes seconds; reopening it should not. After the first load the matrix
+is saved as a plain ``.npy`` (reopened memory-mapped, ``allow_pickle=False``: nothing in the cache
+can run code, unlike gensim's pickled ``.kv``, PITFALLS 8) next to a UTF-8 vocabulary, one word
+per line. Entries are keyed by the source's absolute path, size and modification time, so an
+edited file is parsed again. Every file is written to a temporary name and moved into place, so a
+crash never leaves a half-written entry that a later run would trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+CACHE_VERSION = 1  # bump when the parsers' output changes, to ignore older entries
+APP_NAME = "attention-explorer"
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """What a cache hit gives back."""
+
+    words: list[str]
+    matrix: np.ndarray  # (n_words, dim), read-only memory map
+    warnings: list[str]
+
+
+def default_cache_dir() -> str:
+    """The per-user cache folder (platformdirs), created on first write."""
+    import platformdirs
+
+    return platformdirs.user_cache_dir(APP_NAME)
+
+
+def cache_key(path: str) -> str:
+    """A file-name-safe key for ``path`` as it is now (absolute path, size, mtime)."""
+    stat = os.stat(path)
+    ident = f"{os.path.abspath(path)}\0{stat.st_size}\0{stat.st_mtime_ns}\0{CACHE_VERSION}"
+    return hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _paths(cache_dir: str, key: str) -> tuple[str, str, str]:
+    base = os.path.join(cache_dir, key)
+    return base + ".npy", base + ".vocab.txt", base + ".json"
+
+
+def load_cached(path: str, fmt: str, cache_dir: str) -> CacheEntry | None:
+    """Return the cached vectors for ``path``, or None when there is no valid entry.
+
+    ``fmt`` may be ``"auto"``: the entry records the detected format, so a hit needs no look
+    at the source at all. A damaged or mismatched entry counts as a miss: the source is parsed
+    again and the entry rewritten, which is always safe.
+    """
+    npy, vocab, meta = _paths(cache_dir, cache_key(path))
+    try:
+        with open(meta, encoding="utf-8") as f:
+            info = json.load(f)
+        if fmt not in ("auto", info.get("format")):
+            return None
+        matrix = np.load(npy, mmap_mode="r", allow_pickle=False)
+        with open(vocab, "rb") as f:
+            text = f.read().decode("utf-8")
+    except (OSError, ValueError):
+        return None
+    words = text.split("\n") if info.get("count") else []
+    if len(words) != info.get("count") or matrix.ndim != 2 or matrix.shape[0] != len(words):
+        return None
+    return CacheEntry(words, matrix, list(info.get("warnings", [])))
+
+
+def _write_atomically(target: str, write: Callable[[BinaryIO], object]) -> None:
+    """Write through ``write(file)`` into a temporary file, then move it onto ``target``."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_cached(
+    path: str, fmt: str, cache_dir: str, words: list[str], matrix: np.ndarray, warnings: list[str]
+) -> str | None:
+    """Save an entry for ``path``; return a warning message instead of raising on failure.
+
+    A cache is an optimisation: a read-only or full disk must never stop a load.
+    """
+    if any("\n" in w for w in words):
+        return "not cached: a word contains a line break, which the vocabulary file cannot hold"
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        npy, vocab, meta = _paths(cache_dir, cache_key(path))
+        info = {
+            "source": os.path.abspath(path),
+            "format": fmt,
+            "count": len(words),
+            "dim": int(matrix.shape[1]),
+            "warnings": warnings,
+        }
+        _write_atomically(npy, lambda f: np.save(f, np.ascontiguousarray(matrix)))
+        _write_atomically(vocab, lambda f: f.write("\n".join(words).encode("utf-8")))
+        _write_atomically(meta, lambda f: f.write(json.dumps(info).encode("utf-8")))
+    except (OSError, ValueError) as e:
+        return f"could not write the vector cache in {cache_dir}: {e}"
+    return None
