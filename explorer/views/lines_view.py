@@ -1,0 +1,236 @@
+"""BertViz-style head view: queries on the left, keys on the right, one line per weight.
+
+A line's opacity follows its weight and its colour is its head's. By default every query row is
+drawn faintly and the current query row strongly; hovering a token shows only its lines. Everything
+is painted by this one widget with QPainter, so an update stores arrays and asks for a repaint:
+no graphics item is created per line or per label.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from explorer.views.palette import head_colour
+
+_MARGIN = 8.0
+_LEGEND_H = 20.0  # the head colour legend above the columns
+_GAP_MIN = 80.0  # the space between the two columns where the lines run
+_MIN_ALPHA = 0.02  # lines fainter than this are invisible: not drawing them saves thousands
+_BUCKETS = 16  # opacities are rounded to this many levels so one pen draws many lines
+_FAINT = 0.12  # how strongly rows other than the query row are drawn
+
+
+class LinesView(QWidget):
+    """Attention as lines from each query token (left) to each key token (right).
+
+    Signals
+    -------
+    token_clicked(int)
+        The row index of a query token clicked in the left column.
+    """
+
+    token_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[str] = []
+        self._cols: list[str] = []
+        self._weights = np.zeros((0, 0, 0))
+        self._query_row = 0
+        self._requested_head: int | None = None  # as set; may not exist in the data yet
+        self._hover: tuple[str, int] | None = None  # ("q", row) or ("k", col) under the mouse
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAutoFillBackground(True)
+        palette = self.palette()
+        palette.setColor(self.backgroundRole(), QColor("white"))
+        self.setPalette(palette)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(420, 360)
+
+    # ----------------------------------------------------------------- public interface
+
+    @property
+    def _selected_head(self) -> int | None:
+        """The head shown, or None (all heads / the mean) when the requested one does not exist."""
+        head, heads = self._requested_head, self._weights.shape[0]
+        return head if head is not None and 0 <= head < heads else None
+
+    def set_data(self, row_labels: list[str], col_labels: list[str], weights: np.ndarray,
+                 query_row: int) -> None:
+        """Show ``weights`` (h, r, n): r query rows against n key columns, for h heads."""
+        weights = np.asarray(weights, dtype=float)
+        if weights.ndim == 2:
+            weights = weights[None]
+        self._rows, self._cols = list(row_labels), list(col_labels)
+        self._weights = weights.copy()  # the caller may reuse its array
+        self._query_row = query_row
+        self.update()
+
+    def set_selected_head(self, head: int | None) -> None:
+        """Show one head (its colour) or, with None, all heads each in its colour."""
+        self._requested_head = head
+        self.update()
+
+    def line_alphas(self) -> np.ndarray:
+        """Opacity in [0, 1] of every line, shape (h, r, n), as it would be painted now.
+
+        Heads not shown have opacity 0. Used by paintEvent, and by tests and exporters.
+        """
+        h, r, n = self._weights.shape
+        row_strength, col_strength = np.full(r, _FAINT), np.ones(n)
+        if self._hover is None:
+            if 0 <= self._query_row < r:
+                row_strength[self._query_row] = 1.0
+        elif self._hover[0] == "q":  # a query: only its lines, to every key
+            row_strength[:] = 0.0
+            row_strength[self._hover[1]] = 1.0
+        else:  # a key: every line into it, at full strength
+            row_strength[:] = 1.0
+            col_strength[:] = 0.0
+            col_strength[self._hover[1]] = 1.0
+        alphas = self._weights * row_strength[None, :, None] * col_strength[None, None, :]
+        if self._selected_head is not None:
+            shown = np.zeros(h)
+            shown[self._selected_head] = 1.0
+            alphas = alphas * shown[:, None, None]
+        return np.clip(alphas, 0.0, 1.0)
+
+    # ----------------------------------------------------------------- geometry
+
+    def _geometry(self) -> tuple[float, float, float, float, QFont]:
+        """Row height, top of the first row, right edge of the left column, left of the right."""
+        font = QFont(self.font())
+        count = max(len(self._rows), len(self._cols), 1)
+        row_h = (self.height() - 2 * _MARGIN - _LEGEND_H) / count
+        # Shrink the font for long sentences so the rows still fit.
+        font.setPointSizeF(max(5.0, min(font.pointSizeF(), row_h * 0.6)))
+        metrics = QFontMetricsF(font)
+        left_w = max((metrics.horizontalAdvance(t) for t in self._rows), default=0.0)
+        right_w = max((metrics.horizontalAdvance(t) for t in self._cols), default=0.0)
+        usable = self.width() - 2 * _MARGIN
+        if left_w + right_w + _GAP_MIN > usable:  # squeeze the labels, keep room for the lines
+            scale = max(usable - _GAP_MIN, 0.0) / max(left_w + right_w, 1.0)
+            left_w, right_w = left_w * scale, right_w * scale
+        x_left = _MARGIN + left_w + 4
+        x_right = self.width() - _MARGIN - right_w - 4
+        return row_h, _MARGIN + _LEGEND_H, x_left, x_right, font
+
+    def _hit(self, pos: QPointF) -> tuple[str, int] | None:
+        """Which token label (if any) is under ``pos``: ("q", row) or ("k", col)."""
+        row_h, top, x_left, x_right, _ = self._geometry()
+        if row_h <= 0:
+            return None
+        index = int((pos.y() - top) // row_h)
+        if pos.x() <= x_left and 0 <= index < len(self._rows):
+            return ("q", index)
+        if pos.x() >= x_right and 0 <= index < len(self._cols):
+            return ("k", index)
+        return None
+
+    # ----------------------------------------------------------------- painting
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        row_h, top, x_left, x_right, font = self._geometry()
+        if self._weights.size and row_h > 0:
+            self._paint_lines(painter, row_h, top, x_left, x_right)
+        painter.setFont(font)
+        self._paint_labels(painter, row_h, top, x_left, x_right)
+        self._paint_legend(painter)
+        painter.end()
+
+    def _paint_lines(self, painter: QPainter, row_h: float, top: float, x_left: float,
+                     x_right: float) -> None:
+        """Draw the lines grouped by (head, opacity level): one pen change per group."""
+        alphas = self._weights_to_buckets(self.line_alphas())
+        ys_left = top + (np.arange(self._weights.shape[1]) + 0.5) * row_h
+        ys_right = top + (np.arange(self._weights.shape[2]) + 0.5) * row_h
+        for head in range(self._weights.shape[0]):
+            colour = head_colour(head)
+            for level in np.unique(alphas[head]):
+                if level == 0:
+                    continue
+                rows, cols = np.nonzero(alphas[head] == level)
+                alpha = float(level) / _BUCKETS
+                colour.setAlphaF(alpha)
+                # Antialiased 2 px lines cost ~6x more to raster than 1 px: thin faint ones.
+                painter.setPen(QPen(colour, 2.0 if alpha > _FAINT else 1.0))
+                painter.drawLines([QLineF(x_left + 2, ys_left[r], x_right - 2, ys_right[c])
+                                   for r, c in zip(rows.tolist(), cols.tolist(), strict=True)])
+
+    @staticmethod
+    def _weights_to_buckets(alphas: np.ndarray) -> np.ndarray:
+        """Opacities as integer levels 0.._BUCKETS; anything under _MIN_ALPHA becomes 0."""
+        levels = np.ceil(alphas * _BUCKETS).astype(int)
+        levels[alphas < _MIN_ALPHA] = 0
+        return levels
+
+    def _paint_labels(self, painter: QPainter, row_h: float, top: float, x_left: float,
+                      x_right: float) -> None:
+        """Query labels right-aligned on the left, key labels left-aligned on the right."""
+        hover_kind, hover_index = self._hover if self._hover else ("", -1)
+        for side, labels in (("q", self._rows), ("k", self._cols)):
+            for i, text in enumerate(labels):
+                y = top + i * row_h
+                if side == "q":
+                    rect = QRectF(_MARGIN, y, x_left - _MARGIN - 2, row_h)
+                    align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                else:
+                    rect = QRectF(x_right + 2, y, self.width() - _MARGIN - x_right, row_h)
+                    align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+                strong = (side == "q" and i == self._query_row) or (
+                    side == hover_kind and i == hover_index)
+                if strong:
+                    painter.fillRect(rect, QColor("#e8e8e8"))
+                painter.setPen(QColor("black") if strong else QColor("#444444"))
+                painter.drawText(rect, align, text)
+
+    def _paint_legend(self, painter: QPainter) -> None:
+        """A coloured square per head above the columns; the selected head alone if one is."""
+        heads = self._weights.shape[0]
+        shown = range(heads) if self._selected_head is None else [self._selected_head]
+        x = _MARGIN
+        font = QFont(self.font())
+        font.setPointSizeF(8.0)
+        painter.setFont(font)
+        metrics = QFontMetricsF(font)
+        for head in shown:
+            painter.fillRect(QRectF(x, _MARGIN, 10, 10), head_colour(head))
+            painter.setPen(QColor("black"))
+            label = f"head {head + 1}"
+            painter.drawText(QPointF(x + 13, _MARGIN + 9), label)
+            x += 13 + metrics.horizontalAdvance(label) + 10
+
+    # ----------------------------------------------------------------- mouse
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._on_hover_changed(self._hit(event.position()))
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802, ANN001
+        self._on_hover_changed(None)
+        super().leaveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        hit = self._hit(event.position())
+        if event.button() == Qt.MouseButton.LeftButton and hit is not None and hit[0] == "q":
+            self.token_clicked.emit(hit[1])
+        super().mouseReleaseEvent(event)
+
+    def _on_hover_changed(self, hover: tuple[str, int] | None) -> None:
+        if hover != self._hover:
+            self._hover = hover
+            self.update()
+
+    def label_rect(self, side: str, index: int) -> QRectF:
+        """Where the label ``index`` of side "q" (left) or "k" (right) is drawn, in pixels."""
+        row_h, top, x_left, x_right, _ = self._geometry()
+        if side == "q":
+            return QRectF(_MARGIN, top + index * row_h, x_left - _MARGIN, row_h)
+        return QRectF(x_right, top + index * row_h, self.width() - _MARGIN - x_right, row_h)

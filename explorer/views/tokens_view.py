@@ -1,0 +1,215 @@
+"""The sentence as a strip of clickable tokens, each shaded by how much the query attends to it.
+
+The chips are built once per ``set_tokens`` (the sentence changes rarely); ``set_weights`` only
+changes each chip's colours and tooltip and asks it to repaint, so a slider drag stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QWidget
+
+from explorer.views.palette import text_colour_on, weight_colour
+
+if TYPE_CHECKING:
+    from core.tokens import Token
+
+_PAD_X, _PAD_Y, _SPACING = 6, 3, 4
+_UNSHADED = QColor("#f0f0f0")  # background of used tokens before any weights arrive
+_SKIPPED_TEXT = QColor("#9a9a9a")
+
+
+class FlowLayout(QLayout):
+    """Lays its widgets out left to right and wraps them onto new lines, like words in text."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = _SPACING) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(4, 4, 4, 4)
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt override)
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self._do_layout(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
+        super().setGeometry(rect)
+        self._do_layout(rect, move=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        size = QSize(0, 0)
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _do_layout(self, rect: QRect, move: bool) -> int:
+        """Place (or just measure, when ``move`` is False) the items; return the height used."""
+        m = self.contentsMargins()
+        left, right = rect.x() + m.left(), rect.right() - m.right()
+        x, y, line_height = left, rect.y() + m.top(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x + hint.width() > right and line_height > 0:  # wrap before an item that overflows
+                x, y, line_height = left, y + line_height + self._spacing, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            line_height = max(line_height, hint.height())
+        return y + line_height - rect.y() + m.bottom()
+
+
+class TokenChip(QWidget):
+    """One token, painted as a rounded box: cheaper to recolour than a style-sheeted QLabel."""
+
+    clicked = Signal()
+
+    def __init__(self, token: Token, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.token = token
+        self.background = _UNSHADED if token.used else QColor(0, 0, 0, 0)
+        self.text_colour = QColor("black") if token.used else _SKIPPED_TEXT
+        self.outlined = False
+        font = QFont(self.font())
+        # Tokens without their own vocabulary vector are marked: italic when made up (zero or
+        # subword vector), struck through when left out of attention altogether.
+        font.setItalic(token.source in ("zero", "subword", "skipped"))
+        font.setStrikeOut(token.source == "skipped")
+        self.setFont(font)
+        self.setToolTip(token.reason)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        if token.used:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        metrics = self.fontMetrics()
+        return QSize(metrics.horizontalAdvance(self.token.text) + 2 * _PAD_X,
+                     metrics.height() + 2 * _PAD_Y)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self.sizeHint()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        box = self.rect().adjusted(1, 1, -1, -1)
+        if self.outlined:
+            painter.setPen(QPen(QColor("#d62728"), 2))
+        elif self.token.source in ("zero", "subword"):
+            painter.setPen(QPen(QColor("#888888"), 1, Qt.PenStyle.DashLine))
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.background)
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(self.text_colour)
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.token.text)
+        painter.end()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        inside = self.rect().contains(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and inside:
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
+class TokenStrip(QWidget):
+    """The sentence as wrapped, clickable tokens shaded by the query's attention weights.
+
+    Signals
+    -------
+    token_clicked(int)
+        The position among the *used* tokens of a clicked token (skipped tokens do not emit).
+    """
+
+    token_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = FlowLayout(self)
+        self._chips: list[TokenChip] = []  # every token, skipped ones included
+        self._used_chips: list[TokenChip] = []  # the used ones, in order: index = position
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    @property
+    def chips(self) -> list[TokenChip]:
+        """The chip widgets of all tokens, in sentence order (for tests and export)."""
+        return list(self._chips)
+
+    @property
+    def used_chips(self) -> list[TokenChip]:
+        """The chips of the used tokens; index i is used-token position i."""
+        return list(self._used_chips)
+
+    def set_tokens(self, tokens: Sequence[Token]) -> None:
+        """Show a new sentence: all tokens, skipped and made-up ones marked."""
+        for chip in self._chips:
+            self._layout.removeWidget(chip)
+            chip.deleteLater()  # the sentence changed: the old chips are not needed any more
+        self._chips, self._used_chips = [], []
+        for token in tokens:
+            chip = TokenChip(token, self)
+            if token.used:
+                position = len(self._used_chips)
+                chip.clicked.connect(lambda p=position: self._on_chip_clicked(p))
+                self._used_chips.append(chip)
+            self._chips.append(chip)
+            self._layout.addWidget(chip)
+            chip.show()
+        self._layout.invalidate()
+        self.updateGeometry()
+
+    def set_weights(self, weights: np.ndarray | None, query_position: int | None) -> None:
+        """Shade the used tokens by ``weights`` (one per used token) and outline the query token.
+
+        ``None`` removes the shading. A length mismatch (a sentence change still on its way) also
+        clears the shading instead of colouring the wrong tokens.
+        """
+        if weights is not None and len(weights) != len(self._used_chips):
+            weights = None
+        self.blockSignals(True)  # recolouring is not something the person did
+        for i, chip in enumerate(self._used_chips):
+            if weights is None:
+                chip.background, chip.text_colour = QColor(_UNSHADED), QColor("black")
+                chip.setToolTip(chip.token.reason)
+            else:
+                w = float(weights[i])
+                chip.background, chip.text_colour = weight_colour(w), text_colour_on(w)
+                tip = f"weight {w:.3f}"
+                chip.setToolTip(f"{tip}\n{chip.token.reason}" if chip.token.reason else tip)
+            chip.outlined = i == query_position
+            chip.update()
+        self.blockSignals(False)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self._layout.heightForWidth(width)
+
+    def _on_chip_clicked(self, position: int) -> None:
+        self.token_clicked.emit(position)

@@ -1,0 +1,302 @@
+"""View tests with real widgets (offscreen): data in through set_*, signals out through clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
+
+from core.tokens import Token
+from explorer.views.heatmaps_view import HeatmapGrid
+from explorer.views.latent_view import LatentMap
+from explorer.views.lines_view import LinesView
+from explorer.views.palette import (
+    HEAD_COLOURS,
+    WEIGHT_COLORMAP,
+    head_colour,
+    text_colour_on,
+    weight_colour,
+)
+from explorer.views.tokens_view import TokenStrip
+
+# "the" repeats: views must work by position, never by label.
+LABELS = ["the", "cat", "sat", "on", "the"]
+OUTSIDE_QUERY = "it"
+
+
+def softmax_weights(heads: int, rows: int, cols: int, seed: int = 0) -> np.ndarray:
+    """Random (heads, rows, cols) attention weights whose rows sum to 1."""
+    logits = np.random.default_rng(seed).standard_normal((heads, rows, cols)) * 2
+    weights = np.exp(logits)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def show(qtbot, widget, size=(600, 420)):  # noqa: ANN001, ANN201
+    """Add, size, show and lay out a widget so clicks land where the items are drawn."""
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def make_tokens() -> list[Token]:
+    """The LABELS sentence plus a skipped "!" in the middle and a zero-vector word."""
+    texts = ["the", "cat", "!", "sat", "on", "the"]
+    sources = ["vocab", "vocab", "skipped", "zero", "vocab", "vocab"]
+    tokens, start = [], 0
+    for text, source in zip(texts, sources, strict=True):
+        reason = "" if source == "vocab" else f"{text}: not in the vocabulary"
+        key = None if source != "vocab" else text
+        tokens.append(Token(text, start, start + len(text), key, source, reason))
+        start += len(text) + 1
+    return tokens
+
+
+# ---------------------------------------------------------------------------- palette
+
+
+def test_palette_colours():
+    assert len(HEAD_COLOURS) >= 12
+    assert len({c.name() for c in HEAD_COLOURS}) == len(HEAD_COLOURS)
+    assert head_colour(0) == head_colour(len(HEAD_COLOURS))  # cycles
+    assert weight_colour(0.0) == WEIGHT_COLORMAP.map(0.0, mode="qcolor")
+    assert weight_colour(0.0) != weight_colour(1.0)
+    assert text_colour_on(0.0) == QColor("white")  # dark purple end of viridis
+    assert text_colour_on(1.0) == QColor("black")  # light yellow end
+
+
+# ---------------------------------------------------------------------------- token strip
+
+
+def test_token_strip_shading_marks_and_click(qtbot):
+    strip = show(qtbot, TokenStrip(), (500, 120))
+    tokens = make_tokens()
+    strip.set_tokens(tokens)
+    assert len(strip.chips) == 6 and len(strip.used_chips) == 5
+    skipped = strip.chips[2]
+    assert skipped.font().strikeOut() and skipped.toolTip() == tokens[2].reason
+    assert strip.chips[3].font().italic()  # the zero-vector word is marked too
+
+    weights = np.array([0.05, 0.6, 0.1, 0.05, 0.2])
+    strip.set_weights(weights, query_position=1)
+    backgrounds = [chip.background for chip in strip.used_chips]
+    assert backgrounds[1] != backgrounds[0] and backgrounds[0] == backgrounds[3]
+    assert strip.used_chips[1].toolTip().startswith("weight 0.600")
+    assert [chip.outlined for chip in strip.used_chips] == [False, True, False, False, False]
+
+    # The second "the" (used position 4, sentence position 5) reports its own position.
+    with qtbot.waitSignal(strip.token_clicked, timeout=1000) as blocker:
+        qtbot.mouseClick(strip.used_chips[4], Qt.MouseButton.LeftButton)
+    assert blocker.args == [4]
+    with qtbot.assertNotEmitted(strip.token_clicked):
+        qtbot.mouseClick(skipped, Qt.MouseButton.LeftButton)
+
+    strip.set_weights(None, None)
+    assert len({chip.background.name() for chip in strip.used_chips}) == 1
+
+
+# ---------------------------------------------------------------------------- lines view
+
+
+def test_lines_view_opacity_follows_weights_and_click(qtbot):
+    view = show(qtbot, LinesView())
+    weights = softmax_weights(3, 5, 5)
+    view.set_data(LABELS, LABELS, weights, query_row=4)
+    alphas = view.line_alphas()
+    assert alphas.shape == (3, 5, 5)
+    # The query row is drawn at full strength, its lines ordered exactly like its weights.
+    np.testing.assert_allclose(alphas[:, 4], weights[:, 4])
+    assert (alphas[:, 0] < alphas[:, 4].max()).all()
+    view.set_selected_head(1)
+    alphas = view.line_alphas()
+    assert alphas[0].max() == 0 and alphas[2].max() == 0
+    assert np.array_equal(np.argsort(alphas[1, 4]), np.argsort(weights[1, 4]))
+
+    with qtbot.waitSignal(view.token_clicked, timeout=1000) as blocker:
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton,
+                         pos=view.label_rect("q", 4).center().toPoint())
+    assert blocker.args == [4]
+    with qtbot.assertNotEmitted(view.token_clicked):  # a key on the right is not a query
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton,
+                         pos=view.label_rect("k", 2).center().toPoint())
+
+
+def test_lines_view_hover_and_outside_query(qtbot):
+    view = show(qtbot, LinesView())
+    weights = softmax_weights(3, 6, 5)
+    view.set_data([OUTSIDE_QUERY, *LABELS], LABELS, weights, query_row=0)
+    view.grab()  # paints once with r = n + 1
+    qtbot.mouseMove(view, view.label_rect("k", 2).center().toPoint())
+    alphas = view.line_alphas()
+    assert alphas[:, :, [0, 1, 3, 4]].max() == 0  # only lines into key 2
+    np.testing.assert_allclose(alphas[:, :, 2], weights[:, :, 2])
+
+
+# ---------------------------------------------------------------------------- heatmaps
+
+
+def click_scene_point(qtbot, graphics_view, scene_point: QPointF) -> None:  # noqa: ANN001
+    """A real mouse click on the viewport where ``scene_point`` is shown."""
+    pos: QPoint = graphics_view.mapFromScene(scene_point)
+    qtbot.mouseClick(graphics_view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+@pytest.mark.parametrize("outside", [False, True])
+def test_heatmaps_show_weights_ticks_and_mean(qtbot, outside):
+    grid = show(qtbot, HeatmapGrid(), (700, 450))
+    rows = [OUTSIDE_QUERY, *LABELS] if outside else LABELS
+    weights = softmax_weights(3, len(rows), 5)
+    grid.set_data(rows, LABELS, weights, query_row=0, inspected_col=2)
+    qtbot.wait(10)
+    for head in range(3):
+        np.testing.assert_allclose(grid.image_for(head).image, weights[head], rtol=1e-6)
+    np.testing.assert_allclose(grid.image_for(None).image, weights.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(grid.focused.image.image, weights.mean(axis=0), rtol=1e-6)
+    assert grid.tick_labels() == (rows, LABELS)
+    assert grid.focused.plot.titleLabel.text == "mean of heads"
+    assert grid.focused.image.levels is not None and list(grid.focused.image.levels) == [0, 1]
+    weights[:] = 0  # the view keeps its own copy
+    assert grid.image_for(0).image.max() > 0
+
+    grid.set_selected_head(1)
+    assert grid.focused.plot.titleLabel.text == "head 2"
+    assert np.allclose(grid.focused.image.image, grid.image_for(1).image)
+
+
+def test_heatmap_clicks_emit_cell_and_head(qtbot):
+    grid = show(qtbot, HeatmapGrid(), (700, 450))
+    weights = softmax_weights(3, 5, 5)
+    grid.set_data(LABELS, LABELS, weights, query_row=1)
+    qtbot.wait(20)
+    centre = grid.focused.image.mapToScene(QPointF(3.5, 4.5))  # col 3, row 4 (the second "the")
+    with qtbot.waitSignal(grid.cell_clicked, timeout=1000) as blocker:
+        click_scene_point(qtbot, grid.canvas, centre)
+    assert blocker.args == [4, 3]
+
+    small = grid.small_heatmap(2).image.mapToScene(QPointF(0.5, 1.5))
+    emitted: list[tuple] = []
+    grid.head_selected.connect(lambda head: emitted.append(("head", head)))
+    grid.cell_clicked.connect(lambda row, col: emitted.append(("cell", row, col)))
+    click_scene_point(qtbot, grid.canvas, small)
+    assert emitted == [("head", 2), ("cell", 1, 0)]
+
+    mean = grid.small_heatmap(None).image.mapToScene(QPointF(0.5, 0.5))
+    with qtbot.waitSignal(grid.head_selected, timeout=1000) as blocker:
+        click_scene_point(qtbot, grid.canvas, mean)
+    assert blocker.args == [None]
+
+    grid._on_mouse_moved(centre)  # hover text names head, words and weight
+    expected = f"mean of heads: the → on  {weights.mean(axis=0)[4, 3]:.4f}"
+    assert grid.hover_label.text() == expected
+
+
+def test_heatmap_head_count_changes_reuse_items(qtbot):
+    grid = show(qtbot, HeatmapGrid(), (700, 450))
+    scene = grid.canvas.scene()
+    for heads in (3, 8, 2, 4):
+        grid.set_data(LABELS, LABELS, softmax_weights(heads, 5, 5), query_row=0)
+        qtbot.wait(1)
+        shown = [h for h in range(8) if h < heads]
+        assert all(grid.small_heatmap(h).plot.isVisible() for h in shown)
+    assert not grid.small_heatmap(5).plot.isVisible()  # built for 8 heads, hidden for 4
+    count = len(scene.items())
+    for i in range(20):
+        grid.set_data(LABELS, LABELS, softmax_weights(4, 5, 5, seed=i), query_row=i % 5,
+                      inspected_col=i % 5)
+    qtbot.wait(1)
+    assert len(scene.items()) == count
+
+
+# ---------------------------------------------------------------------------- latent map
+
+
+def latent_args(seed: int = 0, heads: int = 3, weights: np.ndarray | None = None) -> dict:
+    rng = np.random.default_rng(seed)
+    token_xy = rng.standard_normal((5, 2))
+    mixes = rng.standard_normal((heads, 2)) * 0.3
+    return dict(
+        token_xy=token_xy, token_labels=LABELS, query_xy=np.array([0.1, 0.2]),
+        query_label=OUTSIDE_QUERY,
+        query_weights=softmax_weights(1, 1, 5)[0, 0] if weights is None else weights,
+        head_mix_xy=mixes, output_xy=mixes.mean(axis=0),
+        neighbours=[("dog", 1.0, 1.0, "query"), ("mat", -1.0, 0.5, "output")],
+        axis_labels=("PC 1", "PC 2"), selected_head=None,
+    )
+
+
+def test_latent_map_points_labels_lines(qtbot):
+    view = show(qtbot, LatentMap())
+    args = latent_args()
+    view.set_data(**args)
+    x, y = view.tokens.getData()
+    np.testing.assert_allclose(np.c_[x, y], args["token_xy"])
+    assert view.labels.texts == [*LABELS, OUTSIDE_QUERY, "h1", "h2", "h3", "output"]
+    assert view.neighbour_labels.texts == ["dog", "mat"]
+    assert view.getPlotItem().getAxis("bottom").labelText == "PC 1"
+    weights = args["query_weights"]
+    widths = [view.lines.pen_for(i).widthF() for i in range(5)]
+    alphas = [view.lines.pen_for(i).color().alphaF() for i in range(5)]
+    assert np.array_equal(np.argsort(widths), np.argsort(weights))
+    assert np.array_equal(np.argsort(alphas), np.argsort(weights))
+
+
+def test_latent_map_ranges_only_when_points_change(qtbot):
+    view = show(qtbot, LatentMap())
+    view.set_data(**latent_args())
+    vb = view.getPlotItem().vb
+    vb.setRange(xRange=(-5, 5), yRange=(-5, 5), padding=0)  # the person zoomed out
+    view.set_data(**latent_args(weights=np.full(5, 0.2)))  # only weights changed: keep the view
+    assert vb.viewRange()[0] == pytest.approx([-5, 5])
+    view.set_data(**latent_args(seed=1))  # new points: fit them
+    assert vb.viewRange()[0] != pytest.approx([-5, 5])
+
+
+def test_latent_map_click_and_updates(qtbot):
+    view = show(qtbot, LatentMap())
+    args = latent_args()
+    view.set_data(**args)
+    qtbot.wait(20)
+    target = view.tokens.mapToScene(QPointF(*args["token_xy"][4]))  # the second "the"
+    with qtbot.waitSignal(view.point_clicked, timeout=1000) as blocker:
+        click_scene_point(qtbot, view, target)
+    assert blocker.args == [4]
+
+    scene = view.scene()
+    view.set_data(**latent_args(heads=5))
+    count = len(scene.items())
+    for i in range(20):
+        view.set_data(**{**latent_args(heads=5), "selected_head": i % 5})
+    assert len(scene.items()) == count
+
+
+def test_selected_head_set_before_data_is_kept(qtbot):
+    grid = show(qtbot, HeatmapGrid(), (700, 450))
+    lines = show(qtbot, LinesView())
+    grid.set_selected_head(2)
+    lines.set_selected_head(2)
+    weights = softmax_weights(3, 5, 5)
+    grid.set_data(LABELS, LABELS, weights, query_row=0)
+    lines.set_data(LABELS, LABELS, weights, query_row=0)
+    assert grid.focused.plot.titleLabel.text == "head 3"
+    assert lines.line_alphas()[:2].max() == 0
+    grid.set_data(LABELS, LABELS, weights[:1], query_row=0)  # one head: show the mean
+    assert grid.focused.plot.titleLabel.text == "mean of heads"
+
+
+def test_views_accept_an_empty_sentence(qtbot):
+    grid, lines, latent = HeatmapGrid(), LinesView(), LatentMap()
+    strip = TokenStrip()
+    for widget in (grid, lines, latent, strip):
+        show(qtbot, widget)
+    empty = np.zeros((2, 0, 0))
+    grid.set_data([], [], empty, query_row=0)
+    lines.set_data([], [], empty, query_row=0)
+    lines.grab()
+    strip.set_tokens([])
+    strip.set_weights(np.zeros(0), None)
+    latent.set_data(np.zeros((0, 2)), [], np.zeros(2), "it", np.zeros(0), np.zeros((2, 2)),
+                    np.zeros(2), [], ("x", "y"), None)
+    latent.grab()
+    assert grid.tick_labels() == ([], [])
