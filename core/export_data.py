@@ -1,0 +1,260 @@
+"""Everything an :class:`~core.pipeline.Analysis` shows, written out as JSON, CSV or NPZ.
+
+Three formats for three uses:
+
+- JSON: one self-describing document (settings, tokens, weights, outputs, 2D map) for scripts
+  and notebooks; arrays are nested lists, masked ``-inf`` logits become ``null``.
+- CSV: attention weights in long form (one row per head, query and key), ready for a spreadsheet
+  or ``pandas.read_csv``; the head-average rows are marked ``head = mean``.
+- NPZ: every array at full precision, labels as Unicode arrays, readable with
+  ``np.load(path, allow_pickle=False)``; the ``w_q``/``w_k``/``w_v``/``w_o`` arrays make it a
+  valid heads file for the ``file`` head strategy.
+
+Indices (head, query_index, key_index) are 0-based, like the arrays. Every write is atomic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import numpy as np
+
+from core.atomic import ExportError, write_atomically
+
+if TYPE_CHECKING:
+    from core.pipeline import Analysis
+
+FORMAT_NAME = "attention-explorer-analysis"
+FORMAT_VERSION = 1
+DATA_SUFFIXES = (".json", ".csv", ".npz")
+CSV_COLUMNS = ("head", "query_index", "query", "key_index", "key", "weight")
+MEAN_HEAD = "mean"
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
+    """A JSON-ready dict of everything the views show for ``analysis``.
+
+    Returns
+    -------
+    dict
+        Keys: format, version, settings, vectors {name, dimension}, tokens (used tokens),
+        all_tokens (every token typed, with how it got a vector), query {text, position,
+        vector}, query_row, row_labels, col_labels, heads {n_heads, d_k, d_v, strategy, note},
+        weights (h x r x n), mean_weights (r x n), scores, logits, output (r x d),
+        head_outputs (h x r x d_v), coords {tokens, query, head_mixes, output, neighbours,
+        axis_labels}, warnings. Non-finite numbers (masked logits) are ``None``.
+    """
+    a, result, heads = analysis, analysis.result, analysis.heads
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "settings": a.settings.to_dict(),
+        "vectors": {"name": a.vectors_name, "dimension": int(a.sentence.vectors.shape[1])},
+        "tokens": list(a.sentence.labels),
+        "all_tokens": [
+            {"text": t.text, "key": t.key, "source": t.source, "used": t.used}
+            for t in a.sentence.tokens
+        ],
+        "query": {
+            "text": a.query.text,
+            "position": a.query.position,
+            "vector": _plain(a.query.vector),
+        },
+        "query_row": int(a.query_row),
+        "row_labels": list(a.row_labels),
+        "col_labels": list(a.col_labels),
+        "heads": {
+            "n_heads": int(heads.n_heads),
+            "d_k": int(heads.d_k),
+            "d_v": int(heads.d_v),
+            "strategy": heads.strategy,
+            "note": heads.note,
+        },
+        "weights": _plain(result.weights),
+        "mean_weights": _plain(a.mean_weights),
+        "scores": _plain(result.scores),
+        "logits": _plain(result.logits),
+        "output": _plain(result.output),
+        "head_outputs": _plain(result.head_outputs),
+        "coords": _coords_dict(a),
+        "warnings": list(a.warnings),
+    }
+
+
+def _coords_dict(analysis: Analysis) -> dict[str, Any]:
+    c = analysis.coords
+    return {
+        "tokens": _plain(c.tokens),
+        "query": _plain(c.query),
+        "head_mixes": _plain(c.head_mixes),
+        "output": _plain(c.output),
+        "neighbours": [
+            {"word": word, "x": _finite(x), "y": _finite(y), "near": kind}
+            for word, x, y, kind in c.neighbours
+        ],
+        "axis_labels": list(c.axis_labels),
+    }
+
+
+def _plain(array: np.ndarray) -> Any:
+    """Nested lists of Python floats; NaN and +-inf become None (strict JSON has no infinity)."""
+    values = np.asarray(array, dtype=np.float64)
+    if np.isfinite(values).all():
+        return values.tolist()
+    as_objects = values.astype(object)
+    as_objects[~np.isfinite(values)] = None
+    return as_objects.tolist()
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def export_json(analysis: Analysis, path: str | os.PathLike[str]) -> None:
+    """Write :func:`analysis_to_dict` as indented UTF-8 JSON (atomically)."""
+    text = json.dumps(analysis_to_dict(analysis), indent=1, ensure_ascii=False, allow_nan=False)
+    write_atomically(path, text + "\n")
+
+
+def load_json_weights(path: str | os.PathLike[str]) -> np.ndarray:
+    """The (h, r, n) weights array of a JSON file written by :func:`export_json`.
+
+    Raises
+    ------
+    ExportError
+        The file cannot be read, is not JSON, or is not an analysis export.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ExportError(f"Cannot read {path}: {error}") from error
+    if not isinstance(data, dict) or data.get("format") != FORMAT_NAME or "weights" not in data:
+        raise ExportError(f"{path} is not an Attention Explorer analysis export.")
+    return np.array(data["weights"], dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------- CSV
+
+
+def weights_table(analysis: Analysis, *, include_mean: bool = True) -> list[tuple[Any, ...]]:
+    """The long-form weight rows (see :data:`CSV_COLUMNS`), heads first, then the mean.
+
+    The mean rows have ``head == "mean"`` so a filter on integer heads drops them.
+    """
+    weights = analysis.weights  # (h, r, n)
+    blocks: list[tuple[Any, np.ndarray]] = [(h, weights[h]) for h in range(weights.shape[0])]
+    if include_mean:
+        blocks.append((MEAN_HEAD, analysis.mean_weights))
+    rows: list[tuple[Any, ...]] = []
+    for head, matrix in blocks:  # matrix: (r, n)
+        for q, query in enumerate(analysis.row_labels):
+            for k, key in enumerate(analysis.col_labels):
+                rows.append((head, q, query, k, key, float(matrix[q, k])))
+    return rows
+
+
+def export_csv(
+    analysis: Analysis, path: str | os.PathLike[str], *, include_mean: bool = True
+) -> None:
+    """Write the attention weights in long form: head,query_index,query,key_index,key,weight."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    # repr-precision floats: the CSV must round-trip the weights, not round them to 6 digits
+    writer.writerows(weights_table(analysis, include_mean=include_mean))
+    write_atomically(path, buffer.getvalue())
+
+
+# ----------------------------------------------------------------------------- NPZ
+
+
+def analysis_arrays(analysis: Analysis) -> dict[str, np.ndarray]:
+    """Every array of ``analysis`` by name; labels as Unicode arrays (no object arrays)."""
+    a, r, c = analysis, analysis.result, analysis.coords
+    arrays: dict[str, np.ndarray] = {
+        "weights": r.weights,  # (h, r, n)
+        "mean_weights": a.mean_weights,  # (r, n)
+        "scores": r.scores,
+        "logits": r.logits,
+        "output": r.output,  # (r, d)
+        "head_outputs": r.head_outputs,  # (h, r, d_v)
+        "concat": r.concat,
+        "queries": r.queries,
+        "keys": r.keys,
+        "values": r.values,
+        "empty_rows": r.empty_rows,
+        "token_vectors": a.sentence.vectors,  # (n, d)
+        "query_vector": a.query.vector,  # (d,)
+        "query_row": np.array(a.query_row),
+        "w_q": a.heads.w_q,
+        "w_k": a.heads.w_k,
+        "w_v": a.heads.w_v,
+        "w_o": a.heads.w_o,
+        "coords_tokens": c.tokens,  # (n, 2)
+        "coords_query": c.query,  # (2,)
+        "coords_head_mixes": c.head_mixes,  # (h, 2)
+        "coords_output": c.output,  # (2,)
+        "neighbour_xy": np.array([(x, y) for _, x, y, _ in c.neighbours], float).reshape(-1, 2),
+    }
+    labels = {
+        "tokens": a.sentence.labels,
+        "row_labels": a.row_labels,
+        "col_labels": a.col_labels,
+        "neighbour_words": [n[0] for n in c.neighbours],
+        "neighbour_kinds": [n[3] for n in c.neighbours],
+        "axis_labels": list(c.axis_labels),
+        "warnings": list(a.warnings),
+    }
+    for name, words in labels.items():
+        arrays[name] = _unicode(words)
+    arrays["settings_json"] = np.array(a.settings.to_json())  # 0-d Unicode
+    arrays["vectors_name"] = np.array(a.vectors_name)
+    arrays["heads_note"] = np.array(a.heads.note)
+    return {name: np.asarray(value) for name, value in arrays.items()}
+
+
+def _unicode(words: list[str]) -> np.ndarray:
+    # An explicit "<U" dtype even for an empty list: np.array([]) would be float64.
+    width = max((len(w) for w in words), default=1)
+    return np.array(words, dtype=f"<U{max(width, 1)}")
+
+
+def export_npz(analysis: Analysis, path: str | os.PathLike[str]) -> None:
+    """Write every array (see :func:`analysis_arrays`) as a compressed ``.npz`` (atomically)."""
+    arrays = analysis_arrays(analysis)
+
+    def write(stream: BinaryIO) -> None:
+        np.savez_compressed(stream, allow_pickle=False, **arrays)
+
+    write_atomically(path, write)
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def export_data(analysis: Analysis, path: str | os.PathLike[str]) -> None:
+    """Write ``analysis`` in the format named by the suffix of ``path`` (.json, .csv, .npz).
+
+    Raises
+    ------
+    ExportError
+        An unknown suffix (the message lists the valid ones) or a failed write.
+    """
+    suffix = Path(path).suffix.lower()
+    writers = {".json": export_json, ".csv": export_csv, ".npz": export_npz}
+    if suffix not in writers:
+        valid = ", ".join(DATA_SUFFIXES)
+        raise ExportError(
+            f"Cannot export data to {path}: unknown file type {suffix or '(no suffix)'!r}; "
+            f"use one of {valid}."
+        )
+    writers[suffix](analysis, path)
