@@ -1,0 +1,163 @@
+"""The matrix view of one head: I → Q, K, V → A, A′ → O, tokens as columns.
+
+Shows a `core.steps.MatrixViewData`; computes nothing itself. Each matrix is a small grid of
+numbers while it fits (≤ 12×12) and a heatmap (one ImageItem, built once, updated with
+``setImage``) when it is larger. The vector perspective beside the grid shows the same score as
+one query vector dotted with one key vector.
+"""
+
+from __future__ import annotations
+
+import html
+
+import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+
+# isort: split
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.steps import MatrixViewData, NamedMatrix, format_number, format_vector
+from explorer.views.statistics_view import read_only_table, set_cell
+
+MAX_NUMBERS = 12
+"""Matrices up to 12×12 show their numbers; larger ones are heatmaps."""
+
+SYMBOLS = ("I", "Q", "K", "V", "A", "A′", "O", "I_q")
+_GRID_POSITIONS = {"I": (0, 0), "Q": (0, 1), "K": (0, 2), "V": (0, 3),
+                   "A": (1, 0), "A′": (1, 1), "O": (1, 2), "I_q": (1, 3)}
+WEIGHT_MAP = pg.colormap.get("viridis")
+SIGNED_MAP = pg.colormap.get("CET-D1")  # diverging: negative blue, zero grey, positive red
+
+
+class MatrixPanel(QWidget):
+    """One matrix: a title with its shape over a number grid or a heatmap."""
+
+    def __init__(self, symbol: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.symbol = symbol
+        self.title = QLabel(symbol)
+        self.title.setWordWrap(True)
+        self.table: QTableWidget = read_only_table()
+        self.table.horizontalHeader().setMinimumSectionSize(20)
+        self.table.verticalHeader().setMinimumSectionSize(16)
+        self.table.verticalHeader().setDefaultSectionSize(18)
+        small = self.table.font()
+        small.setPointSizeF(max(6.0, small.pointSizeF() - 1.5))
+        self.table.setFont(small)
+        self.plot = pg.GraphicsLayoutWidget()
+        self.plot.setBackground("w")
+        self._view = self.plot.addViewBox(lockAspect=False, invertY=True)
+        self._view.setMouseEnabled(False, False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self._view.addItem(self.image)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.stack, 1)
+
+    def set_matrix(self, m: NamedMatrix) -> None:
+        """Show ``m`` as numbers when small, as a heatmap otherwise."""
+        rows, cols = m.array.shape
+        self.title.setText(f"<b>{html.escape(m.title)}</b><br><small>"
+                           f"{html.escape(m.description)}</small>")
+        self.title.setToolTip(m.description)
+        if rows <= MAX_NUMBERS and cols <= MAX_NUMBERS:
+            self._show_numbers(m)
+            self.stack.setCurrentWidget(self.table)
+        else:
+            self._show_heatmap(m)
+            self.stack.setCurrentWidget(self.plot)
+
+    def is_heatmap(self) -> bool:
+        return self.stack.currentWidget() is self.plot
+
+    def _show_numbers(self, m: NamedMatrix) -> None:
+        rows, cols = m.array.shape
+        self.table.blockSignals(True)
+        self.table.setRowCount(rows)
+        self.table.setColumnCount(cols)
+        self.table.setHorizontalHeaderLabels(list(m.col_labels))
+        self.table.setVerticalHeaderLabels(list(m.row_labels))
+        for i in range(rows):
+            for j in range(cols):
+                set_cell(self.table, i, j, format_number(m.array[i, j], 3))
+        self.table.blockSignals(False)
+
+    def _show_heatmap(self, m: NamedMatrix) -> None:
+        data = np.array(m.array, dtype=np.float64)  # a copy: ImageItem keeps a view (PITFALLS 4)
+        data[~np.isfinite(data)] = np.nan
+        if m.symbol == "A′":
+            levels, cmap = (0.0, 1.0), WEIGHT_MAP
+        else:
+            top = float(np.nanmax(np.abs(data))) if np.any(np.isfinite(data)) else 1.0
+            levels, cmap = (-top or -1.0, top or 1.0), SIGNED_MAP
+        self.image.setColorMap(cmap)
+        self.image.setImage(data, levels=levels, autoLevels=False)
+        self._view.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
+        self.plot.setToolTip(f"{m.title}; colour range {format_number(levels[0])} .. "
+                             f"{format_number(levels[1])}")
+
+
+class MatrixView(QWidget):
+    """The vector perspective (one q, one k, their score) beside the matrices of one head."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._data: MatrixViewData | None = None
+        self.vector_label = QLabel("No matrices yet.")
+        self.vector_label.setTextFormat(Qt.TextFormat.RichText)
+        self.vector_label.setWordWrap(True)
+        self.vector_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.vector_label.setFixedWidth(170)
+        self.panels = {symbol: MatrixPanel(symbol) for symbol in SYMBOLS}
+        grid = QGridLayout()
+        grid.setSpacing(4)
+        for symbol, (r, c) in _GRID_POSITIONS.items():
+            grid.addWidget(self.panels[symbol], r, c)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.vector_label)
+        layout.addLayout(grid, 1)
+
+    def set_matrices(self, data: MatrixViewData) -> None:
+        """Show the matrices and the vector perspective of ``data``."""
+        self._data = data
+        present = {m.symbol for m in data.matrices}
+        for m in data.matrices:
+            self.panels[m.symbol].set_matrix(m)
+        for symbol, panel in self.panels.items():
+            panel.setVisible(symbol in present)
+        self.vector_label.setText(self._vector_text(data))
+
+    def title(self, symbol: str) -> str:
+        """The plain title of a matrix panel, e.g. ``Q: d_k×n = 3×3``."""
+        if self._data is None:
+            return ""
+        return self._data.by_symbol(symbol).title
+
+    @staticmethod
+    def _vector_text(d: MatrixViewData) -> str:
+        a = d.by_symbol("A")
+        query, key = a.col_labels[d.query_row], a.row_labels[d.key_index]
+        esc = html.escape
+        return (
+            f"<b>Vector view</b> (head {d.head})<br><br>"
+            f"query “{esc(query)}”:<br>q = {esc(format_vector(d.query_vector, 6, 3))}<br><br>"
+            f"key “{esc(key)}”:<br>k = {esc(format_vector(d.key_vector, 6, 3))}<br><br>"
+            f"score = {format_number(d.score)}<br>= A[“{esc(key)}”, “{esc(query)}”]<br>"
+            f"weight = {format_number(d.weight)}<br>= A′[“{esc(key)}”, “{esc(query)}”]<br><br>"
+            "<b>Matrix view</b>: every column of Q against every column of K at once: "
+            "A = Kᵀ Q, A′ = normalised columns of A, O = V A′."
+        )

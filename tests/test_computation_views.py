@@ -1,0 +1,147 @@
+"""The computation panel, matrix view and toy editor show the lessons' numbers (pytest-qt)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.lessons import lesson, prepare_lesson
+from core.steps import computation_steps, head_statistics, matrix_view
+from explorer.views.computation_view import ComputationPanel
+from explorer.views.matrix_view import MatrixView
+from explorer.views.toy_editor import ToyVectorEditor
+
+
+def _steps(lesson_id: str, head: int | None = None):
+    run = prepare_lesson(lesson(lesson_id))
+    return run, computation_steps(run.result, run.heads, head, run.row, run.row_labels,
+                                  run.col_labels, scoring=run.scoring,
+                                  normalization=run.normalization)
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = ComputationPanel()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_panel_shows_the_lesson_numbers(panel):
+    run, steps = _steps("three_inputs")
+    panel.set_steps(steps)
+    panel.set_statistics(head_statistics(run.result.weights, run.row, run.col_labels))
+    assert [panel.cell_text(j, 0) for j in range(3)] == ["x1", "x2", "x3"]
+    assert [panel.cell_text(j, 1) for j in range(3)] == ["2", "4", "4"]
+    assert [panel.cell_text(j, 5) for j in range(3)] == ["0.06338", "0.4683", "0.4683"]
+    assert panel.cell_text(3, 0) == "Σ = head output"
+    assert panel.cell_text(3, 6) == "[1.937, 6.683, 1.595]"
+    assert "score = q·k = 1·4 + 0·4 + 2·0 = 4" in panel.formulas_text()  # strongest key x2
+    assert panel.statistics.head_row_texts(0)[3] == "x2"
+
+
+def test_highlight_key_rewrites_the_formulas_both_ways(panel, qtbot):
+    _, steps = _steps("three_inputs")
+    panel.set_steps(steps)
+    panel.highlight_key(0)
+    assert panel.highlighted_key() == 0
+    assert "score = q·k = 1·0 + 0·1 + 2·1 = 2" in panel.formulas_text()
+    assert "exp(2 − 4)" in panel.formulas_text()
+    panel.highlight_key(None)
+    assert "1·4 + 0·4" in panel.formulas_text()
+    with qtbot.waitSignal(panel.key_selected, timeout=1000) as blocker:
+        panel._table.setCurrentCell(2, 1)  # a click on key x3's row
+    assert blocker.args == [2] and panel.highlighted_key() == 2
+    # A new computation keeps the highlighted key and updates in place (same items).
+    item = panel._table.item(2, 1)
+    panel.set_steps(_steps("matrix_view")[1])
+    assert panel._table.item(2, 1) is item and panel.highlighted_key() == 2
+
+
+def test_panel_with_word_vectors_shows_wo_and_head_note(panel, tiny_kv):
+    run = prepare_lesson(lesson("animal_it"), tiny_kv)
+    steps = computation_steps(run.result, run.heads, None, run.row, run.row_labels,
+                              run.col_labels)
+    panel.set_steps(steps)
+    n = len(run.col_labels)
+    assert panel.cell_text(n + 1, 0) == "W_O part (output)"
+    assert "head 0 of 4" in panel._title.text()
+    panel.set_statistics(head_statistics(run.result.weights, run.row, run.col_labels))
+    assert panel.statistics._similarity.rowCount() == 4
+
+
+def test_matrix_view_titles_and_numbers(qtbot):
+    view = MatrixView()
+    qtbot.addWidget(view)
+    run = prepare_lesson(lesson("matrix_view"))
+    data = matrix_view(run.result, run.heads, run.x_q, run.x_kv, 0, row=0,
+                       row_labels=run.row_labels, col_labels=run.col_labels)
+    view.set_matrices(data)
+    assert view.title("I") == "I: d×n = 4×3"
+    assert view.title("Q") == "Q: d_k×n = 3×3"
+    assert view.title("A′") == "A′: n×n = 3×3"
+    assert view.title("O") == "O: d_v×n = 3×3"
+    assert view.panels["I_q"].isHidden()
+    a = view.panels["A"].table
+    assert [a.item(j, 0).text() for j in range(3)] == ["2", "4", "4"]  # the first query's column
+    assert not view.panels["A"].is_heatmap()
+    assert "score = 4" in view.vector_label.text()
+
+
+def test_matrix_view_uses_heatmaps_for_large_matrices(qtbot, tiny_kv):
+    view = MatrixView()
+    qtbot.addWidget(view)
+    run = prepare_lesson(lesson("animal_it"), tiny_kv)
+    data = matrix_view(run.result, run.heads, run.x_q, run.x_kv, 1, row=run.row,
+                       row_labels=run.row_labels, col_labels=run.col_labels)
+    view.set_matrices(data)
+    n = len(run.col_labels)
+    assert view.title("A") == f"A: n×n = {n}×{n}" and n > 12
+    panel = view.panels["A′"]
+    assert panel.is_heatmap() and panel.image.image.shape == (n, n)
+    image = panel.image
+    view.set_matrices(data)  # updated in place: the same ImageItem
+    assert view.panels["A′"].image is image
+
+
+@pytest.fixture
+def editor(qtbot):
+    widget = ToyVectorEditor()
+    qtbot.addWidget(widget)
+    item = lesson("three_inputs")
+    widget.set_toy(item.tokens, item.inputs, item.w_q, item.w_k, item.w_v, None)
+    return widget
+
+
+@pytest.mark.parametrize(("row", "col", "text", "expected"), [
+    (1, 2, "abc", "X row 2, column 2: 'abc' is not a number"),
+    (1, 2, "", "X row 2, column 2 is empty"),
+    (1, 4, "", "X row 2 has 3 numbers but needs 4 (ragged"),
+])
+def test_toy_editor_rejects_bad_cells(editor, qtbot, row, col, text, expected):
+    before = editor.toy()
+    emitted = []
+    editor.toy_changed.connect(emitted.append)
+    editor.set_cell_text("X", row, col, text)
+    assert expected in editor.message.text()
+    assert "last valid values" in editor.message.text()
+    assert editor.tables["X"].item(row, col).background().color().red() == 255
+    assert editor.toy() is before and emitted == []
+    np.testing.assert_array_equal(editor.toy().x[1], [0, 2, 0, 2])
+
+
+def test_toy_editor_rejects_bad_matrix_cell(editor):
+    editor.set_cell_text("W_K", 0, 0, "1,5")
+    assert "W_K row 1, column 1: '1,5' is not a number" in editor.message.text()
+
+
+def test_toy_editor_emits_valid_inputs_for_a_good_edit(editor, qtbot):
+    editor.set_cell_text("X", 1, 2, "abc")
+    with qtbot.waitSignal(editor.toy_changed, timeout=1000) as blocker:
+        editor.set_cell_text("X", 1, 2, "-0.5")
+    toy = blocker.args[0]
+    np.testing.assert_array_equal(toy.x[1], [0, -0.5, 0, 2])
+    assert toy.tokens == ("x1", "x2", "x3") and toy.w_o is None
+    assert editor.message.text() == "Inputs are valid."
+    assert editor.tables["X"].item(1, 2).background().color().alpha() == 0
+    editor.set_cell_text("X", 0, 0, "first")
+    assert editor.toy().tokens[0] == "first"
