@@ -162,7 +162,14 @@ def _split(d_model: int, n_heads: int, d_k: int, dtype: DTypeLike) -> HeadProjec
 def _random(d_model: int, n_heads: int, d_k: int, seed: int, dtype: DTypeLike) -> HeadProjections:
     rng = np.random.default_rng(seed)
     # Independent draws, in a fixed order, so the same seed gives the same matrices everywhere.
-    w_q, w_k, w_v = (_orthonormal_columns(rng, n_heads, d_model, d_k) for _ in range(3))
+    w_q, w_k = (_orthonormal_columns(rng, n_heads, d_model, d_k) for _ in range(2))
+    if n_heads * d_k <= d_model:
+        # Value subspaces orthogonal to each other: with W_O = W_V.T the output is then the sum
+        # of each head's mix projected onto its own subspace, a clean decomposition the latent
+        # map can show (overlapping subspaces would distort the output away from the mixes).
+        w_v = _orthonormal_columns(rng, 1, d_model, n_heads * d_k)  # (d, h*d_k)
+    else:
+        w_v = _orthonormal_columns(rng, n_heads, d_model, d_k)  # (d, h*d_k), heads overlap
     note = f"{n_heads} head{'s' if n_heads != 1 else ''} x d_k={d_k}, random orthonormal, " \
            f"seed {seed}"
     return _from_value_basis(w_q, w_k, w_v, n_heads, d_k, "random", note, dtype)

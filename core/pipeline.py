@@ -229,9 +229,13 @@ class Pipeline:
         output = result.output[row]  # (d,)
         neighbours: list[tuple[str, float, float, str]] = []
         if s.show_neighbours:
-            for kind, vector in (("query", query.vector), ("output", output)):
-                exclude = {query.text.lower(), *(t.lower() for t in sentence.labels)}
-                for word, _ in nearest_neighbours(self.kv, vector, NEIGHBOURS, exclude=exclude):
+            exclude = frozenset({query.text.lower(), *(t.lower() for t in sentence.labels)})
+            # The query's neighbours do not move while a slider is dragged: search once.
+            near_query = self._stage(
+                "query_neighbours", (query.text, exclude), lambda: self._near(query.vector, exclude)
+            )
+            for kind, words in (("query", near_query), ("output", self._near(output, exclude))):
+                for word in words:
                     x, y = project(np.asarray(self.kv[word]))
                     neighbours.append((word, float(x), float(y), kind))
         return MapCoordinates(
@@ -242,6 +246,9 @@ class Pipeline:
             neighbours=tuple(neighbours),
             axis_labels=project.labels,
         )
+
+    def _near(self, vector: np.ndarray, exclude: frozenset[str]) -> list[str]:
+        return [w for w, _ in nearest_neighbours(self.kv, vector, NEIGHBOURS, exclude=exclude)]
 
 
 def _row_warnings(result: MultiHeadResult, row: int) -> list[str]:

@@ -232,3 +232,13 @@ def test_unreadable_files_raise_head_file_error(tmp_path):
     with pytest.raises(ValueError, match="needs `path`"):
         build_heads("file", D, 2)
     assert issubclass(HeadFileError, ValueError)
+
+
+def test_random_value_subspaces_are_mutually_orthogonal_so_output_decomposes():
+    heads = build_heads("random", 10, 3, seed=4, dtype=np.float64)  # 3 x 3 = 9 <= 10 dims
+    np.testing.assert_allclose(heads.w_v.T @ heads.w_v, np.eye(9), atol=1e-12)
+    # Every head giving the same weights: the output is the mix projected onto all 9 dims.
+    x = np.random.default_rng(0).standard_normal((5, 10))
+    mix = x.mean(axis=0)
+    per_head = (mix @ heads.w_v) @ heads.w_o  # (10,)
+    np.testing.assert_allclose(per_head, heads.w_v @ heads.w_v.T @ mix, atol=1e-12)
