@@ -1,0 +1,183 @@
+"""Listens to the state, runs the pure core pipeline, hands the results to the views.
+
+Changes arriving in a burst (a slider drag, typing) are coalesced: each ``changed`` only marks
+names as pending and (re)starts nothing but a single-shot timer, so there is at most one
+recompute per frame. Changes that only pick what is shown (the selected head, the inspected key)
+reuse the last :class:`~core.pipeline.Analysis` instead of recomputing it.
+
+The views are anything with the ``set_*`` methods used below, so tests can pass plain Python
+objects that record the calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from core.pipeline import Analysis, AnalysisError, Pipeline
+from explorer.state import INSPECTED_COL, VECTORS, ExplorerState
+
+log = logging.getLogger(__name__)
+
+FRAME_MS = 16
+"""Coalescing window: one recompute per ~60 Hz frame, short enough to feel immediate."""
+
+# Changes that only choose what to show from the last analysis; no recompute needed.
+_DISPLAY_ONLY = frozenset({"selected_head", INSPECTED_COL})
+
+
+@dataclass
+class Views:
+    """The views the controller feeds; each only needs the ``set_*`` methods called on it."""
+
+    tokens: Any  # TokenStrip: set_tokens, set_weights
+    heatmaps: Any  # HeatmapGrid: set_data, set_selected_head
+    lines: Any  # LinesView: set_data, set_selected_head
+    latent: Any  # LatentMap: set_data
+
+
+@dataclass(frozen=True)
+class Update:
+    """What one recompute did, for the status bar (and for the benchmark in the report)."""
+
+    analysis: Analysis
+    compute_ms: float  # core pipeline (0 when the last analysis was reused)
+    views_ms: float  # all the views' set_* calls
+
+
+class Controller(QObject):
+    """Recomputes on state changes (coalesced) and pushes results into the views.
+
+    Signals
+    -------
+    updated(Update)
+        After the views show a new result.
+    failed(str, str)
+        The message for the person and which input is at fault: "sentence", "query" or "".
+    """
+
+    updated = Signal(object)
+    failed = Signal(str, str)
+
+    def __init__(self, state: ExplorerState, views: Views, parent: QObject | None = None,
+                 interval_ms: int = FRAME_MS) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._views = views
+        self._pipeline: Pipeline | None = None
+        self._adopted: Pipeline | None = None
+        self._failing = False  # the last recompute failed: the analysis is older than the settings
+        self._analysis: Analysis | None = None
+        self._shown_tokens: tuple[Any, ...] | None = None
+        self._pending: set[str] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.flush)
+        state.changed.connect(self._on_state_changed)
+
+    @property
+    def analysis(self) -> Analysis | None:
+        """The last successful analysis (what the views show), None before the first."""
+        return self._analysis
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
+    @Slot(object)
+    def _on_state_changed(self, names: frozenset[str]) -> None:
+        self._pending |= names
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @Slot()
+    def flush(self) -> None:
+        """Recompute now for everything pending (the timer calls this; tests may too)."""
+        self._timer.stop()
+        names, self._pending = self._pending, set()
+        if not names or self._state.kv is None:
+            return
+        if VECTORS in names or self._pipeline is None:
+            self._pipeline = self._new_pipeline()
+        try:
+            self._refresh(names)
+        except AnalysisError as error:
+            self._failing = True
+            self.failed.emit(str(error), _culprit(str(error)))
+        except Exception as error:  # a core bug must not take the window down: say it, keep going
+            self._failing = True
+            log.exception("recompute failed")
+            self.failed.emit(f"Internal error ({type(error).__name__}): {error}", "")
+        else:
+            self._failing = False
+
+    def adopt(self, pipeline: Pipeline | None) -> None:
+        """Use ``pipeline`` (warmed up by the loader) once the state gets its vectors."""
+        self._adopted = pipeline
+
+    def _new_pipeline(self) -> Pipeline:
+        adopted, self._adopted = self._adopted, None
+        if adopted is not None and adopted.kv is self._state.kv:
+            return adopted
+        return Pipeline(self._state.kv)
+
+    def _refresh(self, names: set[str]) -> None:
+        assert self._pipeline is not None
+        compute_ms = 0.0
+        analysis = self._analysis
+        recompute = not names <= _DISPLAY_ONLY or analysis is None or self._failing
+        if recompute or analysis is None:  # after a failure the old analysis is not the settings'
+            started = time.perf_counter()
+            analysis = self._analysis = self._pipeline.run(self._state.settings)
+            compute_ms = (time.perf_counter() - started) * 1000.0
+        started = time.perf_counter()
+        self._show(analysis, names, weights_changed=recompute)
+        views_ms = (time.perf_counter() - started) * 1000.0
+        self.updated.emit(Update(analysis, compute_ms, views_ms))
+
+    def _show(self, a: Analysis, names: set[str], weights_changed: bool) -> None:
+        head = self.selected_head(a)
+        inspected = self._state.inspected_col
+        if inspected is not None and inspected >= len(a.col_labels):
+            inspected = None
+        v = self._views
+        if a.sentence.tokens != self._shown_tokens:  # rebuilding the chips only when words change
+            v.tokens.set_tokens(a.sentence.tokens)
+            self._shown_tokens = a.sentence.tokens
+        query_weights = a.query_weights[head] if head is not None else a.query_weights.mean(axis=0)
+        v.tokens.set_weights(query_weights, a.query.position)
+        if weights_changed or INSPECTED_COL in names:
+            v.heatmaps.set_data(a.row_labels, a.col_labels, a.weights, a.query_row, inspected)
+        if weights_changed:
+            v.lines.set_data(a.row_labels, a.col_labels, a.weights, a.query_row)
+        v.heatmaps.set_selected_head(head)
+        v.lines.set_selected_head(head)
+        c = a.coords
+        v.latent.set_data(
+            c.tokens, a.col_labels, c.query, a.query.text, np.asarray(query_weights),
+            c.head_mixes, c.output, c.neighbours, c.axis_labels, head,
+        )
+
+    def selected_head(self, a: Analysis | None = None) -> int | None:
+        """The settings' selected head, or None (mean) if the analysis has fewer heads."""
+        a = a if a is not None else self._analysis
+        head = self._state.settings.selected_head
+        if a is None or head is None or head >= a.weights.shape[0]:
+            return None
+        return head
+
+
+def _culprit(message: str) -> str:
+    """Which input field an error message is about, so the window can mark it."""
+    text = message.lower()
+    if "query" in text:
+        return "query"
+    if "sentence" in text or "vocabulary" in text:
+        return "sentence"
+    return ""

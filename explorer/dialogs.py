@@ -1,0 +1,45 @@
+"""Every modal dialog of the window, each wrapped in one small function.
+
+Modal dialogs block tests (PITFALLS 16), so the window always calls these through the module
+(``dialogs.show_error(...)``), and a test replaces the function with ``monkeypatch.setattr``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+VECTOR_FILE_FILTER = (
+    "Word vectors (*.txt *.vec *.bin *.gz *.bz2 *.npz *.kv *.model);;All files (*)"
+)
+TRUST_TEXT = "This file can run code on your computer. Only open it if you trust its source."
+
+
+def show_error(parent: QWidget | None, title: str, message: str) -> None:
+    """Tell the person something went wrong, in words (never a traceback)."""
+    QMessageBox.warning(parent, title, message)
+
+
+def ask_trust(parent: QWidget | None, path: str) -> bool:
+    """Ask before opening a pickled (.kv/.model) file; True only if the person says so."""
+    answer = QMessageBox.warning(
+        parent, "Open a file that can run code?", f"{path}\n\n{TRUST_TEXT}",
+        QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel,
+    )
+    return answer == QMessageBox.StandardButton.Open
+
+
+def choose_vectors_file(parent: QWidget | None, start_dir: str = "") -> str | None:
+    """The word-vector file the person picked, None if they cancelled."""
+    path, _ = QFileDialog.getOpenFileName(
+        parent, "Open word vectors", start_dir, VECTOR_FILE_FILTER
+    )
+    return path or None
+
+
+def choose_heads_file(parent: QWidget | None, start_dir: str = "") -> str | None:
+    """An .npz with w_q, w_k, w_v, w_o for the 'file' head strategy, None if cancelled."""
+    path, _ = QFileDialog.getOpenFileName(
+        parent, "Open head projections", start_dir, "NumPy archives (*.npz);;All files (*)"
+    )
+    return path or None

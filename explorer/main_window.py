@@ -1,0 +1,470 @@
+"""The explorer window: composes the views, routes what the person does to the state, shows status.
+
+Data flows one way: widgets -> :class:`ExplorerState` -> :class:`Controller` -> views' ``set_*``.
+The window itself only translates gestures (a click on token 3, Ctrl+O, a dropped file) into
+state changes, and state changes back into the input widgets (with their signals blocked).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStatusBar,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.settings import Settings, SettingsError
+from explorer import dialogs
+from explorer.controller import Controller, Update, Views
+from explorer.loader import LoadedVectors, VectorLoader, VocabularyIndex, needs_trust
+from explorer.persistence import Store
+from explorer.state import VECTORS, ExplorerState
+from explorer.views.controls_view import ControlsView
+from explorer.views.heatmaps_view import HeatmapGrid
+from explorer.views.latent_view import LatentMap
+from explorer.views.lines_view import LinesView
+from explorer.views.tokens_view import TokenStrip
+from explorer.views.top_bar import TopBar
+
+_ARROWS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
+_SPLITTERS = ("main_splitter", "views_splitter")
+
+
+class StatusBar(QStatusBar):
+    """One message (what was computed, warnings, or an error in red) + load progress + Cancel."""
+
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = QLabel()
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(160)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop loading; the current vectors stay.")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.addWidget(self.message, 1)
+        self.addPermanentWidget(self.progress)
+        self.addPermanentWidget(self.cancel_button)
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def show_message(self, text: str, error: bool = False, tip: str = "") -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b00020;" if error else "")
+        self.message.setToolTip(tip or text)
+
+    def show_update(self, update: Update, settings: Settings) -> None:
+        """E.g. "12 tokens x 4 heads in 1.8 ms · Out of vocabulary: xyzzy"."""
+        a = update.analysis
+        h, _, n = a.weights.shape
+        parts = [f"{n} tokens x {h} head{'s' if h != 1 else ''} in "
+                 f"{update.compute_ms + update.views_ms:.1f} ms"]
+        d_model = a.sentence.vectors.shape[1]
+        if settings.d_k is None:  # say how the automatic choice came out when it is not exact
+            if d_model % h and a.heads.d_k == d_model // h:
+                parts.append(f"{d_model} is not divisible by {h}: d_k = {a.heads.d_k}")
+            elif h * a.heads.d_k != d_model or h != settings.n_heads:
+                parts.append(a.heads.note)
+        parts.extend(a.warnings)
+        tip = (f"heads: {a.heads.note}\ncompute {update.compute_ms:.1f} ms, "
+               f"views {update.views_ms:.1f} ms")
+        self.show_message(" · ".join(parts), error=False, tip=tip)
+
+    def start_progress(self, text: str) -> None:
+        self.show_message(text)
+        self.progress.setRange(0, 0)  # "busy" until a loader reports a fraction
+        self.progress.show()
+        self.cancel_button.show()
+
+    @Slot(float)
+    def show_progress(self, fraction: float) -> None:
+        if 0.0 < fraction < 1.0:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(round(100 * fraction))
+
+    def stop_progress(self, text: str, error: bool = False) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.show_message(text, error=error)
+
+
+class MainWindow(QMainWindow):
+    """Attention Explorer's main window.
+
+    Parameters
+    ----------
+    settings : the settings to start from (default: :class:`Settings` defaults).
+    store : where layout and settings are remembered; None remembers nothing (tests, screenshots).
+    cache_dir : where parsed vector files are cached (None: the per-user cache folder).
+    """
+
+    def __init__(self, settings: Settings | None = None, store: Store | None = None,
+                 cache_dir: str | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Attention Explorer")
+        self.setAcceptDrops(True)
+        self.store = store
+        self.state = ExplorerState(settings, self)
+        self.top_bar = TopBar()
+        self.token_strip = TokenStrip()
+        self.heatmaps = HeatmapGrid()
+        self.lines = LinesView()
+        self.latent = LatentMap()
+        self.controls = ControlsView()
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.loader = VectorLoader(self, cache_dir=cache_dir)
+        views = Views(self.token_strip, self.heatmaps, self.lines, self.latent)
+        self.controller = Controller(self.state, views, self)
+        self._vectors_trusted = False
+        self._build_central()
+        self._build_dock()
+        self._build_menus()
+        self._connect()
+        self._watch_arrow_keys()
+        self._show_settings(self.state.settings)
+        self.resize(1400, 900)
+        self._restore_layout()
+
+    # ------------------------------------------------------------------ building
+    def _build_central(self) -> None:
+        strip_area = QScrollArea()
+        strip_area.setWidget(self.token_strip)
+        strip_area.setWidgetResizable(True)  # the strip wraps its tokens to the area's width
+        strip_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        strip_area.setMinimumHeight(40)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.heatmaps, "Heatmaps")
+        self.tabs.addTab(self.lines, "Lines")
+        self.views_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.views_splitter.addWidget(self.tabs)
+        self.views_splitter.addWidget(self.latent)
+        self.views_splitter.setSizes([620, 480])
+        self.main_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.main_splitter.addWidget(strip_area)
+        self.main_splitter.addWidget(self.views_splitter)
+        self.main_splitter.setStretchFactor(1, 1)
+        self._layout_restored = False
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(4, 0, 4, 0)
+        column.addWidget(self.top_bar)
+        column.addWidget(self.main_splitter, stretch=1)
+        self.setCentralWidget(central)
+
+    def _build_dock(self) -> None:
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 16)
+        self.controls_dock = QDockWidget("Controls", self)
+        self.controls_dock.setObjectName("controls_dock")  # saveState() needs a name
+        self.controls_dock.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = self._action(file_menu, "&Open vectors…", QKeySequence.StandardKey.Open,
+                                        self.open_vectors_dialog)
+        self._action(file_menu, "Use the &default vectors", None, lambda: self.load_vectors(None))
+        self._action(file_menu, "&Reset settings", None, self.reset_settings)
+        file_menu.addSeparator()
+        self.quit_action = self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.controls_dock.toggleViewAction())
+
+    def _action(self, menu: Any, text: str, keys: Any, slot: Any) -> QAction:
+        action = QAction(text, self)
+        if keys is not None:
+            action.setShortcut(keys)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work even with the menu bar hidden
+        return action
+
+    def _connect(self) -> None:
+        self.state.changed.connect(self._on_state_changed)
+        self.top_bar.sentence_edited.connect(self._on_sentence_edited)
+        self.top_bar.query_edited.connect(self._on_query_edited)
+        self.top_bar.open_requested.connect(self.open_vectors_dialog)
+        self.controls.changed.connect(self._on_controls_changed)
+        self.controls.heads_file_requested.connect(self._on_heads_file_requested)
+        self.token_strip.token_clicked.connect(self.select_query_position)
+        self.latent.point_clicked.connect(self.select_query_position)
+        self.lines.token_clicked.connect(self.select_query_row)
+        self.heatmaps.cell_clicked.connect(self._on_cell_clicked)
+        self.heatmaps.head_selected.connect(self._on_head_selected)
+        self.controller.updated.connect(self._on_updated)
+        self.controller.failed.connect(self._on_failed)
+        self.loader.progress.connect(self.status.show_progress)
+        self.loader.loaded.connect(self._on_vectors_loaded)
+        self.loader.failed.connect(self._on_load_failed)
+        self.loader.cancelled.connect(self._on_load_cancelled)
+        self.status.cancel_requested.connect(self.loader.cancel)
+
+    # ------------------------------------------------------------------ vectors
+    def load_vectors(self, path: str | None, fmt: str = "auto", trusted: bool = False) -> bool:
+        """Start loading ``path`` (None: the bundled default) in the background.
+
+        A pickled file (.kv/.model) is opened only after the person says they trust it.
+        Returns False when nothing was started.
+        """
+        if path is not None and needs_trust(path) and not trusted:
+            if not dialogs.ask_trust(self, path):
+                self.status.show_message("Not opened: the file was not trusted.")
+                return False
+            trusted = True
+        self._vectors_trusted = trusted
+        name = Path(path).name if path else "the default vectors (GloVe 6B 50d)"
+        self.status.start_progress(f"Loading {name}…")
+        if self.state.kv is None:
+            self.top_bar.set_loading(f"Loading {name}…")
+        self.loader.load(path, fmt, trust_pickle=trusted, warm_up=self.state.settings)
+        return True
+
+    def set_vectors(self, kv: Any, path: str | None = None,
+                    index: VocabularyIndex | None = None) -> None:
+        """Use ``kv`` right away (the loader's result, or a table a test made)."""
+        index = index if index is not None else VocabularyIndex(list(kv.index_to_key))
+        self.controls.set_model_width(int(kv.vector_size))
+        self.top_bar.set_vectors_info(
+            getattr(kv, "source_name", Path(path).name if path else "vectors"),
+            len(kv.index_to_key), int(kv.vector_size))
+        self.top_bar.set_vocabulary(index)
+        self.state.set_vectors(kv, path)
+        if self.store is not None:
+            self.store.save_last_vectors(path, trusted=self._vectors_trusted)
+
+    @Slot()
+    def open_vectors_dialog(self) -> None:
+        start = str(Path(self.state.settings.vectors_path).parent) \
+            if self.state.settings.vectors_path else ""
+        path = dialogs.choose_vectors_file(self, start)
+        if path:
+            self.load_vectors(path)
+
+    @Slot(object)
+    def _on_vectors_loaded(self, result: LoadedVectors) -> None:
+        self.controller.adopt(result.pipeline)
+        self.set_vectors(result.kv, result.path, result.index)
+        warnings = list(getattr(result.kv, "load_warnings", []) or [])
+        text = f"Loaded {getattr(result.kv, 'source_name', 'vectors')} in {result.seconds:.1f} s"
+        self.status.stop_progress(" · ".join([text, *warnings]))
+
+    @Slot(str)
+    def _on_load_failed(self, message: str) -> None:
+        self.status.stop_progress(message, error=True)
+        dialogs.show_error(self, "Could not open the word vectors", message)
+        if self.state.kv is None and self.state.settings.vectors_path is None:
+            self.top_bar.set_loading("No vectors loaded: Open… some")
+        elif self.state.kv is None:  # a remembered file is gone: fall back to the default set
+            self.state.update(vectors_path=None)
+            self.load_vectors(None)
+
+    @Slot()
+    def _on_load_cancelled(self) -> None:
+        kv = self.state.kv
+        still = f"; still using {getattr(kv, 'source_name', 'the previous vectors')}" if kv else ""
+        self.status.stop_progress(f"Loading cancelled{still}.")
+        if kv is None:
+            self.top_bar.set_loading("No vectors loaded: Open… some")
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if _dropped_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = _dropped_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.load_vectors(path)
+
+    # ------------------------------------------------------------------ what the person did
+    def apply(self, **changes: Any) -> bool:
+        """Route a wanted change to the state; a rejected value is reported, not raised."""
+        try:
+            self.state.update(**changes)
+        except SettingsError as error:
+            self.status.show_message(str(error), error=True)
+            return False
+        return True
+
+    @Slot(str)
+    def _on_sentence_edited(self, text: str) -> None:
+        self.apply(sentence=text)
+
+    @Slot(str)
+    def _on_query_edited(self, text: str) -> None:
+        self.apply(query=text)
+
+    @Slot(dict)
+    def _on_controls_changed(self, changes: dict) -> None:
+        self.apply(**changes)
+
+    @Slot()
+    def _on_heads_file_requested(self) -> None:
+        path = dialogs.choose_heads_file(self)
+        if path:
+            self.apply(heads_file=path, head_strategy="file")
+
+    @Slot(int)
+    def select_query_position(self, position: int) -> None:
+        """Make used token ``position`` the query (its text and index, so repeats work)."""
+        a = self.controller.analysis
+        if a is not None and 0 <= position < len(a.col_labels):
+            self.apply(query=a.col_labels[position], query_index=position)
+
+    @Slot(int)
+    def select_query_row(self, row: int) -> None:
+        """A heatmap/lines row: a sentence token, or the outside query row (already the query)."""
+        self.select_query_position(row)
+
+    @Slot(int, int)
+    def _on_cell_clicked(self, row: int, col: int) -> None:
+        with self.state.batch():
+            self.select_query_row(row)
+            self.state.set_inspected_col(col)
+
+    @Slot(object)
+    def _on_head_selected(self, head: int | None) -> None:
+        self.apply(selected_head=head)
+
+    def reset_settings(self) -> None:
+        """Back to the defaults, keeping the loaded vectors."""
+        self.state.set_settings(Settings().updated(vectors_path=self.state.settings.vectors_path))
+
+    # ------------------------------------------------------------------ keyboard
+    def _watch_arrow_keys(self) -> None:
+        # Plots take focus when clicked and would swallow the arrows; the filter sees them first.
+        for view in (self.token_strip, self.heatmaps, self.lines, self.latent, self.tabs):
+            for widget in (view, *view.findChildren(QWidget)):
+                widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if self._arrow(event):
+                return True
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        # Reached only when the focused widget (not a text field or spin box) ignored the key.
+        if not self._arrow(event):
+            super().keyPressEvent(event)
+
+    def _arrow(self, event: QKeyEvent) -> bool:
+        if event.key() not in _ARROWS or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            self.move_query(1 if event.key() == Qt.Key.Key_Right else -1)
+        else:
+            self.step_head(1 if event.key() == Qt.Key.Key_Down else -1)
+        return True
+
+    def move_query(self, step: int) -> None:
+        """Move the query ``step`` tokens along the sentence (an outside word enters at an end)."""
+        a = self.controller.analysis
+        if a is None or not a.col_labels:
+            return
+        # From the settings, not the analysis: keys pressed within one frame must all count.
+        s = self.state.settings
+        position = s.query_index if s.query_index is not None else a.query.position
+        n = len(a.col_labels)
+        if position is None:
+            target = 0 if step > 0 else n - 1
+        else:
+            target = min(max(position + step, 0), n - 1)
+        self.select_query_position(target)
+
+    def step_head(self, step: int) -> None:
+        """Step through "mean, head 1, ..., head h" (Down = next, Up = previous)."""
+        choices: list[int | None] = [None, *range(self.state.settings.n_heads)]
+        index = choices.index(self.state.settings.selected_head) + step
+        self.apply(selected_head=choices[min(max(index, 0), len(choices) - 1)])
+
+    # ------------------------------------------------------------------ state -> widgets
+    @Slot(object)
+    def _on_state_changed(self, names: frozenset[str]) -> None:
+        if names - {VECTORS, "inspected_col"}:
+            self._show_settings(self.state.settings)
+
+    def _show_settings(self, settings: Settings) -> None:
+        self.controls.set_settings(settings)
+        self.top_bar.set_settings(settings)
+
+    @Slot(object)
+    def _on_updated(self, update: Update) -> None:
+        self.top_bar.mark_error("")
+        self.status.show_update(update, self.state.settings)
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, field: str) -> None:
+        self.top_bar.mark_error(field)
+        self.status.show_message(message, error=True)
+
+    # ------------------------------------------------------------------ remembering
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._layout_restored:  # first show: a one-line strip, the rest for the views
+            self._layout_restored = True
+            total = sum(self.main_splitter.sizes())
+            self.main_splitter.setSizes([64, max(total - 64, 1)])
+
+    def _restore_layout(self) -> None:
+        if self.store is None:
+            return
+        geometry = self.store.layout("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        dock_state = self.store.layout("state")
+        if dock_state is not None:
+            self.restoreState(dock_state)
+        for name in _SPLITTERS:
+            blob = self.store.layout(name)
+            if blob is not None:
+                getattr(self, name).restoreState(blob)
+                self._layout_restored = True
+
+    def save_session(self) -> None:
+        """Remember the layout and the settings (called on close)."""
+        if self.store is None:
+            return
+        self.store.save_layout("geometry", self.saveGeometry())
+        self.store.save_layout("state", self.saveState())
+        for name in _SPLITTERS:
+            self.store.save_layout(name, getattr(self, name).saveState())
+        self.store.save_settings(self.state.settings)
+        self.store.sync()
+
+    def shutdown(self) -> None:
+        """Stop background loads and wait for their threads (close, end of a test)."""
+        self.loader.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_session()
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
+    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+    if len(urls) == 1 and urls[0].isLocalFile():
+        return urls[0].toLocalFile()
+    return None

@@ -1,0 +1,139 @@
+"""The one place where the explorer's inputs live: the settings, the loaded vectors and the
+inspected key column, plus one signal saying which of them changed.
+
+Widgets never compute anything: they call :meth:`ExplorerState.update` with what the person wants;
+the controller listens to :attr:`ExplorerState.changed` and recomputes. A batch of changes (several
+``update`` calls inside ``with state.batch():``) emits once, with the union of the changed names.
+
+Besides the :class:`~core.settings.Settings` field names, ``changed`` may carry two more names:
+``"vectors"`` (a new word-vector table) and ``"inspected_col"`` (the key column picked in a
+heatmap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from core.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+VECTORS = "vectors"
+INSPECTED_COL = "inspected_col"
+
+# Fields that change which tokens exist: a picked key column no longer means the same token.
+_TOKEN_FIELDS = frozenset({"sentence", "oov_policy", VECTORS})
+
+
+class ExplorerState(QObject):
+    """Current settings + vectors; emits :attr:`changed` (a frozenset of names) once per batch."""
+
+    changed = Signal(object)
+
+    def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings if settings is not None else Settings()
+        self._kv: KeyedVectors | None = None
+        self._inspected_col: int | None = None
+        self._batch_depth = 0
+        self._pending: set[str] = set()
+
+    # ------------------------------------------------------------------ read-only views
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def kv(self) -> KeyedVectors | None:
+        """The loaded word vectors, None until the first load finishes."""
+        return self._kv
+
+    @property
+    def inspected_col(self) -> int | None:
+        """The key column picked in a heatmap (highlighted), None when none is picked."""
+        return self._inspected_col
+
+    # ------------------------------------------------------------------ changes
+    def update(self, **changes: Any) -> set[str]:
+        """Apply ``changes`` to the settings; return (and emit) the names that really changed.
+
+        Keeps the settings consistent on the way: a new query word without ``query_index`` means
+        "the first occurrence"; fewer heads than the selected head falls back to the mean.
+
+        Raises
+        ------
+        SettingsError
+            A value the settings reject; nothing is changed then.
+        """
+        changes = self._consistent(changes)
+        new = self._settings.updated(**changes)
+        names = new.changed_fields(self._settings)
+        self._settings = new
+        if names & _TOKEN_FIELDS:
+            self._inspected_col = None
+        self._notify(names)
+        return names
+
+    def set_settings(self, settings: Settings) -> set[str]:
+        """Replace every setting at once (a restored session); emits what differs."""
+        names = settings.changed_fields(self._settings)
+        self._settings = settings
+        if names & _TOKEN_FIELDS:
+            self._inspected_col = None
+        self._notify(names)
+        return names
+
+    def set_vectors(self, kv: KeyedVectors, path: str | None) -> None:
+        """Use a newly loaded vector table; ``path`` None means the bundled default set."""
+        self._kv = kv
+        self._inspected_col = None
+        with self.batch():
+            self._notify({VECTORS})
+            self.update(vectors_path=path)
+
+    def set_inspected_col(self, col: int | None) -> None:
+        if col != self._inspected_col:
+            self._inspected_col = col
+            self._notify({INSPECTED_COL})
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Collect the changes made inside the block and emit them as one ``changed``."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0 and self._pending:
+                names, self._pending = frozenset(self._pending), set()
+                self.changed.emit(names)
+
+    # ------------------------------------------------------------------ helpers
+    def _consistent(self, changes: dict[str, Any]) -> dict[str, Any]:
+        changes = dict(changes)
+        if "query" in changes and "query_index" not in changes:
+            changes["query_index"] = None
+        n_heads = changes.get("n_heads", self._settings.n_heads)
+        selected = changes.get("selected_head", self._settings.selected_head)
+        if isinstance(n_heads, int) and isinstance(selected, int) and selected >= n_heads:
+            changes["selected_head"] = None  # the head is gone: show the mean rather than fail
+        if "head_axes" in changes and isinstance(changes["head_axes"], list):
+            changes["head_axes"] = tuple(tuple(pair) for pair in changes["head_axes"])
+        unknown = set(changes) - {f.name for f in fields(Settings)}
+        if unknown:
+            raise SettingsError(f"unknown settings field(s): {', '.join(sorted(unknown))}")
+        return changes
+
+    def _notify(self, names: set[str]) -> None:
+        if not names:
+            return
+        self._pending |= names
+        if self._batch_depth == 0:
+            pending, self._pending = frozenset(self._pending), set()
+            self.changed.emit(pending)

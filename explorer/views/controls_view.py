@@ -1,0 +1,324 @@
+"""The controls panel: one widget per setting, each saying what the person wants.
+
+Every control reports through one signal, ``changed({field: value})``; the window hands that to
+the state. :meth:`ControlsView.set_settings` shows a settings snapshot with every widget's signals
+blocked, so showing a value never sounds like the person changing it. Tooltips are the settings'
+own one-line docs (:func:`core.settings.field_docs`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.settings import (
+    HEAD_STRATEGIES,
+    MAX_HEADS,
+    NORMALIZATIONS,
+    OOV_POLICIES,
+    PROJECTIONS,
+    SCORINGS,
+    TEMPERATURE_RANGE,
+    Settings,
+    field_docs,
+)
+
+# What the combo boxes show for each internal name.
+CHOICE_TEXT: dict[str, str] = {
+    "identity": "identity (raw vectors)", "split": "split dimensions", "random": "random (seeded)",
+    "pca": "PCA slices", "axes": "word axes", "file": "from .npz file",
+    "dot": "dot  q·k", "scaled_dot": "scaled dot  q·k/√d_k", "cosine": "cosine",
+    "general": "general  qᵀWk", "additive": "additive  vᵀtanh(W₁q+W₂k)",
+    "softmax": "softmax", "relu": "ReLU, then normalise", "sparsemax": "sparsemax",
+    "skip": "skip the word", "zero": "zero vector", "subword": "sub-words (fastText)",
+    "error": "stop with an error",
+    "pca_view": "PCA of shown points", "pca_vocab": "PCA of vocabulary",
+}
+W = TypeVar("W", bound=QWidget)
+SLIDER_STEPS = 400  # temperature slider: 0.01 .. 100 in 400 logarithmic steps (100 per decade)
+_LOG_LOW, _LOG_HIGH = (math.log10(t) for t in TEMPERATURE_RANGE)
+_PAIR_SPLIT = re.compile(r"\s+[-−]\s+|\s*[−/]\s*")  # "a - b", "a−b", "a/b"; "a-b" handled below
+_INVALID_STYLE = "QLineEdit { border: 2px solid #d62728; }"
+
+
+def temperature_to_slider(t: float) -> int:
+    fraction = (math.log10(t) - _LOG_LOW) / (_LOG_HIGH - _LOG_LOW)
+    return round(min(max(fraction, 0.0), 1.0) * SLIDER_STEPS)
+
+
+def slider_to_temperature(position: int) -> float:
+    return 10 ** (_LOG_LOW + (_LOG_HIGH - _LOG_LOW) * position / SLIDER_STEPS)
+
+
+def parse_pairs(text: str) -> tuple[tuple[str, str], ...] | None:
+    """ "drink-eat, wine-food" -> (("drink", "eat"), ("wine", "food")); None if malformed.
+
+    Words with hyphens ("red-wine") need a spaced separator: "red-wine - water".
+    """
+    pairs = []
+    for chunk in filter(None, (c.strip() for c in re.split(r"[,;]", text))):
+        parts = _PAIR_SPLIT.split(chunk)
+        if len(parts) == 1 and chunk.count("-") == 1:
+            parts = chunk.split("-")
+        parts = [p.strip() for p in parts]
+        if len(parts) != 2 or not all(parts):
+            return None
+        pairs.append((parts[0], parts[1]))
+    return tuple(pairs) if pairs else None
+
+
+def format_pairs(pairs: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{a} - {b}" if "-" in a + b else f"{a}-{b}" for a, b in pairs)
+
+
+def head_icon(i: int) -> QIcon:
+    from explorer.views.palette import head_colour  # imports pyqtgraph: only when a window exists
+
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(head_colour(i)))
+    return QIcon(pixmap)
+
+
+class ControlsView(QWidget):
+    """All the attention settings. Emits ``changed(dict)`` and ``heads_file_requested()``."""
+
+    changed = Signal(dict)
+    heads_file_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._docs = field_docs()
+        self._n_heads_shown = -1
+        column = QVBoxLayout(self)
+        column.addWidget(self._heads_group())
+        column.addWidget(self._attention_group())
+        column.addWidget(self._map_group())
+        column.addStretch(1)
+        self._connect()
+
+    # ------------------------------------------------------------------ building
+    def _combo(self, field: str, names: tuple[str, ...]) -> QComboBox:
+        combo = QComboBox()
+        for name in names:
+            combo.addItem(CHOICE_TEXT.get(name, name), name)
+        combo.setToolTip(self._docs[field])
+        # Long choice texts must not make the whole panel (and window) wide.
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(12)
+        return combo
+
+    def _tip(self, widget: W, field: str, extra: str = "") -> W:
+        widget.setToolTip(self._docs[field] + (f" {extra}" if extra else ""))
+        return widget
+
+    def _heads_group(self) -> QGroupBox:
+        box = QGroupBox("Heads")
+        self.heads_form = form = QFormLayout(box)
+        self.n_heads = self._tip(QSpinBox(), "n_heads")
+        self.n_heads.setRange(1, MAX_HEADS)
+        self.head_strategy = self._combo("head_strategy", HEAD_STRATEGIES)
+        self.seed = self._tip(QSpinBox(), "seed")
+        self.seed.setRange(0, 2**31 - 1)
+        self.head_axes = self._tip(QLineEdit(), "head_axes", 'e.g. "drink-eat, wine-food".')
+        self.heads_file_button = self._tip(QPushButton("Choose .npz…"), "heads_file")
+        self.d_k = self._tip(QSpinBox(), "d_k")
+        self.d_k.setRange(0, 4096)
+        self.d_k.setSpecialValueText("auto")  # 0 shows "auto": d_model // n_heads
+        self.selected_head = self._tip(QComboBox(), "selected_head", "Up/Down keys step through.")
+        self.selected_head.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.selected_head.setMinimumContentsLength(12)
+        for label, widget in (("Number of heads", self.n_heads), ("Strategy", self.head_strategy),
+                              ("Seed", self.seed), ("Word pairs", self.head_axes),
+                              ("Matrices", self.heads_file_button), ("d_k", self.d_k),
+                              ("Show head", self.selected_head)):
+            form.addRow(label, widget)
+        return box
+
+    def _attention_group(self) -> QGroupBox:
+        box = QGroupBox("Attention")
+        form = QFormLayout(box)
+        self.scoring = self._combo("scoring", SCORINGS)
+        self.normalization = self._combo("normalization", NORMALIZATIONS)
+        self.temperature_slider = self._tip(QSlider(Qt.Orientation.Horizontal), "temperature")
+        self.temperature_slider.setRange(0, SLIDER_STEPS)
+        self.temperature = self._tip(QDoubleSpinBox(), "temperature")
+        self.temperature.setRange(*TEMPERATURE_RANGE)
+        self.temperature.setDecimals(2)
+        self.temperature.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        row = QHBoxLayout()
+        row.addWidget(self.temperature_slider, stretch=1)
+        row.addWidget(self.temperature)
+        self.causal = self._tip(QCheckBox("Causal mask"), "causal")
+        self.exclude_self = self._tip(QCheckBox("Exclude self"), "exclude_self")
+        self.oov_policy = self._combo("oov_policy", OOV_POLICIES)
+        form.addRow("Scoring", self.scoring)
+        form.addRow("Normalisation", self.normalization)
+        form.addRow("Temperature", row)
+        form.addRow(self.causal)
+        form.addRow(self.exclude_self)
+        form.addRow("Unknown words", self.oov_policy)
+        return box
+
+    def _map_group(self) -> QGroupBox:
+        box = QGroupBox("Latent map")
+        self.map_form = form = QFormLayout(box)
+        self.projection = self._combo("projection", PROJECTIONS)
+        self.axis_words = [self._tip(QLineEdit(), "projection_axes") for _ in range(4)]
+        grid = QGridLayout()
+        for i, edit in enumerate(self.axis_words):
+            row, col = divmod(i, 2)
+            if col == 0:
+                grid.addWidget(QLabel("x:" if row == 0 else "y:"), row, 0)
+            grid.addWidget(edit, row, 1 + 2 * col)
+            if col == 0:
+                grid.addWidget(QLabel("−"), row, 2)
+        self.axis_words_row = QWidget()
+        self.axis_words_row.setLayout(grid)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.show_neighbours = self._tip(QCheckBox("Show nearest words"), "show_neighbours")
+        form.addRow("Projection", self.projection)
+        form.addRow("Axes", self.axis_words_row)
+        form.addRow(self.show_neighbours)
+        return box
+
+    def _connect(self) -> None:
+        self.n_heads.valueChanged.connect(lambda v: self._emit(n_heads=v))
+        self.seed.valueChanged.connect(lambda v: self._emit(seed=v))
+        self.d_k.valueChanged.connect(lambda v: self._emit(d_k=v or None))
+        for field in ("head_strategy", "scoring", "normalization", "oov_policy", "projection"):
+            combo: QComboBox = getattr(self, field)
+            combo.currentIndexChanged.connect(
+                lambda _i, f=field, c=combo: self._emit(**{f: c.currentData()})
+            )
+        self.selected_head.currentIndexChanged.connect(self._on_selected_head_changed)
+        self.head_axes.textEdited.connect(self._on_head_axes_edited)
+        self.heads_file_button.clicked.connect(self.heads_file_requested)
+        self.temperature_slider.valueChanged.connect(self._on_temperature_slider_changed)
+        self.temperature.valueChanged.connect(self._on_temperature_spin_changed)
+        for name in ("causal", "exclude_self", "show_neighbours"):
+            box: QCheckBox = getattr(self, name)
+            box.toggled.connect(lambda on, f=name: self._emit(**{f: on}))
+        for edit in self.axis_words:
+            edit.textEdited.connect(self._on_axis_word_edited)
+
+    # ------------------------------------------------------------------ showing settings
+    def set_model_width(self, d_model: int) -> None:
+        """Limit heads and d_k to what vectors of width ``d_model`` allow."""
+        with QSignalBlocker(self.n_heads), QSignalBlocker(self.d_k):
+            self.n_heads.setMaximum(min(MAX_HEADS, d_model))
+            self.d_k.setMaximum(d_model)
+
+    def set_settings(self, s: Settings) -> None:
+        """Show ``s`` in every control, emitting nothing."""
+        for widget in self._value_widgets():
+            widget.blockSignals(True)
+        try:
+            self._show(s)
+        finally:
+            for widget in self._value_widgets():
+                widget.blockSignals(False)
+        self._update_visibility(s)
+
+    def _show(self, s: Settings) -> None:
+        self.n_heads.setValue(s.n_heads)
+        self.seed.setValue(s.seed)
+        self.d_k.setValue(s.d_k or 0)
+        for field in ("head_strategy", "scoring", "normalization", "oov_policy", "projection"):
+            combo: QComboBox = getattr(self, field)
+            combo.setCurrentIndex(combo.findData(getattr(s, field)))
+        if parse_pairs(self.head_axes.text()) != s.head_axes:  # keep the person's own spelling
+            self.head_axes.setText(format_pairs(s.head_axes))
+            self.head_axes.setCursorPosition(0)
+        self.heads_file_button.setText(_short_name(s.heads_file) or "Choose .npz…")
+        self.temperature.setValue(s.temperature)
+        self.temperature_slider.setValue(temperature_to_slider(s.temperature))
+        self.causal.setChecked(s.causal)
+        self.exclude_self.setChecked(s.exclude_self)
+        self.show_neighbours.setChecked(s.show_neighbours)
+        for edit, word in zip(self.axis_words, s.projection_axes, strict=True):
+            if edit.text().strip() != word:
+                edit.setText(word)
+        self._show_head_choices(s.n_heads)
+        self.selected_head.setCurrentIndex(0 if s.selected_head is None else s.selected_head + 1)
+
+    def _show_head_choices(self, n_heads: int) -> None:
+        if n_heads == self._n_heads_shown:
+            return
+        self._n_heads_shown = n_heads
+        self.selected_head.clear()
+        self.selected_head.addItem("mean of heads", None)
+        for i in range(n_heads):
+            self.selected_head.addItem(head_icon(i), f"head {i + 1}", i)
+
+    def _value_widgets(self) -> list[QWidget]:
+        return [self.n_heads, self.seed, self.d_k, self.head_strategy, self.scoring,
+                self.normalization, self.oov_policy, self.projection, self.selected_head,
+                self.head_axes, self.temperature, self.temperature_slider, self.causal,
+                self.exclude_self, self.show_neighbours, *self.axis_words]
+
+    def _update_visibility(self, s: Settings) -> None:
+        # Only the options of the chosen strategy/projection are shown, so the panel stays short.
+        self.heads_form.setRowVisible(self.seed, s.head_strategy in ("random", "axes"))
+        self.heads_form.setRowVisible(self.head_axes, s.head_strategy == "axes")
+        self.heads_form.setRowVisible(self.heads_file_button, s.head_strategy == "file")
+        self.map_form.setRowVisible(self.axis_words_row, s.projection == "axes")
+
+    # ------------------------------------------------------------------ what the person did
+    def _emit(self, **changes: Any) -> None:
+        self.changed.emit(changes)
+
+    @Slot(int)
+    def _on_selected_head_changed(self, index: int) -> None:
+        if index >= 0:
+            self._emit(selected_head=self.selected_head.itemData(index))
+
+    @Slot(str)
+    def _on_head_axes_edited(self, text: str) -> None:
+        pairs = parse_pairs(text)
+        self.head_axes.setStyleSheet("" if pairs else _INVALID_STYLE)
+        if pairs:
+            self._emit(head_axes=pairs)
+
+    @Slot(int)
+    def _on_temperature_slider_changed(self, position: int) -> None:
+        value = round(slider_to_temperature(position), 2)
+        with QSignalBlocker(self.temperature):
+            self.temperature.setValue(value)
+        self._emit(temperature=max(self.temperature.value(), TEMPERATURE_RANGE[0]))
+
+    @Slot(float)
+    def _on_temperature_spin_changed(self, value: float) -> None:
+        with QSignalBlocker(self.temperature_slider):
+            self.temperature_slider.setValue(temperature_to_slider(value))
+        self._emit(temperature=value)
+
+    @Slot(str)
+    def _on_axis_word_edited(self, _text: str) -> None:
+        words = tuple(edit.text().strip() for edit in self.axis_words)
+        if all(words):
+            self._emit(projection_axes=words)
+
+
+def _short_name(path: str | None) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1] if path else ""

@@ -1,0 +1,135 @@
+"""The bar above the views: which vectors are loaded (+ Open...), the sentence and the query word.
+
+Both text fields report every keystroke (``textEdited``, i.e. only what the person typed, never
+our own ``setText``); the controller coalesces the burst into one recompute per frame.
+
+The query completer never holds the vocabulary: its model is refilled on each keystroke with at
+most :data:`MAX_SUGGESTIONS` words from a prefix index built in the loader thread, so 400,000
+words cost the GUI thread one binary search per key.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QStringListModel, Qt, Signal, Slot
+from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from core.settings import Settings, field_docs
+
+if TYPE_CHECKING:
+    from explorer.loader import VocabularyIndex
+
+MAX_SUGGESTIONS = 30
+_ERROR_STYLE = "QLineEdit { border: 2px solid #d62728; border-radius: 3px; }"
+
+
+class TopBar(QWidget):
+    """Vectors label + Open..., sentence field, query field with completion.
+
+    Signals
+    -------
+    open_requested()
+        The Open... button was pressed.
+    sentence_edited(str), query_edited(str)
+        The person typed (or picked a completion); the full new text.
+    """
+
+    open_requested = Signal()
+    sentence_edited = Signal(str)
+    query_edited = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        docs = field_docs()
+        self.vectors_label = QLabel("Loading vectors…")
+        self.vectors_label.setToolTip(docs["vectors_path"])
+        self.vectors_label.setMinimumWidth(80)  # may be cut in a narrow window; the tip has it all
+        self.open_button = QPushButton("Open…")
+        self.open_button.setToolTip("Open a word-vector file (Ctrl+O, or drop one on the window).")
+        self.sentence_edit = QLineEdit()
+        self.sentence_edit.setPlaceholderText("Type a sentence…")
+        self.sentence_edit.setToolTip(docs["sentence"])
+        self.query_edit = QLineEdit()
+        self.query_edit.setPlaceholderText("query word")
+        self.query_edit.setToolTip(docs["query"] + " Clicking a token also makes it the query.")
+        self.query_edit.setMaximumWidth(180)
+        self.query_edit.setMinimumWidth(70)
+        self.sentence_edit.setMinimumWidth(120)
+        self._index: VocabularyIndex | None = None
+        self._suggestions = QStringListModel(self)
+        self.completer = QCompleter(self._suggestions, self)
+        # The model already holds only matches, in frequency order: show it as it is.
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer.setMaxVisibleItems(12)
+        self.query_edit.setCompleter(self.completer)
+        self._lay_out()
+        self.open_button.clicked.connect(self.open_requested)
+        self.sentence_edit.textEdited.connect(self.sentence_edited)
+        self.query_edit.textEdited.connect(self._on_query_text_edited)
+        # The str overload (not the QModelIndex one): the chosen word itself.
+        self.completer.activated[str].connect(self._on_completion_chosen)  # type: ignore[index]
+
+    def _lay_out(self) -> None:
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 4, 6, 4)
+        row.addWidget(self.vectors_label)
+        row.addWidget(self.open_button)
+        row.addSpacing(12)
+        row.addWidget(QLabel("Sentence:"))
+        row.addWidget(self.sentence_edit, stretch=1)
+        row.addSpacing(6)
+        row.addWidget(QLabel("Query:"))
+        row.addWidget(self.query_edit)
+
+    # ------------------------------------------------------------------ set_* (never emit)
+    def set_settings(self, settings: Settings) -> None:
+        """Show the sentence and query; a field is left alone while it already says the same."""
+        fields = ((self.sentence_edit, settings.sentence), (self.query_edit, settings.query))
+        for edit, text in fields:
+            if edit.text() != text:
+                edit.setText(text)  # setText does not emit textEdited
+                edit.setCursorPosition(0 if not edit.hasFocus() else len(text))  # show the start
+
+    def set_vectors_info(self, name: str, words: int, dims: int) -> None:
+        self.vectors_label.setText(f"<b>{name}</b> · {words:,} words · {dims} dims")
+        self.vectors_label.setToolTip(f"{name}: {words:,} words, {dims} dimensions")
+
+    def set_loading(self, text: str) -> None:
+        self.vectors_label.setText(text)
+
+    def set_vocabulary(self, index: VocabularyIndex | None) -> None:
+        """The words the query field suggests (None: no suggestions)."""
+        self._index = index
+        self._suggestions.setStringList([])
+
+    def mark_error(self, field: str) -> None:
+        """Outline the field an error is about ("sentence" or "query"); "" clears both."""
+        self.sentence_edit.setStyleSheet(_ERROR_STYLE if field == "sentence" else "")
+        self.query_edit.setStyleSheet(_ERROR_STYLE if field == "query" else "")
+
+    def suggestions(self) -> list[str]:
+        """The completer's current suggestions (for tests)."""
+        return self._suggestions.stringList()
+
+    # ------------------------------------------------------------------ handlers
+    @Slot(str)
+    def _on_query_text_edited(self, text: str) -> None:
+        words = self._index.complete(text, MAX_SUGGESTIONS) if self._index is not None else []
+        if words == [text]:
+            words = []  # the word is complete: a one-line popup repeating it only gets in the way
+        self._suggestions.setStringList(words)
+        if words and self.query_edit.hasFocus():
+            self.completer.complete()
+        elif (popup := self.completer.popup()) is not None:
+            popup.hide()
+        self.query_edited.emit(text)
+
+    @Slot(str)
+    def _on_completion_chosen(self, word: str) -> None:
+        self.query_edit.setText(word)
+        self.query_edited.emit(word)
+
+    def focus_query(self) -> None:
+        self.query_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.query_edit.selectAll()
