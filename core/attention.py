@@ -143,10 +143,26 @@ def _dot(q: Array, k: Array, params: dict[str, Any]) -> Array:
     return q @ np.swapaxes(k, -1, -2)  # (..., n_q, d_k) @ (..., d_k, n_kv) -> (..., n_q, n_kv)
 
 
+def _row_norms(x: Array) -> Array:
+    """Row lengths (..., n, 1) that neither overflow (1e30 in float32) nor underflow (1e-30).
+
+    Squaring such entries leaves the float range, so those rows are measured after dividing
+    by their largest entry; ordinary rows keep the plain (bit-identical) computation.
+    """
+    with np.errstate(over="ignore", under="ignore"):  # detected and redone just below
+        norms = np.linalg.norm(x, axis=-1, keepdims=True)  # (..., n, 1)
+    peak = np.max(np.abs(x), axis=-1, keepdims=True) if x.shape[-1] else norms  # (..., n, 1)
+    lost = ~np.isfinite(norms) | ((norms < np.sqrt(np.finfo(x.dtype).tiny)) & (peak > 0))
+    if not lost.any():
+        return norms
+    scaled = peak * np.linalg.norm(x / np.where(peak == 0, 1, peak), axis=-1, keepdims=True)
+    return np.where(lost, scaled, norms)
+
+
 def _cosine(q: Array, k: Array, params: dict[str, Any]) -> Array:
     # A zero vector has no direction: dividing by 1 instead of 0 makes its score 0, not NaN.
-    q_norm = np.linalg.norm(q, axis=-1, keepdims=True)  # (..., n_q, 1)
-    k_norm = np.linalg.norm(k, axis=-1, keepdims=True)  # (..., n_kv, 1)
+    q_norm = _row_norms(q)  # (..., n_q, 1)
+    k_norm = _row_norms(k)  # (..., n_kv, 1)
     q_unit = q / np.where(q_norm == 0, 1, q_norm)
     k_unit = k / np.where(k_norm == 0, 1, k_norm)
     return _dot(q_unit, k_unit, params)  # (..., n_q, n_kv)

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core import vector_cache
+from core.vector_binary import read_binary_vectors, validate_fasttext_bin
+from core.vector_detect import check_local_file, detect_format
 from core.vector_formats import (
     VECTOR_FORMATS,
     LoadCancelled,
     LoadContext,
     VectorFileError,
-    check_local_file,
-    detect_format,
-    read_binary_vectors,
+    drop_duplicates,
     read_text_vectors,
-    validate_fasttext_bin,
+    zero_rows_note,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ _default_kv: KeyedVectors | None = None
 # Per-KeyedVectors caches, dropped with the vectors they describe.
 _unit_rows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lowercase: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Below this a float32 length may have lost its digits to underflow: measure such rows again.
+_TINY_LENGTH = float(np.sqrt(np.finfo(np.float32).tiny))
 
 
 def _make_keyed_vectors(
@@ -120,32 +122,6 @@ def load_default_vectors() -> KeyedVectors:
 # ------------------------------------------------------------------------------- files
 
 
-def _drop_duplicates(
-    words: list[str], matrix: np.ndarray, label: Callable[[int], str]
-) -> tuple[list[str], np.ndarray, str | None]:
-    """Keep the first occurrence of each word; describe what was dropped.
-
-    gensim keeps the first too, but leaves ``None`` keys and zero rows behind (PITFALLS 10).
-    """
-    if len(set(words)) == len(words):  # the usual case, checked at C speed
-        return words, matrix, None
-    first: dict[str, int] = {}
-    repeats = []  # (row, row of its first occurrence)
-    for i, w in enumerate(words):
-        j = first.setdefault(w, i)
-        if j != i:
-            repeats.append((i, j))
-    if not repeats:
-        return words, matrix, None
-    keep = np.fromiter(sorted(first.values()), dtype=np.int64, count=len(first))
-    i, j = repeats[0]
-    note = (
-        f"{len(repeats)} repeated words ignored (the first occurrence is kept), "
-        f"e.g. {words[i]!r} at {label(i)} repeats {label(j)}"
-    )
-    return [words[k] for k in keep], matrix[keep], note
-
-
 def _parse_plain(path: str, fmt: str, ctx: LoadContext) -> tuple[list[str], np.ndarray]:
     """Parse one of the cacheable formats and drop repeated words."""
     if fmt == "word2vec_binary":
@@ -160,9 +136,9 @@ def _parse_plain(path: str, fmt: str, ctx: LoadContext) -> tuple[list[str], np.n
         def label(i: int) -> str:
             return f"line {i + (2 if header else 1)}"
 
-    words, matrix, note = _drop_duplicates(words, matrix, label)
-    if note:
-        ctx.warnings.append(note)
+    words, matrix, note = drop_duplicates(words, matrix, label)
+    notes = [note, zero_rows_note(words, matrix, label)]
+    ctx.warnings.extend(n for n in notes if n)
     return words, matrix
 
 
@@ -285,18 +261,46 @@ def load_vectors(
         if kv is not None:
             ctx.step(1.0)
             return kv
-    fmt = detect_format(path) if format == "auto" else format
-    if fmt == "gensim_kv":
-        kv = _load_pickled(path, trust_pickle, ctx)
-    elif fmt == "fasttext_bin":
-        kv = _load_fasttext_bin(path, ctx)
-    else:
-        kv = _load_plain(path, fmt, ctx, folder)
+    try:
+        kv = _load_file(path, format, trust_pickle, ctx, folder)
+    except OSError as e:  # removed, replaced or unreadable while loading: still a clear message
+        raise ctx.error("reading", f"the file could not be read: {e.strerror or e}") from e
     ctx.step(1.0)
     return kv
 
 
+def _load_file(
+    path: str, format: str, trust_pickle: bool, ctx: LoadContext, cache_dir: str | None
+) -> KeyedVectors:
+    """Detect the format when asked to, then hand the file to its reader."""
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt == "gensim_kv":
+        return _load_pickled(path, trust_pickle, ctx)
+    if fmt == "fasttext_bin":
+        return _load_fasttext_bin(path, ctx)
+    return _load_plain(path, fmt, ctx, cache_dir)
+
+
 # ------------------------------------------------------------------------------ lookup
+
+
+def _row_lengths(vectors: np.ndarray) -> np.ndarray:
+    """Lengths (n, 1) of rows (n, dim), right even for rows like 1e30 or 1e-30 in float32.
+
+    Squaring such entries leaves the float range (the length would be inf or 0), so only those
+    rows are measured again after dividing by their largest entry: ordinary vocabularies pay
+    one comparison, not a second pass.
+    """
+    with np.errstate(over="ignore", under="ignore"):  # detected and redone just below
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)  # (n, 1)
+    rows = np.flatnonzero(~np.isfinite(norms[:, 0]) | (norms[:, 0] < _TINY_LENGTH))  # (m,)
+    if len(rows) == 0:
+        return norms
+    bad = np.asarray(vectors[rows], dtype=np.float64)  # (m, dim)
+    peak = np.max(np.abs(bad), axis=1, keepdims=True)  # (m, 1)
+    norms = norms.copy()
+    norms[rows] = peak * np.linalg.norm(bad / np.where(peak == 0, 1, peak), axis=1, keepdims=True)
+    return norms
 
 
 def _unit_matrix(kv: KeyedVectors) -> np.ndarray:
@@ -305,7 +309,7 @@ def _unit_matrix(kv: KeyedVectors) -> np.ndarray:
     cached = _unit_rows.get(kv)
     if cached is not None and cached[0] is vectors:
         return cached[1]
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)  # (n, 1)
+    norms = _row_lengths(vectors)  # (n, 1)
     # A zero row has no direction; dividing by 1 keeps it zero, so its cosine is 0.
     unit = np.asarray(vectors / np.where(norms == 0, 1, norms), dtype=np.float32)  # (n, dim)
     _unit_rows[kv] = (vectors, unit)
@@ -340,7 +344,7 @@ def nearest_neighbours(
     query = np.asarray(vector, dtype=np.float32).reshape(-1)  # (dim,)
     if query.shape[0] != kv.vector_size:
         raise ValueError(f"vector has {query.shape[0]} dimensions, the vocabulary {kv.vector_size}")
-    length = float(np.linalg.norm(query))
+    length = float(_row_lengths(query[None, :])[0, 0])
     if length == 0 or k <= 0 or len(kv.index_to_key) == 0:
         return []
     scores = _unit_matrix(kv) @ (query / length)  # (n,)

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-CACHE_VERSION = 1  # bump when the parsers' output changes, to ignore older entries
+CACHE_VERSION = 2  # bump when the parsers' output changes, to ignore older entries
 APP_NAME = "attention-explorer"
 
 

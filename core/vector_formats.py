@@ -1,4 +1,4 @@
-"""Reading word-vector files: format detection, validation and fast parsers.
+"""Reading word-vector text files: the shared load context and errors, and fast text parsers.
 
 Every parser here returns the same thing, ``(words, matrix, warnings)``: the vocabulary in file
 order, a ``(n_words, dim)`` float32 matrix and human-readable warnings. Building a gensim
@@ -8,15 +8,13 @@ The text parser gives results identical to gensim's ``load_word2vec_format`` (sa
 order, same float32 bits: both parse each number as a float64 and round it once to float32) but
 parses whole chunks in C, which makes it several times faster. Malformed files raise
 :class:`VectorFileError` naming the file, the line or byte offset and what was expected, instead of
-gensim's bare ``ValueError``/``EOFError`` (PITFALLS 10).
+gensim's bare ``ValueError``/``EOFError`` (PITFALLS 10). File checks and format detection live in
+:mod:`core.vector_detect`, the binary formats in :mod:`core.vector_binary`.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
-import re
-import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -39,8 +37,6 @@ FASTTEXT_MAGIC = 793712314
 _BOM = b"\xef\xbb\xbf"
 _CHUNK_BYTES = 8 << 20  # large enough for C-speed parsing, small enough for frequent progress
 _SNIFF_BYTES = 64 << 10
-# A scheme of two or more letters: one letter would be a Windows drive (C:\...).
-_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
 
 
 class VectorFileError(ValueError):
@@ -87,29 +83,17 @@ class LoadContext:
 Parsed = tuple[list[str], np.ndarray, list[str]]
 
 
-# --------------------------------------------------------------------------------- checks
-
-
-def check_local_file(path: str) -> None:
-    """Raise :class:`VectorFileError` unless ``path`` is an existing, non-empty local file.
-
-    URLs are refused because gensim's smart_open would happily download them (PITFALLS 12).
-    """
-    name = os.path.basename(path) or path
-    if _URL_SCHEME.match(path):
-        raise VectorFileError(f"{name}: only local files can be opened, not URLs ({path})")
-    if not os.path.exists(path):
-        raise VectorFileError(f"{name}: file not found ({path})")
-    if os.path.isdir(path):
-        raise VectorFileError(f"{name}: is a folder, expected a word-vector file ({path})")
-    if os.path.getsize(path) == 0:
-        raise VectorFileError(f"{name}: file is empty, expected word vectors ({path})")
+# ------------------------------------------------------------------------- line shapes
 
 
 def _parse_header(line: bytes) -> tuple[int, int] | None:
-    """Return ``(count, dim)`` when ``line`` is a word2vec header of two integers."""
+    """Return ``(count, dim)`` when ``line`` is a word2vec header of two integers.
+
+    Signs are accepted so that a negative count is reported as a bad header, not misread as a
+    one-dimensional GloVe row.
+    """
     parts = line.split()
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(p.removeprefix(b"-").isdigit() for p in parts):
         return None
     return int(parts[0]), int(parts[1])
 
@@ -131,62 +115,6 @@ def _looks_like_vector_line(line: bytes, dim: int | None = None) -> bool:
     if len(parts) < 2 or (dim is not None and len(parts) != dim + 1):
         return False
     return all(_is_float(p) for p in parts[-(dim or len(parts) - 1) :])
-
-
-def _is_text(data: bytes) -> bool:
-    """True for UTF-8 without NUL bytes; float32 data is almost never that."""
-    if b"\0" in data:
-        return False
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return e.start >= len(data) - 3  # only a character cut off by the sniff's end
-    return True
-
-
-def detect_format(path: str | os.PathLike[str]) -> str:
-    """Detect a word-vector file's format from its content (the name only breaks ties).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A local file.
-
-    Returns
-    -------
-    str
-        One of ``VECTOR_FORMATS`` other than ``"auto"``.
-
-    Raises
-    ------
-    VectorFileError
-        When the file is missing, empty, not local or of no known format.
-    """
-    path = os.fspath(path)
-    check_local_file(path)
-    with open(path, "rb") as f:
-        head = f.read(_SNIFF_BYTES)
-    name = os.path.basename(path)
-    if len(head) >= 4 and struct.unpack("<i", head[:4])[0] == FASTTEXT_MAGIC:
-        return "fasttext_bin"
-    if head[:1] == b"\x80":  # pickle protocol 2+ opcode: gensim's native .kv/.model
-        return "gensim_kv"
-    if head[:2] == b"\x1f\x8b":
-        raise VectorFileError(f"{name}: byte 0: file is gzip-compressed; decompress it first")
-    head = head.removeprefix(_BOM)
-    first, _, rest = head.partition(b"\n")
-    header = _parse_header(first)
-    if header is not None:
-        second = rest.partition(b"\n")[0]
-        if _looks_like_vector_line(second, header[1]) or _is_text(rest):
-            return "fasttext_text" if name.lower().endswith(".vec") else "word2vec_text"
-        return "word2vec_binary"
-    if _looks_like_vector_line(first):
-        return "glove_text"
-    raise VectorFileError(
-        f"{name}: line 1: expected a 'count dim' header, a word followed by numbers, "
-        f"a fastText .bin or a gensim .kv file ({path})"
-    )
 
 
 # ----------------------------------------------------------------------------- text formats
@@ -266,7 +194,8 @@ def _split_spaced_word(parts: list[str], dim: int) -> str | None:
     many values, which is an error, not a word with spaces.
     """
     extra = parts[1 : len(parts) - dim]
-    if all(_is_float(p) for p in extra):
+    # An empty field is two spaces in a row: a separator mistake, not part of a word.
+    if len(parts) < dim + 1 or "" in parts or all(_is_float(p) for p in extra):
         return None
     return " ".join(parts[: len(parts) - dim])
 
@@ -280,20 +209,32 @@ def _exact_line(raw: bytes, line_no: int, offset: int, dim: int, ctx: LoadContex
             f"line {line_no}, byte offset {offset + e.start}", "invalid UTF-8, expected UTF-8 text"
         ) from None
     parts = text.split(" ")
-    word: str | None = parts[0]
-    if len(parts) > dim + 1:
-        word = _split_spaced_word(parts, dim)
-    if word is None or len(parts) < dim + 1:
+    word = parts[0] if len(parts) == dim + 1 else _split_spaced_word(parts, dim)
+    if word is None:
         raise ctx.error(
-            f"line {line_no}", f"found {len(parts) - 1} values, expected a word and {dim} numbers"
+            f"line {line_no}",
+            f"found {len(parts) - 1} values, expected a word and {dim} numbers"
+            + _separator_hint(text),
         )
     values = []
     for token in parts[len(parts) - dim :]:
         try:
             values.append(float(token))
         except ValueError:
-            raise ctx.error(f"line {line_no}", f"{token!r} is not a number") from None
+            hint = _separator_hint(text)
+            raise ctx.error(f"line {line_no}", f"{token!r} is not a number{hint}") from None
     return word, values, len(parts) > dim + 1
+
+
+def _separator_hint(text: str) -> str:
+    """Say why a line split wrongly: gensim splits on single spaces only, so we do too."""
+    if not text:
+        return " (the line is blank)"
+    if "\t" in text:
+        return " (the line contains a tab; values must be separated by single spaces)"
+    if "  " in text or text.startswith(" "):
+        return " (two spaces in a row; values must be separated by single spaces)"
+    return ""
 
 
 def _exact_parse(chunk: bytes, first_line: int, offset: int, dim: int, ctx: LoadContext):
@@ -404,123 +345,45 @@ def read_text_vectors(path: str, with_header: bool, ctx: LoadContext) -> Parsed:
     return words, np.concatenate(parts) if parts else np.empty((0, dim), np.float32), ctx.warnings
 
 
-# --------------------------------------------------------------------------- word2vec binary
+# ------------------------------------------------------------------------ after parsing
 
 
-def _binary_offsets(buf: mmap.mmap, start: int, count: int, dim: int, ctx: LoadContext):
-    """Walk ``word<space><dim float32>`` records; return the words and the vector offsets."""
-    nbytes = 4 * dim
-    size = len(buf)
-    words, offsets = [], []
-    pos = start
-    for i in range(count):
-        if i % 20000 == 0:
-            ctx.step(pos / size)
-        space = buf.find(b" ", pos, pos + 4096)  # a word is never kilobytes long
-        if space < 0 or space + 1 + nbytes > size:
-            raise ctx.error(
-                f"word {i + 1}, byte offset {pos}",
-                f"file ends or has no word here; header says {count} words of {dim} float32",
-            )
-        try:
-            # The original tool writes a newline after each vector; gensim strips it too.
-            words.append(buf[pos:space].decode("utf-8").lstrip("\n"))
-        except UnicodeDecodeError as e:
-            raise ctx.error(f"byte offset {pos + e.start}", "invalid UTF-8 in a word") from None
-        offsets.append(space + 1)
-        pos = space + 1 + nbytes
-    if buf[pos:].strip():
-        raise ctx.error(
-            f"byte offset {pos}", f"header says {count} words but the file has more data"
-        )
-    return words, offsets
+def drop_duplicates(
+    words: list[str], matrix: np.ndarray, label: Callable[[int], str]
+) -> tuple[list[str], np.ndarray, str | None]:
+    """Keep the first occurrence of each word; describe what was dropped.
 
-
-def read_binary_vectors(path: str, ctx: LoadContext) -> Parsed:
-    """Read the original word2vec C tool's binary format (header line, then records).
-
-    Returns
-    -------
-    words, matrix, warnings
+    gensim keeps the first too, but leaves ``None`` keys and zero rows behind (PITFALLS 10).
     """
-    with open(path, "rb") as f:
-        first = f.readline()
-        start = len(_BOM) if first.startswith(_BOM) else 0
-        header = _parse_header(first[start:])
-        if header is None:
-            raise ctx.error("line 1", f"expected a header 'count dim', found {first[:60]!r}")
-        count, dim = header
-        available = os.path.getsize(path) - len(first)
-        if count < 1 or dim < 1 or count * (1 + 4 * dim) > available:
-            raise ctx.error(
-                "line 1",
-                f"header says {count} words of {dim} float32, but {available} bytes follow",
-            )
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            words, offsets = _binary_offsets(buf, len(first), count, dim, ctx)
-            nbytes = 4 * dim
-            data = bytearray().join(buf[o : o + nbytes] for o in offsets)
-    matrix = np.frombuffer(data, dtype="<f4").reshape(count, dim).astype(np.float32)  # (n, dim)
-    bad = ~np.isfinite(matrix).all(axis=1)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise ctx.error(f"word {row + 1} ({words[row]!r})", "contains NaN or infinity")
-    ctx.step(1.0)
-    return words, matrix, ctx.warnings
+    if len(set(words)) == len(words):  # the usual case, checked at C speed
+        return words, matrix, None
+    first: dict[str, int] = {}
+    repeats = []  # (row, row of its first occurrence)
+    for i, w in enumerate(words):
+        j = first.setdefault(w, i)
+        if j != i:
+            repeats.append((i, j))
+    if not repeats:
+        return words, matrix, None
+    keep = np.fromiter(sorted(first.values()), dtype=np.int64, count=len(first))
+    i, j = repeats[0]
+    note = (
+        f"{len(repeats)} repeated words ignored (the first occurrence is kept), "
+        f"e.g. {words[i]!r} at {label(i)} repeats {label(j)}"
+    )
+    return [words[k] for k in keep], matrix[keep], note
 
 
-# ----------------------------------------------------------------------------- fastText .bin
-
-
-def _unpack(buf: mmap.mmap, pos: int, fmt: str, ctx: LoadContext, what: str) -> tuple:
-    size = struct.calcsize(fmt)
-    if pos + size > len(buf):
-        raise ctx.error(f"byte offset {pos}", f"file ends, expected {what}")
-    return struct.unpack_from(fmt, buf, pos)
-
-
-def _skip_fasttext_vocab(buf: mmap.mmap, pos: int, size: int, ctx: LoadContext) -> int:
-    """Walk the NUL-terminated vocabulary entries; return the offset after them."""
-    for i in range(size):
-        if i % 20000 == 0:
-            ctx.step(0.5 * pos / len(buf))
-        end = buf.find(b"\0", pos)
-        if end < 0 or end + 10 > len(buf):
-            # gensim would wait for a NUL byte here forever (PITFALLS 11).
-            raise ctx.error(
-                f"byte offset {pos}", f"file ends inside the vocabulary at entry {i + 1} of {size}"
-            )
-        pos = end + 1 + 9  # NUL, int64 count, int8 entry type
-    return pos
-
-
-def validate_fasttext_bin(path: str, ctx: LoadContext) -> None:
-    """Check a Facebook fastText ``.bin`` end to end before gensim reads it.
-
-    gensim neither checks the magic number nor survives a file cut inside its vocabulary
-    (it loops forever), so the structure is walked here first: header, vocabulary, pruned
-    index, then the size of the input matrix against the file size.
-    """
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        magic, version = _unpack(buf, 0, "<2i", ctx, "the fastText magic number")
-        if magic != FASTTEXT_MAGIC:
-            raise ctx.error("byte offset 0", f"expected fastText magic number {FASTTEXT_MAGIC}")
-        args = _unpack(buf, 8, "<12id", ctx, "the model arguments")
-        dim, bucket = args[0], args[8]
-        pos = 8 + struct.calcsize("<12id")
-        size, nwords, nlabels, _, prune = _unpack(buf, pos, "<3iqq", ctx, "the vocabulary sizes")
-        pos += struct.calcsize("<3iqq")
-        if nlabels > 0:
-            raise ctx.error(f"byte offset {pos}", "supervised (classifier) models are unsupported")
-        if not (0 < dim < 100_000 and 0 <= nwords <= size and bucket >= 0):
-            raise ctx.error("byte offset 8", f"implausible dim {dim}, words {nwords}/{size}")
-        pos = _skip_fasttext_vocab(buf, pos, size, ctx) + 8 * max(prune, 0)
-        quant, rows, cols = _unpack(buf, pos, "<?2q", ctx, "the input matrix header")
-        if quant:
-            raise ctx.error(f"byte offset {pos}", "quantised models (.ftz) are not supported")
-        pos += struct.calcsize("<?2q")
-        if cols != dim or rows != nwords + bucket or pos + 4 * rows * cols > len(buf):
-            raise ctx.error(
-                f"byte offset {pos}",
-                f"expected a {nwords + bucket} x {dim} float32 matrix within the file",
-            )
+def zero_rows_note(
+    words: list[str], matrix: np.ndarray, label: Callable[[int], str]
+) -> str | None:
+    """Describe all-zero vectors: they have no direction, so cosine with them is undefined."""
+    zero = ~np.any(matrix, axis=1)  # (n,) True where every value is 0 (or -0)
+    count = int(np.count_nonzero(zero))
+    if count == 0:
+        return None
+    row = int(np.argmax(zero))
+    return (
+        f"{count} all-zero vectors: they have no direction, so their cosine similarity is "
+        f"undefined (shown as 0), e.g. {words[row]!r} at {label(row)}"
+    )
