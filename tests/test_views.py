@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QScrollArea, QSplitter, QWidget
 
 from core.tokens import Token
-from explorer.views.heatmaps_view import HeatmapGrid
-from explorer.views.latent_view import LatentMap
+from explorer.views.heatmaps_view import HeatmapGrid, plan_layout
+from explorer.views.latent_view import LatentMap, place_labels
 from explorer.views.lines_view import LinesView
 from explorer.views.palette import (
     HEAD_COLOURS,
@@ -300,3 +301,89 @@ def test_views_accept_an_empty_sentence(qtbot):
                     np.zeros(2), [], ("x", "y"), None)
     latent.grab()
     assert grid.tick_labels() == ([], [])
+
+
+# ---------------------------------------------------------------------------- layout polish
+
+
+def test_latent_labels_never_overlap(qtbot):
+    """Tokens on one spot, neighbours on top of them: every painted label has its own room."""
+    view = show(qtbot, LatentMap(), (500, 400))
+    token_xy = np.array([[0.0, 0.0], [0.01, 0.0], [0.0, 0.01], [1.0, 1.0], [0.02, 0.02]])
+    labels = ["on", "the", "The", "far", "in"]
+    neighbours = [("same", 0.0, 0.0, "query"), ("well", 0.01, 0.01, "query"),
+                  ("(212)", 0.5, 0.5, "output"), ("so", 1.0, 1.0, "output")]
+    view.set_data(token_xy, labels, np.array([0.5, 0.5]), "it", np.full(5, 0.2),
+                  np.array([[0.0, 0.0], [0.01, 0.01]]), np.array([0.005, 0.0]), neighbours,
+                  ("x", "y"), None)
+    view.grab()
+    painted = view.labels.painted + view.neighbour_labels.painted
+    texts = [t for t, _ in painted]
+    assert {"it", "h1", "h2", "output"} <= set(texts)  # these are always shown
+    assert "(212)" not in texts and "(212)" not in view.neighbour_labels.texts  # not a word
+    rects = [r for _, r in painted]
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not a.intersects(b), (painted)
+
+
+def test_place_labels_skips_only_optional_labels():
+    bounds = QRectF(0, 0, 200, 200)
+    anchors = [QPointF(100, 100)] * 14
+    rects = place_labels(anchors, [(30.0, 12.0)] * 14, [5.0] * 14, [True] + [False] * 13, bounds)
+    assert rects[0] is not None and None in rects  # no room for all: optional ones give way
+    shown = [r for r in rects if r is not None]
+    assert all(bounds.contains(r) for r in shown)
+    assert not any(a.intersects(b) for i, a in enumerate(shown) for b in shown[i + 1:])
+
+
+def test_token_strip_area_is_as_tall_as_its_lines(qtbot):
+    area = QScrollArea()
+    strip = TokenStrip()
+    area.setWidget(strip)
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.addWidget(area)
+    splitter.addWidget(QWidget())
+    show(qtbot, splitter, (420, 500))
+    splitter.setSizes([200, 300])  # far too tall for one line
+    strip.set_tokens(make_tokens())
+    qtbot.waitUntil(lambda: splitter.sizes()[0] < 60, timeout=1000)
+    one_line = splitter.sizes()[0]
+    assert area.height() == one_line  # no empty band in the splitter's slot
+    assert one_line <= strip.chips[0].height() + 16
+
+    long_text = [Token(f"word{i}", 0, 1, f"word{i}", "vocab", "") for i in range(30)]
+    strip.set_tokens(long_text)
+    qtbot.waitUntil(lambda: splitter.sizes()[0] > one_line + 20, timeout=1000)
+    chip_bottom = max(chip.geometry().bottom() for chip in strip.chips)
+    lines = len({chip.y() for chip in strip.chips})
+    assert lines >= 2
+    if lines <= 3:  # everything visible, nothing to scroll and no band under the last line
+        assert chip_bottom < area.viewport().height() <= chip_bottom + 12
+    strip.set_tokens(make_tokens()[:2])  # short again: the area shrinks back
+    qtbot.waitUntil(lambda: splitter.sizes()[0] == one_line, timeout=1000)
+
+
+def test_focused_heatmap_is_square_and_labels_every_token(qtbot):
+    labels = [f"tok{i}" for i in range(18)]
+    for size in ((540, 700), (900, 450)):  # tall: small maps below; wide: beside
+        grid = show(qtbot, HeatmapGrid(), size)
+        grid.set_data(labels, labels, softmax_weights(4, 18, 18), query_row=0)
+        qtbot.wait(10)
+        vb = grid.focused.plot.vb
+        assert abs(vb.width() - vb.height()) <= 2 and vb.width() > 200
+        assert grid.tick_labels() == (labels, labels)  # every token named
+        small = grid.small_heatmap(3).plot.sceneBoundingRect()
+        assert not small.intersects(grid.focused.plot.sceneBoundingRect())
+        assert grid.canvas.sceneRect().contains(small)
+
+
+def test_plan_layout_prefers_the_roomier_arrangement():
+    tall = plan_layout(500, 700, 120, 90, 5)
+    wide = plan_layout(900, 420, 120, 90, 5)
+    assert tall.below and not wide.below
+    for plan, (w, h) in ((tall, (500, 700)), (wide, (900, 420))):
+        assert plan.cols * plan.rows >= 5 and plan.small >= 40
+        assert plan.side + 120 <= w and plan.side + 90 <= h

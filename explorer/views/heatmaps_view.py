@@ -4,19 +4,25 @@ Rows are queries, columns are keys, the colour scale is fixed to 0..1 with one c
 heads can be compared by colour), token names are axis ticks, and the query row is outlined.
 Plots are built once and re-used; more are built only when a larger head count first arrives, and
 spare ones are hidden rather than removed (PITFALLS 7).
+
+Layout: the focused heatmap is kept square-ish (square cells for a square matrix) and as large as
+the canvas allows, with the small maps in a grid either below it (tall canvas) or beside it (wide
+canvas), whichever leaves the focused map bigger (:func:`plan_layout`). The layout is recomputed
+only when the canvas, the labels or the head count change, never on a weight update.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 
 # isort: split
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import (
     QGraphicsGridLayout,
     QGraphicsRectItem,
@@ -32,6 +38,55 @@ MEAN_TITLE = "mean of heads"
 SMALL_MEAN_TITLE = "mean"
 HOVER_HINT = "Point at a cell to read its weight; click a small map to focus it."
 _MAX_LABEL_CHARS = 14  # longer token names are cut on the axes (the hover text has them whole)
+_GAP = 6  # between the focused map, the colour bar and the small maps
+_SMALL_GAP = 4  # between small maps
+_FOCUS_TITLE_H = 26
+_SMALL_TITLE_H = 18
+_SMALL_MIN, _SMALL_MAX = 44.0, 150.0  # side of a small map, in pixels
+_TICK_POINT_SIZES = (9.0, 8.0, 7.0)  # tick fonts tried, largest first, so every label fits
+
+
+class Plan(NamedTuple):
+    """Where things go: small maps below (or beside) the focused one, in cols x rows of side t."""
+
+    below: bool
+    cols: int
+    rows: int
+    side: float  # of the focused map's image area
+    small: float  # of each small map's image area
+
+
+def plan_layout(width: float, height: float, extra_w: float, extra_h: float, count: int) -> Plan:
+    """Place a square focused map (plus ``extra_w`` x ``extra_h`` of axes) and ``count`` small maps.
+
+    Every arrangement (small maps below or beside, any column count) is tried; the one with the
+    largest focused map wins, small maps about a third of its side (within _SMALL_MIN.._SMALL_MAX)
+    and grown into space the focused map cannot use.
+    """
+    count = max(count, 1)  # before any data: room for the mean's map
+    best, best_score = Plan(True, count, 1, 0.0, 0.0), -math.inf
+    for below in (True, False):
+        for cols in range(1, count + 1):
+            rows = math.ceil(count / cols)
+            if below:  # small maps in rows under the focused one
+                free_w, free_h = width - extra_w, height - extra_h - _GAP
+                fit_small = (width - (cols - 1) * _SMALL_GAP) / cols
+                lines, across, title = rows, cols, _SMALL_TITLE_H
+                long_free, short_free = free_h - (rows - 1) * _SMALL_GAP, free_w
+            else:  # small maps in columns beside it
+                free_w, free_h = width - extra_w - _GAP, height - extra_h
+                fit_small = (height - (rows - 1) * _SMALL_GAP) / rows - _SMALL_TITLE_H
+                lines, across, title = cols, rows, 0.0
+                long_free, short_free = free_w - (cols - 1) * _SMALL_GAP, free_h
+            # The focused side s and the small side t share ``long_free``: s + lines*(t+title).
+            t = min(_SMALL_MAX, fit_small, max(_SMALL_MIN, (long_free - lines * title)
+                                                / (3 + lines)))
+            side = min(short_free, long_free - lines * (t + title))
+            t = max(t, min(_SMALL_MAX, fit_small, (long_free - side) / lines - title))
+            score = side + 0.25 * t - (1000 if t < _SMALL_MIN else 0) - 0.1 * across
+            if score > best_score:
+                best, best_score = Plan(below, cols, rows, max(side, 0.0), max(t, 0.0)), score
+    return best
 
 
 def _short(text: str) -> str:
@@ -46,11 +101,11 @@ class VerticalLabelAxis(pg.AxisItem):
         self._labels: list[tuple[float, str]] = []
 
     def set_labels(self, ticks: list[tuple[float, str]]) -> None:
-        """Tick marks at the values of ``ticks`` with their texts drawn vertically below them."""
+        """Tick marks at the values of ``ticks`` with their texts drawn vertically below them.
+
+        The owner sets the axis height (``setHeight``) to fit the longest label.
+        """
         self._labels = list(ticks)
-        metrics = QFontMetricsF(self.style["tickFont"] or self.font())
-        widest = max((metrics.horizontalAdvance(t) for _, t in ticks), default=0.0)
-        self.setHeight(int(widest) + 12)  # tall enough for the longest label
         # pyqtgraph lays out (and drops) tick texts as if horizontal: give it none, draw our own.
         self.setTicks([[(value, "") for value, _ in ticks]])
 
@@ -101,6 +156,13 @@ class Heatmap:
             self.plot.hideAxis("left")
             self.plot.hideAxis("bottom")
         self.shape = (0, 0)
+
+    def set_title(self, text: str, colour: str | QColor, size: str, bold: bool,
+                  height: int) -> None:
+        """A title in a row of ``height`` pixels (pyqtgraph's own row is 30 pixels tall)."""
+        self.plot.setTitle(text, color=colour, size=size, bold=bold)
+        self.plot.titleLabel.setMaximumHeight(height)
+        self.plot.layout.setRowFixedHeight(0, height)
 
     def set_weights(self, weights: np.ndarray, query_row: int, inspected_col: int | None) -> None:
         """Show a (r, n) weight matrix; outline the query row and the inspected cell."""
@@ -159,13 +221,16 @@ class HeatmapGrid(QWidget):
         style_plot(self.colorbar)
         self._small_box = QGraphicsWidget()
         self._small_grid = QGraphicsGridLayout()
-        self._small_grid.setSpacing(2)
+        self._small_grid.setSpacing(_SMALL_GAP)
+        self._small_grid.setContentsMargins(0, 0, 0, 0)
         self._small_box.setLayout(self._small_grid)
+        self.canvas.ci.setContentsMargins(4, 4, 4, 4)
+        self.canvas.ci.layout.setSpacing(_GAP)
         self.canvas.ci.addItem(self.focused.plot, 0, 0)
         self.canvas.ci.addItem(self.colorbar, 0, 1)
         self.canvas.ci.addItem(self._small_box, 0, 2)
-        self.canvas.ci.layout.setColumnStretchFactor(0, 3)
-        self.canvas.ci.layout.setColumnStretchFactor(2, 2)
+        self._plan: Plan | None = None  # the arrangement now shown
+        self._tick_font = QFont(self.font())
         self._small: list[Heatmap] = []  # index 0 is the mean, index i + 1 is head i
         self._shown_small = 0  # how many small heatmaps are laid out now
 
@@ -180,7 +245,7 @@ class HeatmapGrid(QWidget):
         self._ticks: tuple[list[tuple[float, str]], list[tuple[float, str]]] = ([], [])
         self.canvas.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.focused.plot.vb.sigResized.connect(self._on_size_changed)
+        self.canvas.installEventFilter(self)  # a resized canvas is laid out again
 
     # ----------------------------------------------------------------- public interface
 
@@ -198,13 +263,17 @@ class HeatmapGrid(QWidget):
         self._weights = weights
         self._mean = weights.mean(axis=0) if heads else np.zeros(weights.shape[1:], np.float32)
         self._query_row, self._inspected_col = query_row, inspected_col
-        if heads + 1 != self._shown_small:
-            self._arrange_small(heads + 1)
+        relayout = heads + 1 != self._shown_small
+        if relayout:
+            self._shown_small = heads + 1
+            self._update_titles()
         elif self._selected_head != self._titled_head:  # it may have come into range
             self._update_titles()
         if (list(row_labels), list(col_labels)) != (self._rows, self._cols):
             self._rows, self._cols = list(row_labels), list(col_labels)
-            self._update_ticks()
+            relayout = True
+        if relayout:
+            self._relayout(force=True)
         self._refresh_images()
 
     def set_selected_head(self, head: int | None) -> None:
@@ -238,13 +307,84 @@ class HeatmapGrid(QWidget):
         focus = self._mean if self._selected_head is None else self._weights[self._selected_head]
         self.focused.set_weights(focus, *args)
 
-    def _arrange_small(self, count: int) -> None:
-        """Lay out ``count`` small heatmaps in a near-square grid; build only missing ones."""
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.canvas and event.type() == QEvent.Type.Resize:
+            self._relayout()
+        return super().eventFilter(watched, event)
+
+    def _relayout(self, force: bool = False) -> None:
+        """Choose the tick font and the arrangement for the canvas size; apply them if new."""
+        width, height = self.canvas.width() - 8, self.canvas.height() - 8
+        count = self._shown_small
+        font, plan = self._tick_font, None
+        for points in _TICK_POINT_SIZES:  # the largest font with which every label fits
+            font = QFont(self.font())
+            font.setPointSizeF(points)
+            extra_w, extra_h = self._axes_size(font)
+            plan = plan_layout(width, height, extra_w, extra_h, count)
+            label_px = QFontMetricsF(font).height() + 1
+            most = max(len(self._rows), len(self._cols), 1)
+            if _label_step(most, plan.side, label_px) == 1:
+                break
+        if plan is None or (not force and plan == self._plan and font == self._tick_font):
+            return
+        self._tick_font, self._plan = font, plan
+        self._apply_plan(plan, *self._axes_size(font))
+        self._update_ticks()
+
+    def _axes_size(self, font: QFont) -> tuple[float, float]:
+        """Width and height the focused plot needs beside its image (axes, title, colour bar)."""
+        metrics = QFontMetricsF(font)
+        rows = max((metrics.horizontalAdvance(_short(t)) for t in self._rows), default=0.0)
+        cols = max((metrics.horizontalAdvance(_short(t)) for t in self._cols), default=0.0)
+        left, bottom = math.ceil(rows) + 12, math.ceil(cols) + 12
+        bar = max(self.colorbar.minimumWidth(), 50.0)
+        return left + 4 + _GAP + bar, _FOCUS_TITLE_H + bottom + 4
+
+    def _apply_plan(self, plan: Plan, extra_w: float, extra_h: float) -> None:
+        """Size the focused plot and the small-map box and put the box below or beside."""
+        bar = max(self.colorbar.minimumWidth(), 50.0)
+        focus = QSizeF(extra_w - _GAP - bar + plan.side, extra_h + plan.side)
+        bottom = int(extra_h - _FOCUS_TITLE_H - 4)
+        self.focused.plot.setMinimumSize(focus)
+        self.focused.plot.setMaximumSize(focus)
+        self.focused.plot.getAxis("left").setWidth(int(extra_w - _GAP - bar - 4))
+        self.focused.plot.getAxis("bottom").setHeight(bottom)
+        # The colour bar as tall as the plot, its bar level with the image (not title or labels).
+        self.colorbar.setMinimumHeight(focus.height())
+        self.colorbar.setMaximumHeight(focus.height())
+        self.colorbar.layout.setContentsMargins(1, _FOCUS_TITLE_H + 1, 1, bottom + 1)
+        box = QSizeF(plan.cols * plan.small + (plan.cols - 1) * _SMALL_GAP,
+                     plan.rows * (plan.small + _SMALL_TITLE_H) + (plan.rows - 1) * _SMALL_GAP)
+        self._small_box.setMinimumSize(box)
+        self._small_box.setMaximumSize(box)
+        layout = self.canvas.ci.layout
+        layout.removeItem(self._small_box)
+        if plan.below:
+            layout.addItem(self._small_box, 1, 0, 1, 2)
+        else:
+            layout.addItem(self._small_box, 0, 2)
+        # Centre what is used in the canvas: the spare space goes to equal margins.
+        if plan.below:
+            used_w = max(focus.width() + _GAP + bar, box.width())
+            used_h = focus.height() + _GAP + box.height()
+        else:
+            used_w = focus.width() + 2 * _GAP + bar + box.width()
+            used_h = max(focus.height(), box.height())
+        spare_w = max(self.canvas.width() - 8 - used_w, 0) / 2
+        spare_h = max(self.canvas.height() - 8 - used_h, 0) / 2
+        self.canvas.ci.setContentsMargins(4 + spare_w, 4 + spare_h, 4, 4)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        for item in (self.focused.plot, self.colorbar, self._small_box):
+            layout.setAlignment(item, align)
+        self._arrange_small(self._shown_small, plan.cols)
+
+    def _arrange_small(self, count: int, columns: int) -> None:
+        """Lay out ``count`` small heatmaps in ``columns`` columns; build only missing ones."""
         while len(self._small) < count:
             self._small.append(Heatmap(small=True))
         while self._small_grid.count():  # takes items out of the layout, they stay in the scene
             self._small_grid.removeAt(self._small_grid.count() - 1)
-        columns = math.ceil(math.sqrt(count))
         for column in range(columns):  # equal widths, whatever the title lengths
             self._small_grid.setColumnStretchFactor(column, 1)
             self._small_grid.setColumnPreferredWidth(column, 10)
@@ -252,7 +392,6 @@ class HeatmapGrid(QWidget):
             if i < count:
                 self._small_grid.addItem(heatmap.plot, i // columns, i % columns)
             heatmap.plot.setVisible(i < count)
-        self._shown_small = count
         self._update_titles()
 
     def _update_titles(self) -> None:
@@ -262,18 +401,19 @@ class HeatmapGrid(QWidget):
             head = None if i == 0 else i - 1
             text = SMALL_MEAN_TITLE if head is None else f"head {i}"
             colour = "k" if head is None else head_colour(head)
-            heatmap.plot.setTitle(text, color=colour, size="8pt", bold=head == self._selected_head)
+            heatmap.set_title(text, colour, "8pt", head == self._selected_head, _SMALL_TITLE_H)
         title = MEAN_TITLE if self._selected_head is None else f"head {self._selected_head + 1}"
-        self.focused.plot.setTitle(title, color="k", size="10pt", bold=True)
+        self.focused.set_title(title, "k", "10pt", True, _FOCUS_TITLE_H)
 
     def _update_ticks(self) -> None:
         """Token names as ticks on the focused heatmap, every k-th one when they would overlap."""
-        vb = self.focused.plot.vb
-        metrics = QFontMetricsF(self.focused.plot.getAxis("bottom").style.get("tickFont")
-                                or self.font())
-        # Both axes now stack labels by their height (the bottom one is drawn vertically).
-        col_step = _label_step(len(self._cols), vb.width(), metrics.height() + 1)
-        row_step = _label_step(len(self._rows), vb.height(), metrics.height() + 1)
+        side = self._plan.side if self._plan is not None else 0.0
+        metrics = QFontMetricsF(self._tick_font)
+        for name in ("left", "bottom"):
+            self.focused.plot.getAxis(name).setStyle(tickFont=self._tick_font)
+        # Both axes stack labels by their height (the bottom one is drawn vertically).
+        col_step = _label_step(len(self._cols), side, metrics.height() + 1)
+        row_step = _label_step(len(self._rows), side, metrics.height() + 1)
         self._ticks = (
             [(i + 0.5, _short(t)) for i, t in enumerate(self._rows) if i % row_step == 0],
             [(i + 0.5, _short(t)) for i, t in enumerate(self._cols) if i % col_step == 0],
@@ -315,9 +455,6 @@ class HeatmapGrid(QWidget):
         name = MEAN_TITLE if head is None else f"head {head + 1}"
         self.hover_label.setText(
             f"{name}: {self._rows[row]} → {self._cols[col]}  {float(matrix[row, col]):.4f}")
-
-    def _on_size_changed(self) -> None:
-        self._update_ticks()
 
 
 def _label_step(count: int, pixels: float, label_px: float) -> int:

@@ -2,7 +2,10 @@
 
 Lines from the query to each token get wider and darker with the weight. The view re-ranges only
 when the fixed points (tokens and query) change, so dragging the temperature moves the output
-smoothly across a still map. All labels are painted by two items (PITFALLS 5).
+smoothly across a still map. All labels are painted by two items (PITFALLS 5), which place them
+so that none overlaps another: the query, the output and the head mixes first, then the tokens
+(offset to a free side of their point, or left out: their point's tooltip names them), then the
+grey neighbour words in whatever room is left.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 # isort: split
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QWidget
 
 from explorer.views.palette import BACKGROUND, head_colour, style_plot
@@ -24,6 +27,53 @@ _TOKEN_BRUSH = pg.mkBrush("#4c72b0")
 _QUERY_BRUSH = pg.mkBrush("#d62728")
 _OUTPUT_BRUSH = pg.mkBrush("#111111")
 _NEIGHBOUR_COLOUR = QColor(150, 150, 150)
+_TOKEN_SIZE, _QUERY_SIZE, _OUTPUT_SIZE, _MIX_SIZE = 10, 20, 16, 10  # marker sizes in pixels
+# Where a label may go around its point, tried in order: right of it (level, a little higher,
+# a little lower), left of it (the same), then above and below it, then a line further out.
+_SPOTS = (("right", -0.5), ("right", -0.9), ("right", -0.1), ("left", -0.5), ("left", -0.9),
+          ("left", -0.1), ("centre", "above"), ("centre", "below"), ("right", -1.6),
+          ("right", 0.6), ("left", -1.6), ("left", 0.6))
+
+
+def _spot(anchor: QPointF, w: float, h: float, gap: float, side: str, level: float | str) -> QRectF:
+    """The rectangle of a w x h label at one of _SPOTS around ``anchor``."""
+    if side == "centre":
+        top = anchor.y() - gap - h if level == "above" else anchor.y() + gap
+        return QRectF(anchor.x() - w / 2, top, w, h)
+    left = anchor.x() + gap if side == "right" else anchor.x() - gap - w
+    return QRectF(left, anchor.y() + float(level) * h, w, h)
+
+
+def _overlaps(rect: QRectF, placed: list[QRectF]) -> bool:
+    return any(rect.intersects(other) for other in placed)
+
+
+def place_labels(anchors: list[QPointF], sizes: list[tuple[float, float]], gaps: list[float],
+                 must: list[bool], bounds: QRectF,
+                 taken: Sequence[QRectF] = ()) -> list[QRectF | None]:
+    """Greedy de-overlap: a rectangle for each label (in order = priority), or None to skip it.
+
+    Label i (``sizes[i]`` = width, height) goes beside ``anchors[i]``, ``gaps[i]`` pixels from it,
+    at the first of _SPOTS inside ``bounds`` that meets no earlier label and none of ``taken``. A
+    label that ``must`` be shown and finds no free spot goes at its first spot inside ``bounds``.
+    """
+    placed, result = list(taken), []
+    for anchor, (w, h), gap, needed in zip(anchors, sizes, gaps, must, strict=True):
+        choice, fallback = None, None
+        for side, level in _SPOTS:
+            rect = _spot(anchor, w, h, gap, side, level)
+            if not bounds.contains(rect):
+                continue
+            fallback = fallback or rect
+            if not _overlaps(rect, placed):
+                choice = rect
+                break
+        if choice is None and needed:
+            choice = fallback or _spot(anchor, w, h, gap, "right", -0.5)
+        if choice is not None:
+            placed.append(choice)
+        result.append(choice)
+    return result
 
 
 def _bounds(xy: np.ndarray) -> QRectF:
@@ -35,21 +85,47 @@ def _bounds(xy: np.ndarray) -> QRectF:
 
 
 class LabelLayer(pg.GraphicsObject):
-    """Paints many text labels at data positions, each at a fixed pixel size and offset."""
+    """Paints many text labels at data positions, at a fixed pixel size, never overlapping.
 
-    def __init__(self, font: QFont, offset: tuple[float, float] = (6.0, -4.0)) -> None:
+    Labels are placed in priority order (see :func:`place_labels`); a layer given ``above``
+    keeps out of the places that layer's labels take.
+    """
+
+    def __init__(self, font: QFont, above: LabelLayer | None = None) -> None:
         super().__init__()
         self._font = font
-        self._offset = QPointF(*offset)
+        self._metrics = QFontMetricsF(font)
+        self._above = above
         self._xy = np.zeros((0, 2))
         self._texts: list[str] = []
         self._colours: list[QColor] = []
+        self._order: list[int] = []  # label indices, most important first
+        self._gaps: list[float] = []
+        self._must: list[bool] = []
+        self._sizes: list[tuple[float, float]] = []
+        self._cache: tuple[tuple, list[tuple[int, QRectF]]] | None = None
+        self.painted: list[tuple[str, QRectF]] = []
+        """(text, rectangle in device pixels) of each label drawn by the last paint (tests)."""
 
-    def set_labels(self, xy: np.ndarray, texts: Sequence[str], colours: Sequence[QColor]) -> None:
-        """Replace the labels: ``texts[i]`` at ``xy[i]`` in ``colours[i]``."""
+    def set_labels(self, xy: np.ndarray, texts: Sequence[str], colours: Sequence[QColor],
+                   priority: Sequence[int] | None = None, gaps: Sequence[float] | None = None,
+                   must: Sequence[bool] | None = None) -> None:
+        """Replace the labels: ``texts[i]`` beside ``xy[i]`` in ``colours[i]``.
+
+        Lower ``priority`` is placed first; ``gaps[i]`` is the pixel distance from the point (its
+        marker's half size); labels with ``must[i]`` are drawn even when no free spot is left.
+        """
         self.prepareGeometryChange()
         self._xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         self._texts, self._colours = list(texts), list(colours)
+        n = len(self._texts)
+        ranks = list(priority) if priority is not None else [0] * n
+        self._order = sorted(range(n), key=lambda i: ranks[i])
+        self._gaps = list(gaps) if gaps is not None else [4.0] * n
+        self._must = list(must) if must is not None else [False] * n
+        self._sizes = [(self._metrics.horizontalAdvance(t) + 2, self._metrics.height())
+                       for t in self._texts]
+        self._cache = None
         self.informViewBoundsChanged()
         self.update()
 
@@ -57,6 +133,22 @@ class LabelLayer(pg.GraphicsObject):
     def texts(self) -> list[str]:
         """The label texts, in order (for tests)."""
         return list(self._texts)
+
+    def layout(self, transform: QTransform, bounds: QRectF) -> list[tuple[int, QRectF]]:
+        """(label index, device rectangle) of every label shown for this view transform."""
+        key = (transform.m11(), transform.m22(), transform.dx(), transform.dy(), bounds.x(),
+               bounds.y(), bounds.width(), bounds.height())
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        taken = [r for _, r in self._above.layout(transform, bounds)] if self._above else []
+        finite = [i for i in self._order if np.isfinite(self._xy[i]).all()]
+        anchors = [transform.map(QPointF(*self._xy[i])) for i in finite]
+        rects = place_labels(anchors, [self._sizes[i] for i in finite],
+                             [self._gaps[i] for i in finite], [self._must[i] for i in finite],
+                             bounds, taken)
+        shown = [(i, r) for i, r in zip(finite, rects, strict=True) if r is not None]
+        self._cache = (key, shown)
+        return shown
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802, ANN001, ANN201
         """Bounds of the labelled points along axis ``ax`` (for the ViewBox's auto-range)."""
@@ -73,15 +165,20 @@ class LabelLayer(pg.GraphicsObject):
         self.prepareGeometryChange()
 
     def paint(self, painter: QPainter, *args) -> None:  # noqa: ANN002
-        if not self._texts:
+        self.painted = []
+        view = self.viewRect()
+        if not self._texts or view is None:
             return
         # Map the points to device pixels, then draw unscaled text there.
         transform = painter.transform()
+        bounds = transform.mapRect(view)
         painter.resetTransform()
         painter.setFont(self._font)
-        for (x, y), text, colour in zip(self._xy, self._texts, self._colours, strict=True):
-            painter.setPen(colour)
-            painter.drawText(transform.map(QPointF(x, y)) + self._offset, text)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        for i, rect in self.layout(transform, bounds):
+            painter.setPen(self._colours[i])
+            painter.drawText(rect, align, self._texts[i])
+            self.painted.append((self._texts[i], QRectF(rect)))
 
 
 class WeightLines(pg.GraphicsObject):
@@ -147,22 +244,22 @@ class LatentMap(pg.PlotWidget):
         plot.hideButtons()
         plot.vb.disableAutoRange()  # ranged by hand: only when the fixed points change
         self.lines = WeightLines()
-        self.tokens = pg.ScatterPlotItem(size=10, brush=_TOKEN_BRUSH, pen=pg.mkPen("w"),
+        self.tokens = pg.ScatterPlotItem(size=_TOKEN_SIZE, brush=_TOKEN_BRUSH, pen=pg.mkPen("w"),
                                          hoverable=True, hoverSize=14, antialias=True,
                                          tip=lambda x, y, data: str(data))
-        self.query = pg.ScatterPlotItem(size=20, symbol="star", brush=_QUERY_BRUSH,
+        self.query = pg.ScatterPlotItem(size=_QUERY_SIZE, symbol="star", brush=_QUERY_BRUSH,
                                         pen=pg.mkPen("k"), antialias=True, hoverable=True,
                                         tip=lambda x, y, data: f"query: {data}")
         self.head_mixes = pg.ScatterPlotItem(symbol="t", pen=pg.mkPen("k", width=0.5),
                                              antialias=True, hoverable=True,
                                              tip=lambda x, y, data: str(data))
-        self.output = pg.ScatterPlotItem(size=16, symbol="d", brush=_OUTPUT_BRUSH,
+        self.output = pg.ScatterPlotItem(size=_OUTPUT_SIZE, symbol="d", brush=_OUTPUT_BRUSH,
                                          pen=pg.mkPen("w"), antialias=True, hoverable=True,
                                          tip=lambda x, y, data: "output")
         small = QFont(self.font())
         small.setPointSizeF(max(small.pointSizeF() - 2, 6.0))
-        self.neighbour_labels = LabelLayer(small, offset=(-8.0, 4.0))
         self.labels = LabelLayer(QFont(self.font()))
+        self.neighbour_labels = LabelLayer(small, above=self.labels)
         for item in (self.neighbour_labels, self.lines, self.tokens, self.head_mixes,
                      self.output, self.query, self.labels):
             plot.addItem(item)
@@ -188,9 +285,11 @@ class LatentMap(pg.PlotWidget):
         self._set_head_mixes(head_mix_xy, selected_head)
         self.output.setData(pos=output_xy[None])
         self._set_labels(token_xy, token_labels, query_xy, query_label, head_mix_xy, output_xy)
+        # Only real words: a vocabulary also holds numbers and codes such as "(212)".
+        words = [(w, x, y) for w, x, y, _ in neighbours if any(c.isalpha() for c in w)]
         self.neighbour_labels.set_labels(
-            np.array([(x, y) for _, x, y, _ in neighbours], dtype=float).reshape(-1, 2),
-            [word for word, *_ in neighbours], [_NEIGHBOUR_COLOUR] * len(neighbours))
+            np.array([(x, y) for _, x, y in words], dtype=float).reshape(-1, 2),
+            [w for w, *_ in words], [_NEIGHBOUR_COLOUR] * len(words), gaps=[2.0] * len(words))
         if tuple(axis_labels) != self._axis_labels:
             self._axis_labels = (axis_labels[0], axis_labels[1])
             self.setLabel("bottom", axis_labels[0], color="k")
@@ -223,14 +322,25 @@ class LatentMap(pg.PlotWidget):
         """All point labels in one item: tokens, the query, h1..hN and "output"."""
         heads = len(head_mix_xy)
         # In self-attention the query is also a token: label that spot once, as the query.
-        keep = [i for i, label in enumerate(token_labels)
-                if not (label == query_label and np.allclose(token_xy[i], query_xy))]
+        # A word used twice sits on one spot: label that spot once too.
+        keep, seen = [], set()
+        for i, label in enumerate(token_labels):
+            spot = (label, *np.round(token_xy[i], 9))
+            if spot not in seen and not (label == query_label
+                                         and np.allclose(token_xy[i], query_xy)):
+                keep.append(i)
+            seen.add(spot)
         xy = np.vstack([token_xy[keep], query_xy[None], head_mix_xy, output_xy[None]])
         texts = [*(token_labels[i] for i in keep), query_label,
                  *(f"h{i + 1}" for i in range(heads)), "output"]
         colours = ([QColor("#1a1a1a")] * len(keep) + [QColor("#d62728")]
                    + [head_colour(i) for i in range(heads)] + [QColor("black")])
-        self.labels.set_labels(xy, texts, colours)
+        # Placed first: the query, the output, the head mixes; then the tokens.
+        priority = [3] * len(keep) + [0] + [2] * heads + [1]
+        gaps = ([_TOKEN_SIZE / 2 + 1] * len(keep) + [_QUERY_SIZE / 2 + 1]
+                + [_MIX_SIZE / 2 + 1] * heads + [_OUTPUT_SIZE / 2 + 1])
+        must = [False] * len(keep) + [True] * (heads + 2)
+        self.labels.set_labels(xy, texts, colours, priority, gaps, must)
 
     def _inside_view(self, xy: np.ndarray) -> bool:
         """True when every (finite) point is inside the visible range."""

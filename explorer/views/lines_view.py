@@ -200,10 +200,13 @@ class LinesView(QWidget):
         font.setPointSizeF(8.0)
         painter.setFont(font)
         metrics = QFontMetricsF(font)
-        for head in shown:
+        labels = [f"head {head + 1}" for head in shown]
+        room = self.width() - 2 * _MARGIN
+        if sum(23 + metrics.horizontalAdvance(t) for t in labels) > room:  # many heads: "h3"
+            labels = [f"h{head + 1}" for head in shown]
+        for head, label in zip(shown, labels, strict=True):
             painter.fillRect(QRectF(x, _MARGIN, 10, 10), head_colour(head))
             painter.setPen(QColor("black"))
-            label = f"head {head + 1}"
             painter.drawText(QPointF(x + 13, _MARGIN + 9), label)
             x += 13 + metrics.horizontalAdvance(label) + 10
 

@@ -2,6 +2,8 @@
 
 The chips are built once per ``set_tokens`` (the sentence changes rarely); ``set_weights`` only
 changes each chip's colours and tooltip and asks it to repaint, so a slider drag stays cheap.
+The strip is as tall as its wrapped lines; inside a QScrollArea it also keeps that area exactly
+that tall (up to MAX_FITTED_LINES lines, then it scrolls), so no empty band is left under it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QWidget
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtWidgets import (
+    QLayout,
+    QLayoutItem,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QWidget,
+)
 
 from explorer.views.palette import text_colour_on, weight_colour
 
@@ -22,6 +31,8 @@ if TYPE_CHECKING:
 _PAD_X, _PAD_Y, _SPACING = 6, 3, 4
 _UNSHADED = QColor("#f0f0f0")  # background of used tokens before any weights arrive
 _SKIPPED_TEXT = QColor("#9a9a9a")
+MAX_FITTED_LINES = 3
+"""A longer sentence scrolls: the enclosing scroll area grows to at most this many lines."""
 
 
 class FlowLayout(QLayout):
@@ -153,7 +164,11 @@ class TokenStrip(QWidget):
         self._layout = FlowLayout(self)
         self._chips: list[TokenChip] = []  # every token, skipped ones included
         self._used_chips: list[TokenChip] = []  # the used ones, in order: index = position
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        policy.setHeightForWidth(True)  # its height is its wrapped lines, for the width it gets
+        self.setSizePolicy(policy)
+        self._splitter_fit_pending = False
+        self._fitted = 0  # the height the enclosing scroll area should have
 
     @property
     def chips(self) -> list[TokenChip]:
@@ -182,6 +197,7 @@ class TokenStrip(QWidget):
             chip.show()
         self._layout.invalidate()
         self.updateGeometry()
+        self._fit_scroll_area()
 
     def set_weights(self, weights: np.ndarray | None, query_position: int | None) -> None:
         """Shade the used tokens by ``weights`` (one per used token) and outline the query token.
@@ -209,7 +225,83 @@ class TokenStrip(QWidget):
         return True
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return self._layout.heightForWidth(width)
+        """The height of the tokens wrapped to ``width``; at least one line, even when empty."""
+        margins = self._layout.contentsMargins()
+        one_line = _chip_height(self) + margins.top() + margins.bottom()
+        return max(self._layout.heightForWidth(width), one_line)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        width = max(self.width(), self._layout.minimumSize().width())
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self._layout.minimumSize().width(), self.heightForWidth(self.width()))
+
+    def fitted_height(self, width: int) -> int:
+        """How tall a scroll area around the strip should be (content, frame excluded)."""
+        margins = self._layout.contentsMargins()
+        most = (MAX_FITTED_LINES * (_chip_height(self) + _SPACING) - _SPACING
+                + margins.top() + margins.bottom())
+        return min(self.heightForWidth(width), most)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():  # rewrapped: maybe another height
+            self._fit_scroll_area()
+
+    def _scroll_area(self) -> QScrollArea | None:
+        """The QScrollArea showing this strip, if it is in one (its viewport is our parent)."""
+        viewport = self.parentWidget()
+        area = viewport.parentWidget() if viewport is not None else None
+        return area if isinstance(area, QScrollArea) and area.widget() is self else None
+
+    def _fit_scroll_area(self) -> None:
+        """Make the enclosing scroll area exactly as tall as the wrapped tokens (up to a cap).
+
+        Its minimum is one line (a small window can still squeeze it) and its maximum the whole
+        content, so no empty band is left under the last line; a QSplitter holding it is then
+        moved to the fitted height (all lines, up to MAX_FITTED_LINES).
+        """
+        area = self._scroll_area()
+        if area is None:
+            return
+        frame = 2 * area.frameWidth()
+        width = area.viewport().width() if self.width() <= 0 else self.width()
+        margins = self._layout.contentsMargins()
+        low = _chip_height(self) + margins.top() + margins.bottom() + frame
+        high = max(self.heightForWidth(width) + frame, low)
+        self._fitted = self.fitted_height(width) + frame
+        if (area.minimumHeight(), area.maximumHeight()) != (low, high):
+            area.setMinimumHeight(low)
+            area.setMaximumHeight(high)
+        if not self._splitter_fit_pending:  # after the current layout pass (and a window's
+            self._splitter_fit_pending = True  # showEvent that sets splitter sizes of its own)
+            QTimer.singleShot(0, self, self._fit_splitter)
+
+    def _fit_splitter(self) -> None:
+        """Move the handle of a vertical QSplitter holding the scroll area to the fitted height.
+
+        A QSplitter does not shrink a slot to its widget's maximum by itself: without this, a
+        shorter sentence would leave an empty band under the area.
+        """
+        self._splitter_fit_pending = False
+        area = self._scroll_area()
+        splitter = area.parentWidget() if area is not None else None
+        if area is None or not isinstance(splitter, QSplitter) \
+                or splitter.orientation() != Qt.Orientation.Vertical or splitter.count() < 2:
+            return
+        index, sizes = splitter.indexOf(area), splitter.sizes()
+        want = min(self._fitted, area.maximumHeight())
+        if want != sizes[index] and sum(sizes) > 0:
+            other = index + 1 if index + 1 < len(sizes) else index - 1
+            sizes[other] = max(sizes[other] + sizes[index] - want, 0)
+            sizes[index] = want
+            splitter.setSizes(sizes)
 
     def _on_chip_clicked(self, position: int) -> None:
         self.token_clicked.emit(position)
+
+
+def _chip_height(widget: QWidget) -> int:
+    """The height of one token chip in ``widget``'s font."""
+    return widget.fontMetrics().height() + 2 * _PAD_Y
