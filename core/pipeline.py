@@ -19,6 +19,16 @@ import numpy as np
 from core.attention import MultiHeadResult, causal_mask, exclude_self_mask, multi_head_attention
 from core.embeddings import nearest_neighbours
 from core.heads import HeadProjections, build_heads
+from core.modes import (
+    identity_projection,
+    sentence_query,
+    sentence_rows,
+    toy_heads,
+    toy_keyed_vectors,
+    toy_query,
+    toy_rows,
+    uses_toy,
+)
 from core.projection import Projection2D, fit_pca, fit_vocabulary_pca, word_axes
 from core.settings import Settings
 from core.tokens import EmbeddedSentence, QueryChoice, embed_sentence, lookup_key, resolve_query
@@ -113,17 +123,24 @@ class Pipeline:
             raise AnalysisError(str(error)) from error
 
     def _run(self, s: Settings, started: float) -> Analysis:
-        sentence = self._stage(
-            "sentence",
-            (s.sentence, s.oov_policy),
-            lambda: embed_sentence(s.sentence, self.kv, s.oov_policy),
-        )
-        if len(sentence.vectors) == 0:
-            raise AnalysisError("The sentence has no words these vectors know: type a sentence.")
-        query = resolve_query(s.query, sentence, self.kv, s.query_index)
-        heads = self._stage(
-            "heads", tuple(getattr(s, f) for f in HEAD_FIELDS), lambda: self._heads(s)
-        )
+        if s.mode == "words":
+            sentence = self._stage(
+                "sentence",
+                (s.sentence, s.oov_policy),
+                lambda: embed_sentence(s.sentence, self.kv, s.oov_policy),
+            )
+            if len(sentence.vectors) == 0:
+                raise AnalysisError(
+                    "The sentence has no words these vectors know: type a sentence."
+                )
+            query = resolve_query(s.query, sentence, self.kv, s.query_index)
+            heads = self._stage(
+                "heads", tuple(getattr(s, f) for f in HEAD_FIELDS), lambda: self._heads(s)
+            )
+            space: KeyedVectors | None = self.kv
+            mode_warnings: list[str] = []
+        else:  # sentence and toy mode (core.modes): other rows, the same computation after
+            sentence, query, heads, space, mode_warnings = self._mode_inputs(s)
         x_kv = sentence.vectors  # (n, d)
         outside = query.position is None
         x_q = np.vstack([x_kv, query.vector[None, :]]) if outside else x_kv  # (r, d)
@@ -140,11 +157,14 @@ class Pipeline:
             normalization=s.normalization,
             temperature=s.temperature,
             mask=mask,
+            **_scoring_params(s.scoring, heads.d_k, s.seed, x_q.dtype),
         )
         row = len(x_kv) if outside else int(query.position)  # type: ignore[arg-type]
         labels = sentence.labels
-        coords = self._coordinates(s, sentence, query, result, row)
-        warnings = list(sentence.warnings) + _row_warnings(result, row)
+        coords = self._coordinates(s, sentence, query, result, row, space)
+        warnings = mode_warnings + list(sentence.warnings) + _row_warnings(result, row)
+        names = labels + ([query.text] if outside else [])  # (r,) one per row of x_q
+        warnings += _degenerate_warnings(s.scoring, x_q, names, result)
         return Analysis(
             settings=s,
             vectors_name=self.vectors_name,
@@ -159,6 +179,31 @@ class Pipeline:
             warnings=tuple(warnings),
             elapsed_ms=(time.perf_counter() - started) * 1000.0,
         )
+
+    def _mode_inputs(
+        self, s: Settings
+    ) -> tuple[EmbeddedSentence, QueryChoice, HeadProjections, KeyedVectors | None, list[str]]:
+        """Rows, query and heads of sentence and toy mode (`core.modes`), and the word space
+        for the latent map's projection and neighbours (None for toy vectors)."""
+        if uses_toy(s) or s.mode == "toy":
+            if s.toy is None:
+                raise AnalysisError("Toy mode has no toy table yet: open a lesson or switch the "
+                                    "input to toy vectors again.")
+            toy = self._stage("toy", s.toy, s.toy.inputs)
+            heads, warnings = self._stage(
+                "toy_heads", (s.toy, s.n_heads), lambda: toy_heads(toy, s.n_heads)
+            )
+            if s.mode == "toy":
+                return toy_rows(toy), toy_query(s, toy), heads, None, warnings
+            words = self._stage("toy_kv", s.toy, lambda: toy_keyed_vectors(toy))
+        else:
+            words, warnings = self.kv, []
+            heads = self._stage(
+                "heads", tuple(getattr(s, f) for f in HEAD_FIELDS), lambda: self._heads(s)
+            )
+        rows = sentence_rows(s.context_sentences, words, s.oov_policy)
+        query = sentence_query(s, rows, words)
+        return rows, query, heads, (self.kv if words is self.kv else None), warnings
 
     def _heads(self, s: Settings) -> HeadProjections:
         d_model = int(self.kv.vector_size)
@@ -205,8 +250,14 @@ class Pipeline:
         return mask
 
     def _projection(
-        self, s: Settings, sentence: EmbeddedSentence, query: QueryChoice
+        self, s: Settings, sentence: EmbeddedSentence, query: QueryChoice,
+        space: KeyedVectors | None = None,
     ) -> Projection2D:
+        if space is None:  # toy vectors: drawn as they are in 2D, else PCA of the shown points
+            plane = identity_projection(sentence.vectors.shape[1])
+            if plane is not None:
+                return plane
+            return fit_pca(np.vstack([sentence.vectors, query.vector[None, :]]))
         if s.projection == "pca_vocab":
             return self._stage("vocab_pca", None, lambda: fit_vocabulary_pca(self.kv))
         if s.projection == "axes":
@@ -222,13 +273,14 @@ class Pipeline:
         query: QueryChoice,
         result: MultiHeadResult,
         row: int,
+        space: KeyedVectors | None = None,
     ) -> MapCoordinates:
-        project = self._projection(s, sentence, query)
+        project = self._projection(s, sentence, query, space)
         weights = result.weights[:, row, :]  # (h, n)
         mixes = weights @ sentence.vectors  # (h, n) @ (n, d) -> (h, d)
         output = result.output[row]  # (d,)
         neighbours: list[tuple[str, float, float, str]] = []
-        if s.show_neighbours:
+        if s.show_neighbours and space is not None:  # toy vectors have no vocabulary around
             exclude = frozenset({query.text.lower(), *(t.lower() for t in sentence.labels)})
             # The query's neighbours do not move while a slider is dragged: search once.
             near_query = self._stage(
@@ -257,6 +309,43 @@ def _row_warnings(result: MultiHeadResult, row: int) -> list[str]:
         return []
     names = ", ".join(str(h + 1) for h in empty_heads)
     return [f"The query gives no weight to any token in head(s) {names} (all masked or all ≤ 0)."]
+
+
+def _scoring_params(scoring: str, d_k: int, seed: int, dtype: Any) -> dict[str, np.ndarray]:
+    """Seeded parameters of the two learned scorers: static vectors come without trained ones.
+
+    ``general`` gets a random rotation W (scores keep the size of plain dot products);
+    ``additive`` gets W1, W2 (d_k, d_k) and v scaled by 1/sqrt(d_k) so tanh does not saturate.
+    """
+    if scoring not in ("general", "additive"):
+        return {}
+    rng = np.random.default_rng([seed, d_k])  # same seed and width, same scorer
+    if scoring == "general":
+        rotation, _ = np.linalg.qr(rng.standard_normal((d_k, d_k)))  # (d_k, d_k)
+        return {"W": rotation.astype(dtype)}
+    w1, w2 = (rng.standard_normal((d_k, d_k)) / np.sqrt(d_k) for _ in range(2))  # (d_a=d_k, d_k)
+    v = rng.standard_normal(d_k) / np.sqrt(d_k)  # (d_a,)
+    return {"W1": w1.astype(dtype), "W2": w2.astype(dtype), "v": v.astype(dtype)}
+
+
+def _degenerate_warnings(
+    scoring: str, x_q: np.ndarray, labels: list[str], result: MultiHeadResult
+) -> list[str]:
+    """Say where the maths degenerated, so a flat or one-hot picture is not read as a finding."""
+    notes = []
+    if scoring == "cosine":
+        zero = [w for w, row in zip(labels, x_q, strict=True) if not np.any(row)]
+        if zero:
+            notes.append(
+                f"Zero vector(s) for {', '.join(dict.fromkeys(zero))}: cosine similarity with a "
+                "vector of no direction is undefined, so those scores are 0."
+            )
+    if not np.isfinite(result.scores).all():
+        notes.append(
+            "Some scores overflowed the float range (the vectors hold huge values): the "
+            "largest scores share all the weight."
+        )
+    return notes
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.attention import NORMALIZATIONS, SCORINGS
 from core.heads import HEAD_STRATEGIES
+from core.toy import ToyInputError, ToyInputs, make_toy
 
 SETTINGS_VERSION = 1
 
@@ -23,6 +24,14 @@ OOV_POLICIES = ("skip", "zero", "subword", "error")
 PROJECTIONS = ("pca_view", "pca_vocab", "axes")
 TEMPERATURE_RANGE = (0.01, 100.0)
 MAX_HEADS = 64
+MODES = ("words", "sentences", "toy")
+"""words: the sentence's words attend; sentences: a query sentence attends over context
+sentences (each the mean of its word vectors); toy: a hand-typed table of tokens and vectors."""
+DEFAULT_CONTEXT_SENTENCES = ("I eat salmon", "I eat steak", "I drink red-wine", "I drink water",
+                             "I drink a white-wine mix")
+DEFAULT_QUERY_SENTENCE = "I drink water with fine"
+
+Rows = tuple[tuple[float, ...], ...]
 
 
 class SettingsError(ValueError):
@@ -31,6 +40,55 @@ class SettingsError(ValueError):
 
 def _describe(text: str) -> dict[str, str]:
     return {"doc": text}
+
+
+@dataclass(frozen=True)
+class ToySpec:
+    """Toy inputs as plain values (JSON-ready, hashable): the toy table a session saves.
+
+    ``query`` is an optional query vector that is not one of the tokens (shown as an extra row,
+    like an outside query word); ``query_label`` names it.
+    """
+
+    tokens: tuple[str, ...]  #: (n,)
+    x: Rows  #: X (n, d)
+    w_q: Rows  #: (d, h*d_k)
+    w_k: Rows  #: (d, h*d_k)
+    w_v: Rows  #: (d, h*d_v)
+    w_o: Rows | None = None  #: (h*d_v, d_out) or None
+    query: tuple[float, ...] | None = None  #: (d,) an outside query vector
+    query_label: str = "query"
+
+    def inputs(self) -> ToyInputs:
+        """The validated arrays (raises `core.toy.ToyInputError`)."""
+        return make_toy(self.tokens, self.x, self.w_q, self.w_k, self.w_v, self.w_o)
+
+    @classmethod
+    def from_inputs(cls, toy: ToyInputs, query: tuple[float, ...] | None = None,
+                    query_label: str = "query") -> ToySpec:
+        """Plain values of validated toy arrays, with an optional outside query vector."""
+        def rows(a: Any) -> Rows:
+            return tuple(tuple(float(v) for v in row) for row in a)
+
+        return cls(toy.tokens, rows(toy.x), rows(toy.w_q), rows(toy.w_k), rows(toy.w_v),
+                   None if toy.w_o is None else rows(toy.w_o), query, query_label)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ToySpec:
+        """Read the dict :meth:`Settings.to_dict` wrote (lists for tuples)."""
+        if not isinstance(data, dict):
+            raise SettingsError("toy must be an object with tokens, x, w_q, w_k, w_v")
+        try:
+            def rows(value: Any) -> Rows:
+                return tuple(tuple(row) for row in value)
+
+            return cls(tokens=tuple(data["tokens"]), x=rows(data["x"]), w_q=rows(data["w_q"]),
+                       w_k=rows(data["w_k"]), w_v=rows(data["w_v"]),
+                       w_o=None if data.get("w_o") is None else rows(data["w_o"]),
+                       query=None if data.get("query") is None else tuple(data["query"]),
+                       query_label=str(data.get("query_label", "query")))
+        except (KeyError, TypeError) as error:
+            raise SettingsError(f"toy table is incomplete or malformed: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -104,6 +162,26 @@ class Settings:
     selected_head: int | None = field(
         default=None, metadata=_describe("The focused head; None = the mean of all heads.")
     )
+    mode: str = field(
+        default="words",
+        metadata=_describe("What attends: sentence words, whole sentences, or a toy table."),
+    )
+    query_sentence: str = field(
+        default=DEFAULT_QUERY_SENTENCE,
+        metadata=_describe("Sentence mode: the sentence that attends over the context ones."),
+    )
+    context_sentences: tuple[str, ...] = field(
+        default=DEFAULT_CONTEXT_SENTENCES,
+        metadata=_describe("Sentence mode: the sentences attended over (mean word vectors)."),
+    )
+    sentences_use_toy: bool = field(
+        default=False,
+        metadata=_describe("Sentence mode: take word vectors and W matrices from the toy table."),
+    )
+    toy: ToySpec | None = field(
+        default=None,
+        metadata=_describe("Toy table: tokens, small vectors and W_Q, W_K, W_V, W_O by hand."),
+    )
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -121,6 +199,7 @@ class Settings:
         data = dataclasses.asdict(self)
         data["head_axes"] = [list(pair) for pair in self.head_axes]
         data["projection_axes"] = list(self.projection_axes)
+        data["context_sentences"] = list(self.context_sentences)
         return {"version": SETTINGS_VERSION, **data}
 
     def to_json(self) -> str:
@@ -148,6 +227,10 @@ class Settings:
             data["head_axes"] = _pairs(data["head_axes"])
         if "projection_axes" in data:
             data["projection_axes"] = _words(data["projection_axes"], 4, "projection_axes")
+        if isinstance(data.get("context_sentences"), list):
+            data["context_sentences"] = tuple(data["context_sentences"])
+        if data.get("toy") is not None:
+            data["toy"] = ToySpec.from_dict(data["toy"])
         try:
             return cls(**data)
         except TypeError as error:  # a wrongly typed value caught by _validate's comparisons
@@ -215,6 +298,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"temperature must be a number, got {s.temperature!r}")
     if not math.isfinite(s.temperature) or not low <= s.temperature <= high:
         raise SettingsError(f"temperature must be between {low} and {high}, got {s.temperature}")
+    _check_choice("mode", s.mode, MODES)
+    _validate_modes(s)
     for name in ("causal", "exclude_self", "show_neighbours"):
         if not isinstance(getattr(s, name), bool):
             raise SettingsError(f"{name} must be true or false, got {getattr(s, name)!r}")
@@ -224,3 +309,29 @@ def _validate(s: Settings) -> None:
     for name in ("vectors_path", "heads_file"):
         if getattr(s, name) is not None and not isinstance(getattr(s, name), str):
             raise SettingsError(f"{name} must be a file path or null")
+
+
+def _validate_modes(s: Settings) -> None:
+    """The sentence-mode and toy fields (the toy table is checked by `core.toy.make_toy`)."""
+    if not isinstance(s.query_sentence, str):
+        raise SettingsError(f"query_sentence must be text, got {s.query_sentence!r}")
+    if not isinstance(s.context_sentences, tuple) or not all(
+            isinstance(t, str) for t in s.context_sentences):
+        raise SettingsError("context_sentences must be a list of sentences (text)")
+    if not isinstance(s.sentences_use_toy, bool):
+        raise SettingsError(f"sentences_use_toy must be true or false, got {s.sentences_use_toy!r}")
+    if s.toy is None:
+        return
+    if not isinstance(s.toy, ToySpec):
+        raise SettingsError(f"toy must be a toy table or null, got {type(s.toy).__name__}")
+    try:
+        toy = s.toy.inputs()
+    except ToyInputError as error:
+        raise SettingsError(f"toy table: {error}") from None
+    query = s.toy.query
+    if query is not None and len(query) != toy.d:
+        raise SettingsError(f"toy query vector has {len(query)} numbers; X has {toy.d} dimensions")
+    if query is not None and not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in query):
+        raise SettingsError(f"toy query vector must hold finite numbers, got {list(query)!r}")

@@ -63,9 +63,9 @@ class ComputationPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._table)
         splitter.addWidget(self.statistics)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([520, 180])
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([480, 300])  # the statistics' four columns stay readable
         layout = QVBoxLayout(self)
         layout.addWidget(self._title)
         layout.addWidget(self._formulas)
@@ -130,6 +130,13 @@ class ComputationPanel(QWidget):
 
     def highlighted_key(self) -> int | None:
         return self._highlighted
+
+    def steps(self) -> StepTable | None:
+        """The step table shown (None before the first)."""
+        return self._steps
+
+    def row_count(self) -> int:
+        return self._table.rowCount()
 
     # ----------------------------------------------------------------------------- internals
 

@@ -30,6 +30,8 @@ from core.toy import ToyInputError, ToyInputs, make_toy, parse_number
 
 MATRICES = ("X", "W_Q", "W_K", "W_V", "W_O")
 ERROR = QColor(255, 170, 170)
+COLUMN_WIDTH = 46
+MAX_VISIBLE_ROWS = 9
 
 
 class CellError(ValueError):
@@ -38,6 +40,15 @@ class CellError(ValueError):
     def __init__(self, message: str, matrix: str, row: int, col: int) -> None:
         super().__init__(message)
         self.matrix, self.row, self.col = matrix, row, col
+
+
+def _fit_height(table: QTableWidget) -> None:
+    """As tall as the rows (no empty band under a 3-row table), at most MAX_VISIBLE_ROWS rows."""
+    rows = min(table.rowCount(), MAX_VISIBLE_ROWS)
+    height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+    height += rows * table.verticalHeader().defaultSectionSize()
+    table.setMaximumHeight(height + table.horizontalScrollBar().sizeHint().height())
+    table.setMinimumHeight(min(height, 120))
 
 
 def _cell(table: QTableWidget, row: int, col: int) -> str:
@@ -52,9 +63,12 @@ class ToyVectorEditor(QWidget):
     -------
     toy_changed(ToyInputs)
         Emitted after an edit that leaves every table valid.
+    invalid(str)
+        Emitted after an edit that left a table invalid: the message shown (nothing else is).
     """
 
     toy_changed = Signal(object)
+    invalid = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +77,8 @@ class ToyVectorEditor(QWidget):
         self.message = QLabel("Type numbers into the tables; the computation follows.")
         self.message.setWordWrap(True)
         self.titles = {name: QLabel(f"<b>{name}</b>") for name in MATRICES}
+        for title in self.titles.values():
+            title.setWordWrap(True)  # a long title must not widen the editor past its dock
         grid = QGridLayout()
         positions = {"X": (0, 0, 1, 2), "W_Q": (2, 0, 1, 1), "W_K": (2, 1, 1, 1),
                      "W_V": (4, 0, 1, 1), "W_O": (4, 1, 1, 1)}
@@ -70,7 +86,8 @@ class ToyVectorEditor(QWidget):
             grid.addWidget(self.titles[name], r, c, 1, cs)
             grid.addWidget(self.tables[name], r + 1, c, rs, cs)
             self.tables[name].verticalHeader().setDefaultSectionSize(20)
-            self.tables[name].horizontalHeader().setDefaultSectionSize(52)
+            self.tables[name].horizontalHeader().setDefaultSectionSize(COLUMN_WIDTH)
+            self.tables[name].horizontalHeader().setMinimumSectionSize(24)
             self.tables[name].itemChanged.connect(self._on_cell_changed)
         layout = QVBoxLayout(self)
         layout.addLayout(grid, 1)
@@ -125,6 +142,7 @@ class ToyVectorEditor(QWidget):
                 self.set_cell_text(name, i, j, text)
                 table.item(i, j).setBackground(QColor(0, 0, 0, 0))
         table.blockSignals(False)
+        _fit_height(table)
 
     def _set_titles(self, toy: ToyInputs) -> None:
         shapes = {"X": ("n×d", toy.x), "W_Q": ("d×d_k", toy.w_q), "W_K": ("d×d_k", toy.w_k),
@@ -187,6 +205,7 @@ class ToyVectorEditor(QWidget):
         table.blockSignals(False)
         self.message.setStyleSheet("color: #b00000;")
         self.message.setText(f"{message}. The last valid values are still used.")
+        self.invalid.emit(self.message.text())
 
     def _show_ok(self) -> None:
         self.message.setStyleSheet("")

@@ -1,0 +1,254 @@
+"""How attention is computed, in the window: the step-by-step panel, the matrix view, the head
+statistics and the open lesson's explanation, in one dock fed by the controller.
+
+:func:`install_computation` adds everything to a `MainWindow` (this dock, the inputs dock of
+`explorer.modes`, the Lessons menu) and connects it: ``controller.updated`` -> the dock; the
+dock's input-mode choice and the inputs dock's edits -> the state (through ``window.apply``); a
+row clicked in the step table -> the inspected key (so the heatmaps outline it, both ways).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.lessons import Lesson
+from core.modes import toy_output_is_concat
+from core.pipeline import Analysis
+from core.steps import computation_steps, head_statistics, matrix_view
+from explorer.modes import MODE_TEXT, InputsDock, mode_changes
+from explorer.views.computation_view import ComputationPanel
+from explorer.views.matrix_view import MatrixView
+
+if TYPE_CHECKING:
+    from explorer.controller import Update
+    from explorer.main_window import MainWindow
+
+STEPS_TAB, MATRICES_TAB = 0, 1
+DOCK_HEIGHT, INPUTS_WIDTH, MIN_HEIGHT, BODY_HEIGHT = 350, 380, 120, 400
+
+
+class ComputationDock(QDockWidget):
+    """Input mode + lesson text above tabs: "Steps" (panel and head statistics), "Matrices".
+
+    Signals
+    -------
+    mode_requested(str)
+        The person picked an input mode ("words", "sentences", "toy").
+    """
+
+    mode_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("How it is computed", parent)
+        self.setObjectName("computation_dock")  # saveState() needs a name
+        self._analysis: Analysis | None = None
+        self._head: int | None = None
+        self._inspected: int | None = None
+        self.mode = QComboBox()
+        for name, text in MODE_TEXT.items():
+            self.mode.addItem(text, name)
+        self.mode.setToolTip("What attends: the words of the sentence, whole sentences (each "
+                             "the mean of its word vectors) or a toy table typed by hand.")
+        self.lesson_title = QLabel()
+        self.lesson_text = QLabel()
+        self.lesson_text.setWordWrap(True)
+        self.lesson_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.close_lesson = QPushButton("Close lesson")
+        self.close_lesson.setToolTip("Hide the lesson's explanation (the settings stay).")
+        self.panel = ComputationPanel()
+        self.statistics = self.panel.statistics
+        self.matrices = MatrixView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.panel, "Steps for the query")
+        self.tabs.addTab(self.matrices, "Matrices I → Q, K, V → A, A′ → O")
+        self._lay_out()
+        self.show_lesson(None)
+        self.mode.currentIndexChanged.connect(self._on_mode_changed)
+        self.close_lesson.clicked.connect(lambda: self.show_lesson(None))
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
+    def _lay_out(self) -> None:
+        header = QHBoxLayout()
+        header.addWidget(QLabel("Input:"))
+        header.addWidget(self.mode)
+        header.addSpacing(12)
+        header.addWidget(self.lesson_title, 1)
+        header.addStretch(0)  # takes the room while no lesson is open
+        header.addWidget(self.close_lesson)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(4, 2, 4, 2)
+        column.setSpacing(2)
+        column.addLayout(header)
+        column.addWidget(self.lesson_text)
+        column.addWidget(self.tabs, 1)
+        body.setMinimumHeight(BODY_HEIGHT)  # below this the dock scrolls: the table keeps rows
+        # Scrolled, so the dock's minimum height is small: a short window keeps its views.
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumHeight(MIN_HEIGHT)
+        self.setWidget(scroll)
+
+    # ----------------------------------------------------------------------------- set_*
+    def set_mode(self, mode: str) -> None:
+        """Show the input mode (never emits)."""
+        self.mode.blockSignals(True)
+        self.mode.setCurrentIndex(self.mode.findData(mode))
+        self.mode.blockSignals(False)
+
+    def show_lesson(self, item: Lesson | None) -> None:
+        """Show a lesson's title and explanation above the steps (None hides them)."""
+        self.lesson = item
+        for widget in (self.lesson_title, self.lesson_text, self.close_lesson):
+            widget.setVisible(item is not None)
+        if item is not None:
+            self.lesson_title.setText(f"<b>Lesson: {html.escape(item.title)}</b>")
+            self.lesson_text.setText(item.explanation)
+            self.tabs.setCurrentIndex(MATRICES_TAB if item.id == "matrix_view" else STEPS_TAB)
+
+    def show_analysis(self, a: Analysis, head: int | None, inspected: int | None) -> None:
+        """Show the steps of ``a``'s query row in ``head`` (None: head 0, said in the panel),
+        ``inspected`` highlighted; the matrices are filled when their tab is shown."""
+        self._analysis, self._head = a, head
+        self._inspected = inspected if inspected is not None and inspected < len(a.col_labels) \
+            else None
+        s = a.settings
+        steps = computation_steps(a.result, _steps_heads(a), head, a.query_row, a.row_labels,
+                                  a.col_labels, scoring=s.scoring, normalization=s.normalization)
+        self.panel.set_steps(steps)
+        self.panel.highlight_key(self._inspected)
+        self.panel.set_statistics(head_statistics(a.weights, a.query_row, a.col_labels))
+        if self.tabs.currentIndex() == MATRICES_TAB:
+            self._show_matrices()
+
+    def _show_matrices(self) -> None:
+        a = self._analysis
+        if a is None:
+            return
+        x_kv = a.sentence.vectors  # (n, d)
+        outside = a.query.position is None
+        x_q = np.vstack([x_kv, a.query.vector[None, :]]) if outside else x_kv  # (r, d)
+        self.matrices.set_matrices(matrix_view(
+            a.result, _steps_heads(a), x_q, x_kv, self._head, row=a.query_row,
+            row_labels=a.row_labels, col_labels=a.col_labels, key=self._inspected))
+
+    @Slot(int)
+    def _on_tab_changed(self, index: int) -> None:
+        if index == MATRICES_TAB:
+            self._show_matrices()
+
+    @Slot(int)
+    def _on_mode_changed(self, index: int) -> None:
+        self.mode_requested.emit(self.mode.itemData(index))
+
+
+def _steps_heads(a: Analysis):  # noqa: ANN202 (HeadProjections | None)
+    """The projections to show: None when a toy's output is its heads' concatenation."""
+    return None if toy_output_is_concat(a.settings) else a.heads
+
+
+class ComputationWiring(QObject):
+    """Connects the computation dock and the inputs dock to a window's state and controller."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.dock = ComputationDock(window)
+        self.inputs = InputsDock(window)
+        self.lesson_actions: list[QAction] = []  # filled by the Lessons menu
+        self.mode_actions: dict[str, QAction] = {}
+        self._words_query = window.state.settings.query if window.state.settings.mode == \
+            "words" else "it"
+        self._mode = window.state.settings.mode
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inputs)
+        window.controller.updated.connect(self._on_updated)
+        window.state.changed.connect(self._on_state_changed)
+        self.dock.mode_requested.connect(self.set_mode)
+        self.dock.panel.key_selected.connect(self._on_key_selected)
+        self.inputs.panel.changed.connect(self._on_inputs_changed)
+        self.inputs.panel.invalid.connect(self._on_invalid)
+        self._show_settings()
+
+    @Slot(str)
+    def set_mode(self, mode: str) -> None:
+        """Switch the input mode (with a toy table and a query that exist in it)."""
+        s = self.window.state.settings
+        if s.mode == "words":
+            self._words_query = s.query
+        self.window.apply(**mode_changes(mode, s, self._words_query))
+
+    def remember_words_query(self) -> None:
+        """Keep the word-mode query before a lesson replaces the settings."""
+        s = self.window.state.settings
+        if s.mode == "words":
+            self._words_query = s.query
+
+    @Slot(object)
+    def _on_updated(self, update: Update) -> None:
+        a = update.analysis
+        self.dock.show_analysis(a, self.window.controller.selected_head(a),
+                                self.window.state.inspected_col)
+
+    @Slot(object)
+    def _on_state_changed(self, names: frozenset[str]) -> None:
+        if names - {"vectors", "inspected_col"}:
+            self._show_settings()
+
+    def _show_settings(self) -> None:
+        s = self.window.state.settings
+        self.dock.set_mode(s.mode)
+        self.inputs.panel.set_settings(s)
+        words = s.mode == "words"
+        self.window.top_bar.sentence_edit.setEnabled(words)  # toy/sentence rows: not typed there
+        self.window.top_bar.query_edit.setEnabled(s.mode != "sentences")
+        if s.mode != self._mode:  # the editors appear with the mode that needs them
+            self._mode = s.mode
+            self.inputs.setVisible(not words)
+
+    @Slot(int)
+    def _on_key_selected(self, key: int) -> None:
+        self.window.state.set_inspected_col(key)
+
+    @Slot(dict)
+    def _on_inputs_changed(self, changes: dict) -> None:
+        self.window.apply(**changes)
+
+    @Slot(str)
+    def _on_invalid(self, message: str) -> None:
+        self.window.status.show_message(message, error=True)
+
+
+def install_computation(window: MainWindow) -> ComputationWiring:
+    """Add the computation dock, the inputs dock and the Lessons menu to ``window``."""
+    from explorer.lessons_menu import install_lessons_menu
+
+    wiring = ComputationWiring(window)
+    install_lessons_menu(window, wiring)
+    # The side docks keep the full height; the computation dock fills the space between them.
+    window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    window.resizeDocks([wiring.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+    window.resizeDocks([wiring.inputs], [INPUTS_WIDTH], Qt.Orientation.Horizontal)
+    if window.state.settings.mode == "words":
+        wiring.inputs.hide()
+    return wiring

@@ -1,0 +1,75 @@
+"""The Lessons menu: each worked example of `core.lessons` as a preset, and the input modes.
+
+Opening a lesson replaces the settings with the lesson's (`core.modes.lesson_settings`: toy mode
+for the toy examples, sentence mode on the 2D eat/drink plane for the "I drink water" ones, the
+word-vector sentence for "animal ... it"), so the window shows the worked example's numbers, and
+shows its explanation above the computation panel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from core.lessons import LESSONS, Lesson, lesson
+from core.modes import lesson_settings
+from explorer.modes import MODE_TEXT
+
+if TYPE_CHECKING:
+    from explorer.computation_dock import ComputationWiring
+    from explorer.main_window import MainWindow
+
+MODE_KEYS = {"words": "Ctrl+1", "sentences": "Ctrl+2", "toy": "Ctrl+3"}
+
+
+def open_lesson(window: MainWindow, wiring: ComputationWiring, item: Lesson | str) -> None:
+    """Put lesson ``item``'s inputs, weights and settings on screen, with its explanation."""
+    item = lesson(item) if isinstance(item, str) else item
+    wiring.remember_words_query()
+    with window.state.batch():
+        window.state.set_inspected_col(None)
+        window.state.set_settings(lesson_settings(item, window.state.settings))
+    wiring.dock.show_lesson(item)
+    wiring.dock.show()
+    wiring.dock.raise_()
+    window.status.show_message(f"Lesson: {item.title}")
+
+
+def install_lessons_menu(window: MainWindow, wiring: ComputationWiring) -> QMenu:
+    """Add "Lessons" (every lesson, Alt+1 ...; the input modes, Ctrl+1/2/3) to the menu bar,
+    and the two docks' show/hide actions to the View menu."""
+    menu = window.menuBar().addMenu("&Lessons")
+    menu.setToolTipsVisible(True)
+    for number, item in enumerate(LESSONS, start=1):
+        action = QAction(item.title, window)
+        action.setToolTip(item.explanation)
+        if number <= 9:
+            action.setShortcut(QKeySequence(f"Alt+{number}"))
+        action.triggered.connect(lambda _=False, it=item: open_lesson(window, wiring, it))
+        menu.addAction(action)
+        window.addAction(action)  # shortcuts work with the menu bar hidden
+        wiring.lesson_actions.append(action)
+    close = menu.addAction("Close the lesson text")
+    close.triggered.connect(lambda: wiring.dock.show_lesson(None))
+    menu.addSeparator()
+    modes = menu.addMenu("Input &mode")
+    group = QActionGroup(window)
+    for name, text in MODE_TEXT.items():
+        action = QAction(text, window)
+        action.setCheckable(True)
+        action.setShortcut(QKeySequence(MODE_KEYS[name]))
+        action.triggered.connect(lambda _=False, mode=name: wiring.set_mode(mode))
+        group.addAction(action)
+        modes.addAction(action)
+        window.addAction(action)
+        wiring.mode_actions[name] = action
+    modes.aboutToShow.connect(
+        lambda: wiring.mode_actions[window.state.settings.mode].setChecked(True))
+    for bar_menu in window.menuBar().findChildren(QMenu):
+        if bar_menu.title() == "&View":
+            bar_menu.addAction(wiring.dock.toggleViewAction())
+            bar_menu.addAction(wiring.inputs.toggleViewAction())
+            break
+    return menu

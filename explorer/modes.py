@@ -1,0 +1,248 @@
+"""The inputs of sentence mode and toy mode: a dock with the context sentences and the toy table.
+
+Like every input widget it only says what the person wants (``changed({field: value})``, handed
+to the state by the window) and shows settings with its signals blocked (`set_settings`).
+:func:`mode_changes` says what else changes when the person switches the input mode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.lessons import lesson
+from core.modes import lesson_toy
+from core.settings import Settings, ToySpec
+from core.steps import format_number
+from core.toy import MAX_TOY_DIM, MIN_TOY_DIM, ToyInputs, make_toy, parse_number
+from explorer.views.toy_editor import ToyVectorEditor
+
+MODE_TEXT = {"words": "Word vectors: the sentence's words", "sentences": "Sentences (mean vectors)",
+             "toy": "Toy vectors (typed by hand)"}
+MAX_TOY_TOKENS = 12
+
+
+def default_toy() -> ToySpec:
+    """The toy table a first switch to toy mode starts from: the three-input worked example."""
+    return lesson_toy(lesson("three_inputs"))
+
+
+def mode_changes(mode: str, s: Settings, words_query: str) -> dict[str, object]:
+    """The settings changes of switching to ``mode``: a toy table to start from, a query that
+    exists in the new mode (``words_query`` is the one to go back to in word mode)."""
+    changes: dict[str, object] = {"mode": mode, "query_index": None}
+    if mode == "toy":
+        toy = s.toy if s.toy is not None else default_toy()
+        changes["toy"] = toy
+        if s.query.lower() not in (t.lower() for t in toy.tokens):
+            changes["query"] = toy.tokens[0]
+    elif mode == "words":
+        changes["query"] = words_query
+    return changes
+
+
+def resize_toy(spec: ToySpec, n: int, d: int) -> ToySpec:
+    """The toy with ``n`` tokens and ``d`` dimensions: new entries are 0 (identity on the new
+    diagonal of square W matrices), removed ones are dropped."""
+    def fit(rows: tuple[tuple[float, ...], ...], shape: tuple[int, int],
+            eye: bool = False) -> tuple[tuple[float, ...], ...]:
+        old = np.asarray(rows, np.float64)
+        new = np.eye(*shape) if eye else np.zeros(shape)
+        r, c = min(shape[0], old.shape[0]), min(shape[1], old.shape[1])
+        new[:r, :c] = old[:r, :c]
+        return tuple(tuple(float(v) for v in row) for row in new)
+
+    tokens = tuple(spec.tokens[:n]) + tuple(f"t{i + 1}" for i in range(len(spec.tokens), n))
+    w = {name: getattr(spec, name) for name in ("w_q", "w_k", "w_v")}
+    square = {name: len(m) == len(m[0]) for name, m in w.items()}
+    resized = {name: fit(m, (d, d) if square[name] else (d, len(m[0])), square[name])
+               for name, m in w.items()}
+    w_o = spec.w_o
+    if w_o is not None and len(w_o[0]) == len(spec.x[0]):  # W_O maps back to X's width
+        w_o = fit(w_o, (len(resized["w_v"][0]), d), len(w_o) == len(w_o[0]))
+    query = None if spec.query is None else fit((spec.query,), (1, d))[0]
+    return dataclasses.replace(spec, tokens=tokens, x=fit(spec.x, (n, d)), w_o=w_o, query=query,
+                               **resized)
+
+
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+class InputsPanel(QWidget):
+    """Context sentences + query sentence (sentence mode) and the toy table (toy mode).
+
+    Signals
+    -------
+    changed(dict)
+        Settings the person wants, e.g. ``{"context_sentences": (...)}``.
+    invalid(str)
+        A toy edit was refused: the message (the previous values stay in use).
+    """
+
+    changed = Signal(dict)
+    invalid = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = Settings()
+        self.sentences_box = QGroupBox("Sentence mode")
+        self.query_sentence = QLineEdit()
+        self.query_sentence.setPlaceholderText("the query sentence")
+        self.context = QPlainTextEdit()
+        self.context.setPlaceholderText("One context sentence per line")
+        self.context.setTabChangesFocus(True)
+        self.use_toy = QCheckBox("Words from the toy table (not the word vectors)")
+        form = QFormLayout(self.sentences_box)
+        form.addRow("Query sentence:", self.query_sentence)
+        hint = QLabel("Context sentences, one per line (each is the mean of its words):")
+        hint.setWordWrap(True)
+        form.addRow(hint)
+        form.addRow(self.context)
+        form.addRow(self.use_toy)
+        self.toy_box = QGroupBox("Toy table")
+        self.n_tokens, self.n_dims = QSpinBox(), QSpinBox()
+        self.n_tokens.setRange(1, MAX_TOY_TOKENS)
+        self.n_dims.setRange(MIN_TOY_DIM, MAX_TOY_DIM)
+        self.outside_query = QLineEdit()
+        self.outside_query.setPlaceholderText("e.g. 1, 0, 1 (empty: the query is a token)")
+        self.outside_label = QLineEdit()
+        self.editor = ToyVectorEditor()
+        toy_form = QFormLayout(self.toy_box)
+        toy_form.addRow("Tokens n:", self.n_tokens)
+        toy_form.addRow("Dimensions d:", self.n_dims)
+        toy_form.addRow("Outside query vector:", self.outside_query)
+        toy_form.addRow("Its name:", self.outside_label)
+        toy_form.addRow(self.editor)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.sentences_box)
+        layout.addWidget(self.toy_box, 1)
+        layout.addStretch(0)
+        self.query_sentence.textEdited.connect(self._on_query_sentence_edited)
+        self.context.textChanged.connect(self._on_context_changed)
+        self.use_toy.toggled.connect(self._on_use_toy_toggled)
+        self.n_tokens.valueChanged.connect(self._on_size_changed)
+        self.n_dims.valueChanged.connect(self._on_size_changed)
+        self.outside_query.editingFinished.connect(self._on_outside_query_edited)
+        self.outside_label.editingFinished.connect(self._on_outside_query_edited)
+        self.editor.toy_changed.connect(self._on_toy_changed)
+        self.editor.invalid.connect(self.invalid)
+
+    # ----------------------------------------------------------------------------- set_*
+    def set_settings(self, s: Settings) -> None:
+        """Show the sentence-mode fields and the toy table of ``s`` (never emits)."""
+        self._settings = s
+        blockers = [QSignalBlocker(w) for w in (self.query_sentence, self.context, self.use_toy,
+                                                self.n_tokens, self.n_dims, self.outside_query,
+                                                self.outside_label, self.editor)]
+        if self.query_sentence.text() != s.query_sentence:
+            self.query_sentence.setText(s.query_sentence)
+        if _sentences(self.context.toPlainText()) != s.context_sentences:
+            self.context.setPlainText("\n".join(s.context_sentences))
+        self.use_toy.setChecked(s.sentences_use_toy)
+        self.sentences_box.setVisible(s.mode == "sentences")
+        self.toy_box.setVisible(s.mode == "toy" or (s.mode == "sentences" and s.sentences_use_toy))
+        spec = s.toy
+        if spec is not None:
+            self.n_tokens.setValue(len(spec.tokens))
+            self.n_dims.setValue(len(spec.x[0]))
+            self.outside_query.setText("" if spec.query is None else
+                                       ", ".join(format_number(v, 6) for v in spec.query))
+            self.outside_label.setText(spec.query_label)
+            shown = self.editor.toy()
+            if shown is None or _plain(ToySpec.from_inputs(shown)) != _plain(spec):
+                self.editor.set_toy(spec.tokens, spec.x, spec.w_q, spec.w_k, spec.w_v, spec.w_o)
+        del blockers
+
+    # ----------------------------------------------------------------------------- handlers
+    @Slot(str)
+    def _on_query_sentence_edited(self, text: str) -> None:
+        self.changed.emit({"query_sentence": text, "query_index": None})
+
+    @Slot()
+    def _on_context_changed(self) -> None:
+        sentences = _sentences(self.context.toPlainText())
+        if sentences != self._settings.context_sentences:
+            self.changed.emit({"context_sentences": sentences, "query_index": None})
+
+    @Slot(bool)
+    def _on_use_toy_toggled(self, checked: bool) -> None:
+        changes: dict[str, object] = {"sentences_use_toy": checked}
+        if checked and self._settings.toy is None:
+            changes["toy"] = default_toy()
+        self.changed.emit(changes)
+
+    @Slot(object)
+    def _on_toy_changed(self, toy: ToyInputs) -> None:
+        spec = self._settings.toy
+        query, label = (spec.query, spec.query_label) if spec is not None else (None, "query")
+        self.changed.emit({"toy": ToySpec.from_inputs(toy, query, label)})
+
+    @Slot()
+    def _on_size_changed(self) -> None:
+        spec = self._settings.toy
+        if spec is not None:
+            self.changed.emit({"toy": resize_toy(spec, self.n_tokens.value(),
+                                                 self.n_dims.value())})
+
+    @Slot()
+    def _on_outside_query_edited(self) -> None:
+        spec = self._settings.toy
+        if spec is None:
+            return
+        text, label = self.outside_query.text().strip(), self.outside_label.text().strip()
+        try:
+            query = tuple(parse_number(part) for part in text.split(",")) if text else None
+        except ValueError as error:
+            self.invalid.emit(f"Outside query vector: {error}")
+            return
+        if query is not None and len(query) != len(spec.x[0]):
+            self.invalid.emit(f"Outside query vector: {len(query)} numbers, but the tokens have "
+                              f"{len(spec.x[0])} dimensions")
+            return
+        label = label or "query"
+        if (query, label) == (spec.query, spec.query_label):
+            return
+        changes: dict[str, object] = {"toy": dataclasses.replace(spec, query=query,
+                                                                 query_label=label)}
+        if query is not None:
+            changes["query"] = label  # the new outside vector becomes the query
+        self.changed.emit(changes)
+
+
+def _plain(spec: ToySpec) -> tuple[object, ...]:
+    """A toy's table without its outside query, for comparing with what the editor shows."""
+    toy = make_toy(spec.tokens, spec.x, spec.w_q, spec.w_k, spec.w_v, spec.w_o)
+    return (toy.tokens, toy.x.tolist(), toy.w_q.tolist(), toy.w_k.tolist(), toy.w_v.tolist(),
+            None if toy.w_o is None else toy.w_o.tolist())
+
+
+class InputsDock(QDockWidget):
+    """The inputs panel in a scrollable dock, shown in sentence and toy mode."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Inputs: sentences and toy vectors", parent)
+        self.setObjectName("inputs_dock")  # saveState() needs a name
+        self.panel = InputsPanel()
+        scroll = QScrollArea()
+        scroll.setWidget(self.panel)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setWidget(scroll)
+        self.setMinimumWidth(300)
