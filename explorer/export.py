@@ -144,7 +144,9 @@ def _paint_figure(painter: QPainter, source: Source, size: QSize, caption: str |
         painter.scale(width / content.width(), max(height - band, 1) / content.height())
         with _export_mode(source, painter):
             if isinstance(source, QWidget):
-                source.render(painter, QPoint())
+                # QWidget's render, also for a QGraphicsView (a pyqtgraph PlotWidget): the view's
+                # own render(painter, target, source) draws the scene, not the widget.
+                QWidget.render(source, painter, QPoint())
             else:
                 target = QRectF(0, 0, content.width(), content.height())
                 source.render(painter, target, source.sceneRect())
@@ -197,27 +199,51 @@ def _laid_out(source: Source, size: QSize | None) -> Iterator[QSize]:
 
     Layout requests and pyqtgraph's range updates are posted events: without processing them a
     freshly built or resized view renders empty or at its old geometry (PITFALLS 6).
+
+    A hidden window never activates its layouts, so a hidden window is shown off screen first,
+    and a widget inside a layout cannot simply be resized (the layout puts it back): its window
+    is resized by the difference instead, a few times, since a splitter or layout shares the
+    extra space among its children.
     """
     if not isinstance(source, QWidget):
         yield _source_size(source)
         return
-    old_size = source.size()
-    shown_here = not source.isVisible() and source.isWindow()
+    window = source.window()
+    old_window_size, old_size = window.size(), source.size()
+    shown_here = not window.isVisible()
     if shown_here:  # hidden windows never get their layouts activated; show them off screen
-        source.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        source.show()
+        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        window.show()
     try:
-        if size is not None and size != source.size():
-            source.resize(size)
         _process_events()
+        if size is not None:
+            _resize_within_window(source, size)
         yield source.size()
     finally:
-        if source.size() != old_size:
+        if window.size() != old_window_size:
+            window.resize(old_window_size)
+        if source.isWindow() and source.size() != old_size:
             source.resize(old_size)
         if shown_here:
-            source.hide()
-            source.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, False)
+            window.hide()
+            window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, False)
         _process_events()
+
+
+def _resize_within_window(source: QWidget, size: QSize, attempts: int = 4) -> None:
+    """Make ``source`` ``size`` big: directly if it is a window, else by resizing its window."""
+    window = source.window()
+    for _ in range(attempts):
+        if source.size() == size:
+            return
+        before = source.size()
+        if source is window:
+            source.resize(size)
+        else:
+            window.resize(window.size() + size - source.size())
+        _process_events()
+        if source.size() == before:
+            return  # limited by a minimum or maximum size: the painter stretches the rest
 
 
 def _process_events() -> None:

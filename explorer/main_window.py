@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 
 from core.settings import Settings, SettingsError
 from explorer import dialogs
+from explorer.computation_dock import install_computation
 from explorer.controller import Controller, Update, Views
+from explorer.export_actions import install as install_export_actions
 from explorer.loader import LoadedVectors, VectorLoader, VocabularyIndex, needs_trust
 from explorer.persistence import Store
 from explorer.state import VECTORS, ExplorerState
@@ -137,10 +139,12 @@ class MainWindow(QMainWindow):
         self._build_dock()
         self._build_menus()
         self._connect()
+        self.computation = install_computation(self)  # steps/matrices dock, inputs, Lessons menu
         self._watch_arrow_keys()
         self._show_settings(self.state.settings)
         self.resize(1400, 900)
         self._restore_layout()
+        self.exports = install_export_actions(self)  # File > sessions, exports; view menus
 
     # ------------------------------------------------------------------ building
     def _build_central(self) -> None:

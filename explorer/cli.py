@@ -1,0 +1,221 @@
+"""The command line: options -> :class:`~core.settings.Settings`, checked before anything starts.
+
+Nothing here imports Qt, pyqtgraph or gensim, so ``--help`` and every argument error are instant.
+The window and a headless export take the same options and the same defaults: the defaults of
+:class:`Settings`, then a ``--session`` file if given, then the options typed on the command line.
+
+Every problem is a :class:`CliError` (or argparse's own error) reported as one line,
+``error: ...``, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from core.attention import NORMALIZATIONS, SCORINGS
+from core.heads import HEAD_STRATEGIES
+from core.session import SessionError, load_session
+from core.settings import Settings, SettingsError
+
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # as explorer.export (which imports Qt)
+DATA_SUFFIXES = (".json", ".csv", ".npz")  # as core.export_data
+VECTOR_FORMATS = ("auto", "word2vec_text", "word2vec_binary", "glove_text", "fasttext_text",
+                  "fasttext_bin", "gensim_kv")  # as core.vector_formats (which imports pyarrow)
+DEFAULT_SIZE = "1400x900"
+
+DESCRIPTION = """\
+Explore attention on real pretrained word vectors. Type a context sentence, pick a query word and
+watch per-head attention heatmaps, the sentence coloured by attention, and a 2D map of the latent
+space update live as you change heads, scoring, normalisation, temperature and masks.
+Without --vectors the bundled GloVe 6B 50d vectors (400,000 words) are used.
+
+With --export and/or --export-data nothing is shown: the figure (tokens, heatmaps and latent map
+with a caption stating the settings) and/or the data are written and the program exits.
+"""
+EPILOG = """\
+examples:
+  attention-explorer --sentence "the cat sat on the mat" --query sat --heads 2
+  attention-explorer --query it --export it.png --size 1600x1000
+  attention-explorer --session lesson.aexp.json --temperature 1 --export fig.pdf \\
+                     --export-data weights.csv
+
+keys: Ctrl+O open vectors, Ctrl+E export a figure, Ctrl+S save the session, Ctrl+Shift+O open
+a session, Left/Right move the query along the sentence, Up/Down step through the heads (mean,
+1..h), Ctrl+Q quit. Settings are remembered between runs (not by --export).
+
+exit status: 0 on success, 2 with one "error: ..." line on stderr for any bad option or input.
+"""
+
+
+class CliError(Exception):
+    """A bad option or input; the message is the one line printed after "error: "."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad option as one line, "error: ...", with exit status 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {one_line(message)}\n")
+
+
+def one_line(message: str) -> str:
+    """``message`` with every run of whitespace (newlines too) collapsed to one space."""
+    return " ".join(str(message).split()) or "unknown error"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``main.py``; every settings option defaults to None ("not given")."""
+    p = _Parser(prog="attention-explorer", description=DESCRIPTION, epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    inputs = p.add_argument_group("vectors and text")
+    inputs.add_argument("--vectors", metavar="PATH",
+                        help="word-vector file (word2vec text/binary, GloVe text, fastText "
+                             ".vec/.bin, gensim .kv); default: the bundled GloVe 6B 50d")
+    inputs.add_argument("--format", choices=VECTOR_FORMATS, metavar="FMT",
+                        help=f"format of --vectors (default auto): {', '.join(VECTOR_FORMATS)}")
+    inputs.add_argument("--trust-pickle", action="store_true",
+                        help="allow a pickled .kv/.model file (it can run code: only yours)")
+    inputs.add_argument("--sentence", metavar="TEXT", help="the context sentence")
+    inputs.add_argument("--query", metavar="WORD",
+                        help="the query word (a sentence word or any word the vectors know)")
+    core = p.add_argument_group("attention")
+    core.add_argument("--heads", metavar="N", type=int, help="number of attention heads")
+    core.add_argument("--head-strategy", metavar="S", choices=HEAD_STRATEGIES,
+                      help=f"how head projections are made: {', '.join(HEAD_STRATEGIES)}")
+    core.add_argument("--seed", metavar="N", type=int, help="seed of the random projections")
+    core.add_argument("--scoring", metavar="S", choices=SCORINGS,
+                      help=f"how a query and a key are compared: {', '.join(SCORINGS)}")
+    core.add_argument("--normalization", metavar="S", choices=NORMALIZATIONS,
+                      help=f"how scores become weights: {', '.join(NORMALIZATIONS)}")
+    core.add_argument("--temperature", type=float, metavar="T",
+                      help="logits are divided by T before normalisation (0.01..100)")
+    core.add_argument("--causal", action="store_true", help="tokens attend only to earlier ones")
+    run = p.add_argument_group("sessions, export and window")
+    run.add_argument("--session", metavar="FILE",
+                     help="start from a saved session; the options above override it")
+    run.add_argument("--export", metavar="FILE",
+                     help="write the explorer view as a figure (.png, .svg, .pdf) and exit")
+    run.add_argument("--export-data", metavar="FILE",
+                     help="write the attention data (.json, .csv, .npz) and exit")
+    run.add_argument("--size", metavar="WxH", default=None,
+                     help=f"figure or screenshot size in pixels (default {DEFAULT_SIZE})")
+    run.add_argument("--fresh", action="store_true",
+                     help="start the window from the defaults instead of the remembered settings")
+    run.add_argument("--screenshot", metavar="PATH.png",
+                     help="render the window offscreen once the views are drawn, save it, exit")
+    return p
+
+
+_OPTION_FIELDS = (("sentence", "sentence"), ("query", "query"), ("heads", "n_heads"),
+                  ("head_strategy", "head_strategy"), ("seed", "seed"), ("scoring", "scoring"),
+                  ("normalization", "normalization"), ("temperature", "temperature"),
+                  ("format", "vectors_format"))
+
+
+def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    """``base`` (default: the defaults) with the options given on the command line applied.
+
+    Raises
+    ------
+    SettingsError
+        An option value the settings reject (heads 0, temperature 1000, ...).
+    """
+    changes: dict[str, Any] = {}
+    for option, field in _OPTION_FIELDS:
+        value = getattr(args, option, None)
+        if value is not None:
+            changes[field] = value
+    if getattr(args, "causal", False):
+        changes["causal"] = True
+    if "query" in changes:
+        changes["query_index"] = None  # a new word: its first occurrence (or outside)
+    if getattr(args, "vectors", None):
+        changes["vectors_path"] = os.path.abspath(args.vectors)
+    base = base if base is not None else Settings()
+    n_heads = changes.get("n_heads", base.n_heads)
+    selected = base.selected_head
+    if selected is not None and isinstance(n_heads, int) and n_heads <= selected:
+        changes["selected_head"] = None  # that head no longer exists: show the mean
+    return base.updated(**changes)
+
+
+def _name_the_option(message: str) -> str:
+    """"n_heads must be ..." -> "--heads must be ...": say it in the words that were typed."""
+    for option, field in _OPTION_FIELDS:
+        if message.startswith(field + " "):
+            return f"--{option.replace('_', '-')}{message[len(field):]}"
+    return message
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1400x900"`` -> (1400, 900); SettingsError when malformed or out of range."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise SettingsError(f"--size must look like 1400x900, got {text!r}") from None
+    if not (200 <= width <= 8000 and 150 <= height <= 8000):
+        raise SettingsError(f"--size {text} is out of range (200x150 to 8000x8000)")
+    return width, height
+
+
+@dataclass(frozen=True)
+class Request:
+    """A checked command line: what to compute and where to write it."""
+
+    settings: Settings
+    size: tuple[int, int]
+    session: str | None = None
+    figure: str | None = None  # --export
+    data: str | None = None  # --export-data
+    trust_pickle: bool = False
+
+    @property
+    def headless(self) -> bool:
+        return bool(self.figure or self.data)
+
+
+def request_from_args(args: argparse.Namespace) -> Request:
+    """Check every option (files too) before anything is loaded; CliError on the first problem."""
+    base = None
+    if args.session:
+        try:
+            base, _view = load_session(args.session)
+        except SessionError as error:
+            raise CliError(f"--session: {error}") from None
+    try:
+        settings = settings_from_args(args, base)
+        size = parse_size(args.size or DEFAULT_SIZE)
+    except SettingsError as error:
+        raise CliError(_name_the_option(str(error))) from None
+    if args.vectors and not os.path.isfile(args.vectors):
+        raise CliError(f"--vectors {args.vectors}: no such file")
+    if args.screenshot and (args.export or args.export_data):
+        raise CliError("--screenshot cannot be combined with --export or --export-data")
+    if args.export:
+        check_output(args.export, FIGURE_SUFFIXES, "--export")
+    if args.export_data:
+        check_output(args.export_data, DATA_SUFFIXES, "--export-data")
+    return Request(settings, size, args.session, args.export, args.export_data,
+                   bool(args.trust_pickle))
+
+
+def check_output(path: str, suffixes: Sequence[str], option: str) -> None:
+    """A known suffix and a folder that exists and can be written to, or CliError."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in suffixes:
+        found = repr(suffix) if suffix else "no suffix"
+        raise CliError(f"{option} {path}: unknown file type ({found}); "
+                       f"use one of {', '.join(suffixes)}")
+    folder = Path(path).parent
+    if not folder.is_dir():
+        reason = "is not a folder" if folder.exists() else "does not exist"
+        raise CliError(f"{option} {path}: the folder {folder} {reason}")
+    if Path(path).is_dir():
+        raise CliError(f"{option} {path}: is a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"{option} {path}: the folder {folder} is not writable")

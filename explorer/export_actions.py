@@ -1,0 +1,292 @@
+"""File > Export figure… / Export data…, Ctrl+E, and "Export this view…" on every view.
+
+Installed on the window by :func:`install` (one line in ``MainWindow.__init__``), which also
+installs the session actions (:mod:`explorer.session_actions`). Figures are written by
+:func:`explorer.export.export_figure` (never by pyqtgraph's exporters, PITFALLS 2 and 6), always
+with :func:`~explorer.export.figure_caption` above the view so a figure states its settings.
+
+What can be exported is a dict of *targets* (key -> label, widget): the explorer view (the
+central area without the controls: tokens, heatmaps or lines, latent map), the whole window and
+each view. Another view (e.g. a computation panel) joins with :meth:`ExportActions.add_view`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+
+# isort: split
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QPoint, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QGraphicsView,
+    QMenu,
+    QStackedWidget,
+    QTabWidget,
+    QWidget,
+)
+
+from core.atomic import ExportError
+from core.export_data import export_data
+from explorer import dialogs, export_dialogs
+from explorer.export import export_figure, figure_caption
+
+if TYPE_CHECKING:
+    from explorer.main_window import MainWindow
+    from explorer.session_actions import SessionActions
+
+EXPLORER = "explorer"
+EXPORT_VIEW_TEXT = "Export this view…"
+COMPUTATION_LABEL = "How it is computed (the open tab: steps or matrices)"
+
+
+def install(window: MainWindow) -> ExportActions:
+    """Add the export and session actions to ``window``'s File menu and views' context menus."""
+    from explorer.session_actions import SessionActions
+
+    exports = ExportActions(window)
+    exports.sessions = SessionActions(window, exports)
+    exports.add_to_file_menu()
+    return exports
+
+
+def explorer_caption(window: MainWindow) -> str | None:
+    """The caption of the analysis the views show (None before the first result)."""
+    analysis = window.controller.analysis
+    return figure_caption(analysis) if analysis is not None else None
+
+
+@contextmanager
+def figure_mode(window: MainWindow) -> Iterator[None]:
+    """Hide what only helps on screen (the heatmaps' hover hint, the Heatmaps/Lines tab bar)."""
+    hidden = [widget for widget in (getattr(window.heatmaps, "hover_label", None),
+                                    window.tabs.tabBar())
+              if widget is not None and not widget.isHidden()]
+    for widget in hidden:
+        widget.hide()
+    try:
+        yield
+    finally:
+        for widget in hidden:
+            widget.show()
+
+
+@contextmanager
+def revealed(widget: QWidget) -> Iterator[None]:
+    """Make the tab or stacked page holding ``widget`` current for a moment (else it has no
+    up-to-date geometry and cannot be drawn); the previous pages come back afterwards."""
+    restore: list[Callable[[], None]] = []
+    child, parent = widget, widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QStackedWidget) and parent.currentWidget() is not child:
+            owner = parent.parentWidget()
+            switch: Any = owner if isinstance(owner, QTabWidget) else parent
+            previous = switch.currentWidget()
+            switch.setCurrentWidget(child)
+            restore.append(lambda s=switch, p=previous: s.setCurrentWidget(p))
+        child, parent = parent, parent.parentWidget()
+    try:
+        yield
+    finally:
+        for undo in reversed(restore):
+            undo()
+
+
+def export_explorer_view(window: MainWindow, path: str, *, size: tuple[int, int] | None = None,
+                         scale: float = 1.0) -> None:
+    """Save the explorer view (tokens, heatmaps or lines, latent map) with its caption.
+
+    Raises
+    ------
+    ExportError
+        Bad suffix, size or scale, or a failed write (the old file is kept).
+    """
+    with figure_mode(window):
+        export_figure(window.main_splitter, path, caption=explorer_caption(window),
+                      title="Attention Explorer", size=size, scale=scale)
+
+
+class ExportActions(QObject):
+    """The export actions of one window, its figure targets and the views' context menus."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.sessions: SessionActions | None = None
+        self.targets: dict[str, tuple[str, Callable[[], QWidget]]] = {}
+        self.last_dir = str(Path.home())
+        self.last_suffix = ".png"
+        self.last_menu: QMenu | None = None  # the last context menu shown (for tests)
+        self.export_figure_action = self._action(
+            "Export &figure…", "Ctrl+E", lambda: self.export_figure_dialog(EXPLORER),
+            "Save the explorer view (or any view, or the whole window) as PNG, SVG or PDF.")
+        self.export_data_action = self._action(
+            "Export &data…", "Ctrl+Shift+E", self.export_data_dialog,
+            "Save tokens, weights, outputs and the 2D map as JSON, CSV or NPZ.")
+        w = window
+        self.targets[EXPLORER] = ("Explorer view: tokens, heatmaps, latent map",
+                                  lambda: w.main_splitter)
+        self.targets["window"] = ("Whole window, with the controls", lambda: w)
+        self.add_view("heatmaps", "Heatmaps", w.heatmaps, lambda: w.heatmaps.canvas)
+        self.add_view("lines", "Lines", w.lines)
+        self.add_view("latent", "Latent map", w.latent)
+        self.add_view("tokens", "Token strip", w.token_strip)
+        dock = getattr(getattr(window, "computation", None), "dock", None)
+        if isinstance(dock, QWidget):  # the computation dock (explorer/computation_dock.py)
+            panel = getattr(dock, "tabs", None)
+            self.add_view("computation", COMPUTATION_LABEL, dock,
+                          (lambda: panel) if isinstance(panel, QWidget) else None)
+
+    def _action(self, text: str, keys: str | None, slot: Callable[[], Any], tip: str) -> QAction:
+        action = QAction(text, self.window)
+        if keys:
+            action.setShortcut(QKeySequence(keys))
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+        action.triggered.connect(slot)
+        self.window.addAction(action)  # shortcuts work even with the menu bar hidden
+        return action
+
+    def add_to_file_menu(self) -> None:
+        """Sessions, then exports, just above File > Quit."""
+        menu, before = _file_menu(self.window)
+        groups: list[list[QAction]] = [[self.export_figure_action, self.export_data_action]]
+        if self.sessions is not None:
+            groups.insert(0, self.sessions.actions())
+        for group in groups:
+            for action in group:
+                menu.insertAction(before, action)
+            menu.insertSeparator(before)
+
+    # ------------------------------------------------------------------ views
+    def add_view(self, key: str, label: str, widget: QWidget,
+                 target: Callable[[], QWidget] | None = None) -> None:
+        """Offer ``widget`` for export: in the figure dialog and by right-clicking it.
+
+        ``target`` gives the widget actually drawn (default: ``widget`` itself), e.g. a plot
+        canvas without the hint line below it.
+        """
+        self.targets[key] = (label, target or (lambda: widget))
+        for receiver in (widget, *widget.findChildren(QGraphicsView)):
+            receiver.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            receiver.customContextMenuRequested.connect(
+                lambda pos, k=key, r=receiver: self._on_context_menu_requested(k, r, pos))
+            scene = receiver.scene() if isinstance(receiver, QGraphicsView) else None
+            if scene is not None and isinstance(getattr(scene, "contextMenu", None), list):
+                # pyqtgraph's own menu (where a plot enables it): its "Export..." entry would open
+                # pyqtgraph's export dialog (PITFALLS 2, 6); ours replaces it.
+                action = QAction(EXPORT_VIEW_TEXT, scene)
+                action.triggered.connect(lambda _=False, k=key: self.export_figure_dialog(k))
+                scene.contextMenu[:1] = [action]
+
+    def target_widget(self, key: str) -> QWidget:
+        return self.targets[key][1]()
+
+    def _on_context_menu_requested(self, key: str, receiver: QWidget, pos: QPoint) -> None:
+        if _pyqtgraph_menu_at(receiver, pos):
+            return  # pyqtgraph shows its own menu there, with our entry in it
+        self.last_menu = menu = QMenu(receiver)
+        this = menu.addAction(EXPORT_VIEW_TEXT)
+        this.triggered.connect(lambda: self.export_figure_dialog(key))
+        whole = menu.addAction("Export the explorer view…")
+        whole.triggered.connect(lambda: self.export_figure_dialog(EXPLORER))
+        menu.addAction(self.export_data_action)
+        origin = receiver.viewport() if isinstance(receiver, QAbstractScrollArea) else receiver
+        menu.popup(origin.mapToGlobal(pos))
+
+    # ------------------------------------------------------------------ figures
+    @Slot()
+    def export_figure_dialog(self, key: str = EXPLORER) -> bool:
+        """Ask where to save the view ``key`` (or another one) and save it; True when saved."""
+        if not self._can_export():
+            return False
+        labels = {k: label for k, (label, _) in self.targets.items()}
+        start = str(Path(self.last_dir) / f"attention-{key}{self.last_suffix}")
+        size = self.target_widget(key).size()
+        request = export_dialogs.choose_figure(self.window, labels, key, start, size)
+        if request is None:
+            return False
+        return self.export_target(request.target, request.path, size=request.size,
+                                  scale=request.scale)
+
+    def export_target(self, key: str, path: str, *, size: tuple[int, int] | None = None,
+                      scale: float = 1.0) -> bool:
+        """Save the view ``key`` at ``path`` (the suffix picks the format); errors are shown."""
+        try:
+            if key == EXPLORER:
+                export_explorer_view(self.window, path, size=size, scale=scale)
+            else:
+                widget = self.target_widget(key)
+                with ExitStack() as stack:
+                    stack.enter_context(figure_mode(self.window))
+                    stack.enter_context(revealed(widget))
+                    if not widget.isVisibleTo(widget.window()) and widget is not widget.window():
+                        label = self.targets[key][0]
+                        raise ExportError(f"The view “{label}” is hidden: show it, then export.")
+                    export_figure(widget, path, caption=explorer_caption(self.window),
+                                  title=f"Attention Explorer: {self.targets[key][0]}",
+                                  size=size, scale=scale)
+        except ExportError as error:
+            dialogs.show_error(self.window, "Could not export the figure", str(error))
+            return False
+        self._remember(path)
+        self.window.status.show_message(f"Saved the figure to {path}")
+        return True
+
+    # ------------------------------------------------------------------ data
+    @Slot()
+    def export_data_dialog(self) -> bool:
+        """Ask for a .json/.csv/.npz file and write the current analysis to it."""
+        if not self._can_export():
+            return False
+        start = str(Path(self.last_dir) / "attention.json")
+        path = export_dialogs.choose_data_file(self.window, start)
+        return self.export_data_to(path) if path else False
+
+    def export_data_to(self, path: str) -> bool:
+        analysis = self.window.controller.analysis
+        if analysis is None:
+            return self._can_export()
+        try:
+            export_data(analysis, path)
+        except ExportError as error:
+            dialogs.show_error(self.window, "Could not export the data", str(error))
+            return False
+        self.last_dir = str(Path(path).parent)
+        self.window.status.show_message(f"Saved the data to {path}")
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    def _can_export(self) -> bool:
+        if self.window.controller.analysis is not None:
+            return True
+        dialogs.show_error(self.window, "Nothing to export yet",
+                           "There is no result to export yet: wait for the vectors to load.")
+        return False
+
+    def _remember(self, path: str) -> None:
+        self.last_dir = str(Path(path).parent)
+        self.last_suffix = Path(path).suffix.lower() or self.last_suffix
+
+
+def _file_menu(window: MainWindow) -> tuple[QMenu, QAction | None]:
+    """The menu holding File > Quit and the Quit action (our actions go just above it)."""
+    quit_action = getattr(window, "quit_action", None)
+    for action in window.menuBar().actions():
+        menu = action.menu()
+        if isinstance(menu, QMenu) and quit_action in menu.actions():
+            return menu, quit_action
+    return window.menuBar().addMenu("&File"), None
+
+
+def _pyqtgraph_menu_at(receiver: QWidget, pos: QPoint) -> bool:
+    """True if a pyqtgraph ViewBox with its menu enabled is under ``pos`` (viewport coords)."""
+    if not isinstance(receiver, QGraphicsView):
+        return False
+    return any(isinstance(item, pg.ViewBox) and item.menuEnabled() for item in receiver.items(pos))

@@ -1,0 +1,137 @@
+"""Headless export: ``main.py --export FILE`` / ``--export-data FILE`` without showing anything.
+
+The vectors are loaded synchronously (no thread is needed when nobody watches), the analysis is
+computed once by the core pipeline, the data is written straight from it, and the figure is
+drawn by the real window's views, laid out off screen, so a headless figure is exactly what the
+window shows (:func:`explorer.export_actions.export_explorer_view`). Qt is imported only when a
+figure is asked for; ``--export-data`` alone never starts Qt.
+
+Every failure becomes a :class:`~explorer.cli.CliError` with a one-line message; the widgets are
+deleted before returning, so nothing of pyqtgraph is left for the interpreter's exit to destroy.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from explorer.cli import CliError, Request, one_line
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QMessageLogContext, QtMsgType
+
+    from core.pipeline import Analysis, Pipeline
+
+
+def prepare_qt_environment() -> None:
+    """Offscreen, PySide6 (PITFALLS 3): call before anything imports Qt."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+
+def run(request: Request) -> int:
+    """Load, compute, write the requested files; 0 on success, CliError otherwise."""
+    kv = load_vectors(request)
+    pipeline, analysis = compute(kv, request)
+    if request.data:
+        write_data(analysis, request.data)
+    if request.figure:
+        write_figure(kv, pipeline, request)
+    return 0
+
+
+def load_vectors(request: Request) -> Any:
+    """The KeyedVectors named by the settings (the bundled default set when None)."""
+    from core import embeddings  # gensim: imported only now (PITFALLS 13)
+
+    path = request.settings.vectors_path
+    try:
+        if path is None:
+            return embeddings.load_default_vectors()
+        if not os.path.isfile(path):
+            raise CliError(f"vectors file {path} does not exist")
+        return embeddings.load_vectors(path, request.settings.vectors_format,
+                                       trust_pickle=request.trust_pickle)
+    except CliError:
+        raise
+    except embeddings.VectorFileError as error:
+        hint = ""
+        if not request.trust_pickle and Path(path or "").suffix.lower() in (".kv", ".model"):
+            hint = " (pass --trust-pickle to open a pickled file you trust)"
+        raise CliError(one_line(str(error)) + hint) from None
+    except (OSError, ValueError, EOFError) as error:
+        what = path or "the default vectors"
+        raise CliError(f"cannot load {what}: {one_line(str(error))}") from None
+
+
+def compute(kv: Any, request: Request) -> tuple[Pipeline, Analysis]:
+    """Run the core pipeline once; an unknown query word, an empty sentence... -> CliError."""
+    from core.pipeline import AnalysisError, Pipeline
+
+    pipeline = Pipeline(kv)
+    try:
+        return pipeline, pipeline.run(request.settings)
+    except AnalysisError as error:
+        raise CliError(one_line(str(error))) from None
+
+
+def write_data(analysis: Analysis, path: str) -> None:
+    from core.atomic import ExportError
+    from core.export_data import export_data
+
+    try:
+        export_data(analysis, path)
+    except ExportError as error:
+        raise CliError(one_line(str(error))) from None
+
+
+def write_figure(kv: Any, pipeline: Pipeline, request: Request) -> None:
+    """Build the window (never shown on screen), show the analysis, export its explorer view."""
+    prepare_qt_environment()
+    from PySide6.QtCore import qInstallMessageHandler
+    from PySide6.QtWidgets import QApplication
+
+    from core.atomic import ExportError
+    from explorer.export_actions import export_explorer_view
+    from explorer.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["attention-explorer"])
+    window = MainWindow(request.settings, store=None)  # reads and writes no remembered settings
+    previous_handler = qInstallMessageHandler(_quiet_offscreen)
+    try:
+        window.controller.adopt(pipeline)  # already run on these settings: nothing recomputed
+        window.set_vectors(kv, request.settings.vectors_path)
+        window.controller.flush()
+        if window.controller.analysis is None:
+            raise CliError("the views could not be drawn: " + window.status.message.text())
+        assert request.figure is not None
+        export_explorer_view(window, request.figure, size=request.size)
+    except ExportError as error:
+        raise CliError(one_line(str(error))) from None
+    finally:
+        dispose(window, app)
+        qInstallMessageHandler(previous_handler)
+
+
+_NOISE = ("propagateSizeHints",)  # the offscreen platform says so on every show: not news
+
+
+def _quiet_offscreen(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's messages on stderr as usual, minus the offscreen platform's known noise."""
+    if not any(noise in message for noise in _NOISE):
+        sys.stderr.write(message + "\n")
+
+
+def dispose(window: Any, app: Any) -> None:
+    """Close and delete ``window`` now: pyqtgraph widgets left alive can crash the exit."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.shutdown()
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+    gc.collect()

@@ -1,0 +1,213 @@
+"""File > Open session… (Ctrl+Shift+O), Save session (Ctrl+S), Save session as… (Ctrl+Shift+S).
+
+A session (:mod:`core.session`, versioned JSON, written atomically) holds everything a person
+set: the settings (vectors file, sentence, query, every control, the selected head, the
+projection) plus the view state kept here: the current tab of each tab widget (named by its
+tab titles), the splitter sizes, which docks are shown and the inspected key column.
+
+Opening checks the whole file first: a malformed file, or one from a newer version, is reported
+with :func:`explorer.dialogs.show_error` and changes nothing. A session naming other vectors than
+the loaded ones loads them through the window's normal background loader, and the settings are
+applied when they arrive (not at all if the load fails or is cancelled).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget
+
+from core.atomic import ExportError
+from core.session import SESSION_SUFFIX, SessionError, load_session, save_session
+from core.settings import Settings
+from explorer import dialogs, export_dialogs
+
+if TYPE_CHECKING:
+    from explorer.export_actions import ExportActions
+    from explorer.loader import LoadedVectors
+    from explorer.main_window import MainWindow
+
+APP_TITLE = "Attention Explorer"
+
+
+class SessionActions(QObject):
+    """Saving and opening sessions for one window."""
+
+    def __init__(self, window: MainWindow, exports: ExportActions | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.exports = exports
+        self.path: str | None = None  # the session file last opened or saved
+        self._pending: tuple[str, Settings, dict[str, Any]] | None = None  # waiting for vectors
+        self.open_action = self._action("&Open session…", "Ctrl+Shift+O", self.open_dialog)
+        self.save_action = self._action("&Save session", "Ctrl+S", self.save)
+        self.save_as_action = self._action("Save session &as…", "Ctrl+Shift+S", self.save_as)
+        # Connected after the window's own slots, so the vectors are in the state when we run.
+        window.loader.loaded.connect(self._on_vectors_loaded)
+        window.loader.failed.connect(self._on_vectors_not_loaded)
+        window.loader.cancelled.connect(self._on_vectors_not_loaded)
+
+    def _action(self, text: str, keys: str, slot: Any) -> QAction:
+        action = QAction(text, self.window)
+        action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    def actions(self) -> list[QAction]:
+        return [self.open_action, self.save_action, self.save_as_action]
+
+    @property
+    def waiting(self) -> bool:
+        """True while an opened session waits for its vectors to load."""
+        return self._pending is not None
+
+    # ------------------------------------------------------------------ saving
+    @Slot()
+    def save(self) -> bool:
+        """Save to the current session file, or ask for one (Save as) if there is none yet."""
+        return self.save_to(self.path) if self.path else self.save_as()
+
+    @Slot()
+    def save_as(self) -> bool:
+        path = export_dialogs.choose_session_to_save(self.window, self._start("session"))
+        return self.save_to(path) if path else False
+
+    def save_to(self, path: str) -> bool:
+        """Write the session to ``path`` (atomically); errors are shown, True when saved."""
+        try:
+            save_session(path, self.window.state.settings, view_state(self.window))
+        except (ExportError, SessionError) as error:
+            dialogs.show_error(self.window, "Could not save the session", str(error))
+            return False
+        self.set_path(path)
+        self.window.status.show_message(f"Saved the session to {path}")
+        return True
+
+    # ------------------------------------------------------------------ opening
+    @Slot()
+    def open_dialog(self) -> bool:
+        path = export_dialogs.choose_session_to_open(self.window, self._start(""))
+        return self.open(path) if path else False
+
+    def open(self, path: str) -> bool:
+        """Open the session at ``path``; False (and nothing changed) when it cannot be used.
+
+        Returns True when the settings were applied or are waiting for their vectors to load.
+        """
+        try:
+            settings, view = load_session(path)
+        except SessionError as error:
+            dialogs.show_error(self.window, "Could not open the session", str(error))
+            return False
+        state = self.window.state
+        if state.kv is not None and settings.vectors_path == state.settings.vectors_path:
+            self._apply(path, settings, view)
+            return True
+        vectors = settings.vectors_path
+        if vectors is not None and not os.path.isfile(vectors):
+            dialogs.show_error(self.window, "Could not open the session",
+                               f"{Path(path).name} uses the word vectors {vectors}, "
+                               "which do not exist (any more).")
+            return False
+        self._pending = (path, settings, view)
+        if not self.window.load_vectors(vectors, settings.vectors_format):
+            self._pending = None  # a pickled file the person did not trust
+            return False
+        return True
+
+    @Slot(object)
+    def _on_vectors_loaded(self, result: LoadedVectors) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None and result.path == pending[1].vectors_path:
+            self._apply(*pending)
+
+    @Slot()
+    def _on_vectors_not_loaded(self, *_: Any) -> None:
+        if self._pending is not None:
+            name = Path(self._pending[0]).name
+            self._pending = None
+            self.window.status.show_message(
+                f"Session {name} not opened: its word vectors did not load.", error=True)
+
+    def _apply(self, path: str, settings: Settings, view: dict[str, Any]) -> None:
+        self.window.state.set_settings(settings)
+        apply_view_state(self.window, view)
+        self.set_path(path)
+        self.window.status.show_message(f"Opened the session {path}")
+
+    # ------------------------------------------------------------------ helpers
+    def set_path(self, path: str) -> None:
+        self.path = path
+        self.window.setWindowTitle(f"{Path(path).name} – {APP_TITLE}")
+        if self.exports is not None:
+            self.exports.last_dir = str(Path(path).parent)
+
+    def _start(self, stem: str) -> str:
+        if self.path:
+            return self.path
+        folder = self.exports.last_dir if self.exports is not None else str(Path.home())
+        return str(Path(folder) / f"{stem}{SESSION_SUFFIX}") if stem else folder
+
+
+# ---------------------------------------------------------------------- view state
+
+
+def _attributes(window: MainWindow, kind: type) -> dict[str, Any]:
+    """The window's attributes of type ``kind`` by attribute name."""
+    return {name: value for name, value in vars(window).items()
+            if isinstance(value, kind) and not name.startswith("_")}
+
+
+def _tab_widgets(window: MainWindow) -> dict[str, QTabWidget]:
+    """Every tab widget of the window (docks added later too), named by its tab titles."""
+    return {"|".join(tabs.tabText(i) for i in range(tabs.count())): tabs
+            for tabs in window.findChildren(QTabWidget) if tabs.count()}
+
+
+def _docks(window: MainWindow) -> dict[str, QDockWidget]:
+    return {dock.objectName(): dock for dock in window.findChildren(QDockWidget)
+            if dock.objectName()}
+
+
+def view_state(window: MainWindow) -> dict[str, Any]:
+    """What the window shows beyond the settings, as JSON-ready data."""
+    return {
+        "tabs": {name: tabs.tabText(tabs.currentIndex())
+                 for name, tabs in _tab_widgets(window).items()},
+        "splitters": {name: [int(s) for s in splitter.sizes()]
+                      for name, splitter in _attributes(window, QSplitter).items()},
+        "docks": {name: not dock.isHidden() for name, dock in _docks(window).items()},
+        "inspected_col": window.state.inspected_col,
+    }
+
+
+def apply_view_state(window: MainWindow, view: dict[str, Any]) -> None:
+    """Restore :func:`view_state`; unknown names and values that no longer fit are skipped."""
+    tab_widgets = _tab_widgets(window)
+    for name, text in _dict(view.get("tabs")).items():
+        tabs = tab_widgets.get(name)
+        titles = name.split("|")
+        if tabs is not None and text in titles:
+            tabs.setCurrentIndex(titles.index(text))
+    splitters = _attributes(window, QSplitter)
+    for name, sizes in _dict(view.get("splitters")).items():
+        splitter = splitters.get(name)
+        ok = isinstance(sizes, list) and all(isinstance(s, int) and s >= 0 for s in sizes)
+        if splitter is not None and ok and len(sizes) == splitter.count() and sum(sizes) > 0:
+            splitter.setSizes(sizes)
+    docks = _docks(window)
+    for name, shown in _dict(view.get("docks")).items():
+        if name in docks and isinstance(shown, bool):
+            docks[name].setVisible(shown)
+    col = view.get("inspected_col")
+    if isinstance(col, int) and not isinstance(col, bool) and col >= 0:
+        window.state.set_inspected_col(col)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,204 @@
+"""Exporting from the real window: File menu, Ctrl+E, each view's context menu, data export."""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QContextMenuEvent, QImage, QKeySequence
+from PySide6.QtWidgets import QApplication
+from test_cli import distinct_colours, viridis_indices
+
+from core.export_data import load_json_weights
+from core.settings import Settings
+from explorer import dialogs, export_dialogs
+from explorer.export import figure_caption
+from explorer.export_actions import EXPLORER, EXPORT_VIEW_TEXT
+from explorer.export_dialogs import FigureRequest
+from explorer.main_window import MainWindow
+from explorer.persistence import ENV_VAR, Store
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def errors(monkeypatch, tmp_path):
+    """Never the real settings, cache or a modal dialog: record what would have been shown."""
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    shown: list[str] = []
+    monkeypatch.setattr(dialogs, "show_error", lambda _p, _t, message: shown.append(message))
+    monkeypatch.setattr(dialogs, "ask_trust", lambda _p, _path: False)
+    return shown
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_kv, errors):
+    w = MainWindow(Settings(n_heads=3), Store(str(tmp_path / "settings.ini")),
+                   str(tmp_path / "cache"))
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    w.set_vectors(tiny_kv, None)
+    w.controller.flush()
+    yield w
+    w.shutdown()
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """The figure dialog answers with ``asked.answer`` (a function of the preselected view)."""
+    calls: list[tuple[str, list[str]]] = []
+
+    def choose(_parent, targets, target, path, _size):  # noqa: ANN001, ANN202
+        calls.append((target, list(targets)))
+        return asked.answer(target, path)
+
+    asked = type("Asked", (), {"calls": calls, "answer": None})
+    monkeypatch.setattr(export_dialogs, "choose_figure", choose)
+    return asked
+
+
+def file_menu_texts(window: MainWindow) -> list[str]:
+    menu = window.menuBar().actions()[0].menu()
+    return [a.text() for a in menu.actions()]
+
+
+def test_file_menu_and_shortcuts(window):
+    texts = file_menu_texts(window)
+    for text in ("Export &figure…", "Export &data…", "&Open session…", "&Save session",
+                 "Save session &as…"):
+        assert texts.index(text) < texts.index("&Quit")
+    e = window.exports
+    assert e.export_figure_action.shortcut() == QKeySequence("Ctrl+E")
+    assert e.sessions.save_action.shortcut() == QKeySequence("Ctrl+S")
+    assert e.sessions.open_action.shortcut() == QKeySequence("Ctrl+Shift+O")
+    assert e.export_figure_action in window.actions()  # the shortcut works without the menu
+    assert {"explorer", "window", "heatmaps", "lines", "latent", "tokens"} <= set(e.targets)
+
+
+def test_ctrl_e_exports_the_explorer_view_as_png(window, asked, tmp_path, errors):
+    out = tmp_path / "explorer.png"
+    asked.answer = lambda target, path: FigureRequest(target, str(out), (900, 640))
+    tab_bar = window.tabs.tabBar()
+    window.exports.export_figure_action.trigger()
+    assert asked.calls[0][0] == EXPLORER and errors == []
+    image = QImage(str(out))
+    assert image.size().toTuple() == (900, 640)
+    assert distinct_colours(image) > 300
+    cells = viridis_indices(image)
+    assert len(cells) > 5000 and len(np.unique(cells)) > 15  # real, varied heatmap cells
+    assert image.text("Description") == figure_caption(window.controller.analysis)
+    assert "3 heads" in image.text("Description")
+    assert out.name in window.status.message.text()
+    assert tab_bar.isVisible() and window.heatmaps.hover_label.isVisible()  # figure mode undone
+    assert window.size().toTuple() == (1200, 800)
+
+
+def test_png_by_scale(window, asked, tmp_path):
+    out = tmp_path / "latent.png"
+    asked.answer = lambda target, path: FigureRequest("latent", str(out), None, 2.0)
+    window.exports.export_figure_dialog("latent")
+    image, size = QImage(str(out)), window.latent.size()
+    assert image.width() == 2 * size.width() and image.height() > 2 * size.height()
+
+
+@pytest.mark.parametrize(("target", "suffix"), [
+    ("heatmaps", ".svg"), ("lines", ".pdf"), ("tokens", ".svg"), ("window", ".pdf"),
+])
+def test_each_view_as_svg_or_pdf(window, asked, tmp_path, errors, target, suffix):
+    out = tmp_path / f"{target}{suffix}"
+    asked.answer = lambda _target, path: FigureRequest(target, str(out))
+    assert window.exports.export_figure_dialog(target), errors
+    data = out.read_bytes()
+    if suffix == ".pdf":
+        assert data.startswith(b"%PDF")
+    else:
+        root = ET.fromstring(data)
+        assert len(list(root.iter(f"{SVG}path"))) + len(list(root.iter(f"{SVG}rect"))) > 5
+        texts = " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
+        assert "The" in texts and "softmax" in texts  # the view's words and the caption
+    assert window.tabs.currentWidget() is window.heatmaps  # a page shown for export goes back
+
+
+def test_right_click_a_view_exports_it(window, asked, tmp_path, qtbot):
+    out = tmp_path / "map.png"
+    asked.answer = lambda target, path: FigureRequest(target, str(out))
+    viewport = window.latent.viewport()
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(40, 40),
+                              viewport.mapToGlobal(QPoint(40, 40)))
+    QApplication.sendEvent(viewport, event)
+    menu = window.exports.last_menu
+    assert menu is not None and menu.actions()[0].text() == EXPORT_VIEW_TEXT
+    menu.actions()[0].trigger()
+    menu.close()
+    assert asked.calls[-1][0] == "latent" and QImage(str(out)).width() > 100
+    chip = window.token_strip.used_chips[0]
+    QApplication.sendEvent(chip, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(2, 2),
+                                                   chip.mapToGlobal(QPoint(2, 2))))
+    window.exports.last_menu.actions()[0].trigger()
+    window.exports.last_menu.close()
+    assert asked.calls[-1][0] == "tokens"
+
+
+def test_pyqtgraph_export_entry_is_ours(window, asked, tmp_path):
+    asked.answer = lambda target, path: None  # cancelled: nothing written
+    scene = window.heatmaps.canvas.scene()
+    assert [a.text() for a in scene.contextMenu] == [EXPORT_VIEW_TEXT]
+    scene.contextMenu[0].trigger()
+    assert asked.calls[-1][0] == "heatmaps"
+    assert scene.exportDialog is None  # pyqtgraph's dialog (ImageExporter) never opened
+
+
+def test_figure_errors_are_shown_not_raised(window, asked, tmp_path, errors):
+    asked.answer = lambda target, path: FigureRequest(target, str(tmp_path / "no" / "x.png"))
+    assert not window.exports.export_figure_dialog()
+    asked.answer = lambda target, path: FigureRequest(target, str(tmp_path / "x.gif"))
+    assert not window.exports.export_figure_dialog()
+    assert "does not exist" in errors[0] and ".png, .svg, .pdf" in errors[1]
+    assert list(tmp_path.glob("x.*")) == []
+
+
+def test_export_data_json_and_csv(window, monkeypatch, tmp_path, errors):
+    paths = iter([str(tmp_path / "a.json"), str(tmp_path / "a.csv"), None])
+    monkeypatch.setattr(export_dialogs, "choose_data_file", lambda _p, _start: next(paths))
+    for _ in range(3):
+        window.exports.export_data_action.trigger()
+    a = window.controller.analysis
+    np.testing.assert_allclose(load_json_weights(tmp_path / "a.json"), a.weights, atol=1e-12)
+    sums: dict[tuple[str, str], float] = defaultdict(float)
+    with (tmp_path / "a.csv").open(newline="") as stream:
+        for row in csv.DictReader(stream):
+            sums[row["head"], row["query_index"]] += float(row["weight"])
+    assert len(sums) == (3 + 1) * len(a.row_labels)  # 3 heads and the mean, every query row
+    np.testing.assert_allclose(list(sums.values()), 1.0, atol=1e-9)
+    assert errors == []
+
+
+def test_nothing_to_export_before_vectors(qtbot, tmp_path, errors, asked):
+    w = MainWindow(None, None, str(tmp_path / "cache"))
+    qtbot.addWidget(w)
+    assert not w.exports.export_figure_dialog() and not w.exports.export_data_dialog()
+    assert asked.calls == [] and len(errors) == 2 and "wait for the vectors" in errors[0]
+
+
+def test_figure_dialog_suffix_picks_the_format(qtbot, monkeypatch, tmp_path):
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QFileDialog
+
+    dialog = export_dialogs.FigureDialog(None, {"explorer": "Explorer", "latent": "Map"},
+                                         "latent", str(tmp_path / "f.png"), QSize(640, 480))
+    qtbot.addWidget(dialog)
+    assert dialog.request() == FigureRequest("latent", str(tmp_path / "f.png"), None, 2.0)
+    dialog.by_size.setChecked(True)
+    assert dialog.request().size == (640, 480)
+    dialog.path.setText(str(tmp_path / "f.svg"))
+    assert "SVG" in dialog.format_label.text() and not dialog.scale.isEnabled()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *_args: (str(tmp_path / "chosen"), "PDF document (*.pdf)"))
+    dialog._on_browse_clicked()
+    assert dialog.path.text() == str(tmp_path / "chosen.pdf")
