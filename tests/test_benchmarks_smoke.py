@@ -1,0 +1,26 @@
+"""The benchmark machinery runs and writes well-formed JSON (tiny sizes; no timing is checked:
+figures depend on the machine, so they belong in `make bench`, never in `make test`)."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.__main__ import main
+
+
+def test_core_group_on_a_tiny_size_writes_the_documented_json(tmp_path, capsys):
+    out = tmp_path / "results.json"
+
+    assert main(["--tiny", "--only", "core", "--json", str(out)]) == 0
+
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert {"platform", "cpu_count", "python", "numpy"} <= set(data["machine"])
+    results = data["results"]
+    assert "core_ms.n8_h2_d16" in results and "core_vs_reference.f64_loop" in results
+    for entry in results.values():
+        assert {"median", "runs", "target", "met"} <= set(entry)
+        assert len(entry["runs"]) >= 2 and min(entry["runs"]) <= entry["median"]
+    assert results["core_ms.n8_h2_d16"]["agrees_with_reference"] is True
+    # torch is skipped at tiny sizes: absent from the results, named as not measured.
+    assert "core_vs_reference.torch" in data["not_measured"]
+    assert "core_ms.n8_h2_d16" in capsys.readouterr().out  # the printed table
