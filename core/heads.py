@@ -80,8 +80,8 @@ def _heads_text(n_heads: int, d_k: int, d_model: int) -> str:
 
 
 def _span(first: int, last: int) -> str:
-    """'head 3' or 'heads 0-2' (0-based, like the head index everywhere else)."""
-    return f"head {first}" if first == last else f"heads {first}-{last}"
+    """'head 3' or 'heads 1-2' for 0-based indices: people count heads from 1, as the window does."""
+    return f"head {first + 1}" if first == last else f"heads {first + 1}-{last + 1}"
 
 
 def _resolve_d_k(d_k: int | None, d_model: int, n_heads: int, *, must_fit: bool) -> int:

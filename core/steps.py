@@ -159,7 +159,7 @@ def computation_steps(
     if head is None:
         head = 0
         if n_heads > 1:
-            note = (f"Showing head 0 of {n_heads}: the mean of the heads' weights is not one "
+            note = (f"Showing head 1 of {n_heads}: the mean of the heads' weights is not one "
                     "computation. Pick a head to see its arithmetic.")
     if not 0 <= head < n_heads or not 0 <= row < a["weights"].shape[1]:
         raise ValueError(f"head {head} / row {row} out of range for {a['weights'].shape}")
@@ -257,7 +257,7 @@ def _output_formulas(t: StepTable) -> list[str]:
 def step_formulas(table: StepTable, key: int) -> tuple[str, ...]:
     """The formulas of every step with the numbers of key ``key`` (plain text, one per step)."""
     label = table.key_labels[key] if key < len(table.key_labels) else str(key)
-    head = f"head {table.head}: " if table.n_heads > 1 else ""
+    head = f"head {table.head + 1}: " if table.n_heads > 1 else ""
     return (
         f"{head}query “{table.query_label}” q = {format_vector(table.query)}, "
         f"key “{label}” k = {format_vector(table.keys[key])}",

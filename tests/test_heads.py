@@ -162,7 +162,7 @@ def test_axes_wider_heads_keep_the_direction_first_and_orthonormal():
         np.testing.assert_allclose(block.T @ block, np.eye(3), atol=1e-12)
         np.testing.assert_allclose(block[:, 0], DIRECTIONS[i] / np.linalg.norm(DIRECTIONS[i]))
     assert "ignored" in build_heads("axes", D, 1, directions=DIRECTIONS).note
-    assert "; head 0 built" in build_heads("axes", D, 1, directions=DIRECTIONS[:1]).note
+    assert "; head 1 built" in build_heads("axes", D, 1, directions=DIRECTIONS[:1]).note
     assert "d_k=2 ignored" in build_heads("identity", D, 2, d_k=2).note
 
 

@@ -145,7 +145,7 @@ def test_mean_of_heads_shows_head_zero_and_says_so():
     w = np.hstack([np.eye(4)] * 2)
     result = multi_head_attention(x, x, w, w, w, None, 2)
     t = computation_steps(result, None, None, 1, ["a", "b", "c"], ["a", "b", "c"])
-    assert t.head == 0 and "head 0 of 2" in t.note
+    assert t.head == 0 and "head 1 of 2" in t.note
 
 
 def test_format_vector():
