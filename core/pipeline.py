@@ -286,7 +286,9 @@ class Pipeline:
             near_query = self._stage(
                 "query_neighbours", (query.text, exclude), lambda: self._near(query.vector, exclude)
             )
-            for kind, words in (("query", near_query), ("output", self._near(output, exclude))):
+            # A word near both is drawn once (as the query's): two labels on one point read as a bug.
+            near_output = [w for w in self._near(output, exclude) if w not in near_query]
+            for kind, words in (("query", near_query), ("output", near_output)):
                 for word in words:
                     x, y = project(np.asarray(self.kv[word]))
                     neighbours.append((word, float(x), float(y), kind))

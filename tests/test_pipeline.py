@@ -20,6 +20,8 @@ def test_default_screen_on_real_glove(glove):
     assert analysis.coords.tokens.shape == (16, 2)
     assert np.isfinite(analysis.coords.output).all()
     assert {kind for *_, kind in analysis.coords.neighbours} == {"query", "output"}
+    shown = [word for word, *_ in analysis.coords.neighbours]
+    assert len(shown) == len(set(shown)), "a word near the query and the output is labelled once"
 
 
 def test_weights_equal_multi_head_attention_called_directly(tiny_kv):
