@@ -6,8 +6,6 @@ import csv
 import json
 import os
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 import zlib
 from collections import defaultdict
@@ -297,16 +295,11 @@ def test_pdf_is_one_vector_page(figure, tmp_path):
     content = b"".join(_inflate(s) for s in streams)
     assert content.count(b"BT") >= 10  # tick labels and caption as text
     assert content.count(b" l\n") > 50  # axes, ticks and symbols as lines
-    if shutil.which("pdftoppm") is None:
-        return  # the rendering check needs poppler; the structure was checked above
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "48", "-singlefile", path, tmp_path / "page"],
-        check=True,
-        timeout=20,
-    )
-    from PySide6.QtGui import QImage
+    # It renders: PDFium draws the page with the heatmap's many colours.
+    import pypdfium2
 
-    assert _colours(QImage(str(tmp_path / "page.png"))) > 20
+    page = pypdfium2.PdfDocument(str(path))[0].render(scale=0.5).to_numpy()  # (h, w, 3)
+    assert len(np.unique(page.reshape(-1, page.shape[-1]), axis=0)) > 20
 
 
 def _inflate(stream: bytes) -> bytes:
