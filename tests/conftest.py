@@ -43,3 +43,42 @@ def glove():
     from core.embeddings import load_default_vectors
 
     return load_default_vectors()
+
+
+@pytest.fixture
+def errors(monkeypatch, tmp_path):
+    """Never the real settings, cache or a modal dialog: record the messages a dialog would show,
+    and refuse to trust any pickle."""
+    from explorer import dialogs
+    from explorer.persistence import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    shown: list[str] = []
+    monkeypatch.setattr(dialogs, "show_error", lambda _p, _t, message: shown.append(message))
+    monkeypatch.setattr(dialogs, "ask_trust", lambda _p, _path: False)
+    return shown
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path, errors):
+    """Open a real explorer window on ``kv`` (shown, offscreen, first update done); every window
+    opened is shut down after the test, so no loader thread outlives it (PITFALLS 14)."""
+    from explorer.main_window import MainWindow
+    from explorer.persistence import Store
+
+    opened = []
+
+    def open_(kv, settings=None, size=(1200, 800)):
+        window = MainWindow(settings, Store(str(tmp_path / "settings.ini")), str(tmp_path / "cache"))
+        qtbot.addWidget(window)
+        window.resize(*size)
+        window.show()
+        window.set_vectors(kv, None)
+        window.controller.flush()
+        opened.append(window)
+        return window
+
+    yield open_
+    for window in opened:
+        window.shutdown()

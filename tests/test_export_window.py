@@ -15,38 +15,18 @@ from test_cli import distinct_colours, viridis_indices
 
 from core.export_data import load_json_weights
 from core.settings import Settings
-from explorer import dialogs, export_dialogs
+from explorer import export_dialogs
 from explorer.export import figure_caption
 from explorer.export_actions import EXPLORER, EXPORT_VIEW_TEXT
 from explorer.export_dialogs import FigureRequest
 from explorer.main_window import MainWindow
-from explorer.persistence import ENV_VAR, Store
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
-def errors(monkeypatch, tmp_path):
-    """Never the real settings, cache or a modal dialog: record what would have been shown."""
-    monkeypatch.setenv(ENV_VAR, str(tmp_path / "settings.ini"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    shown: list[str] = []
-    monkeypatch.setattr(dialogs, "show_error", lambda _p, _t, message: shown.append(message))
-    monkeypatch.setattr(dialogs, "ask_trust", lambda _p, _path: False)
-    return shown
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, tiny_kv, errors):
-    w = MainWindow(Settings(n_heads=3), Store(str(tmp_path / "settings.ini")),
-                   str(tmp_path / "cache"))
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    w.set_vectors(tiny_kv, None)
-    w.controller.flush()
-    yield w
-    w.shutdown()
+def window(open_window, tiny_kv):
+    return open_window(tiny_kv, Settings(n_heads=3))
 
 
 @pytest.fixture

@@ -11,33 +11,14 @@ from PySide6.QtGui import QKeySequence
 
 from core.session import SESSION_FORMAT, load_session, save_session
 from core.settings import Settings
-from explorer import dialogs, export_dialogs
-from explorer.main_window import MainWindow
-from explorer.persistence import ENV_VAR, Store
+from explorer import export_dialogs
 
 WORDS = "the animal was not swimming in sea because it running on street .".split()
 
 
 @pytest.fixture
-def errors(monkeypatch, tmp_path):
-    monkeypatch.setenv(ENV_VAR, str(tmp_path / "settings.ini"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    shown: list[str] = []
-    monkeypatch.setattr(dialogs, "show_error", lambda _p, _t, message: shown.append(message))
-    monkeypatch.setattr(dialogs, "ask_trust", lambda _p, _path: False)
-    return shown
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, tiny_kv, errors):
-    w = MainWindow(None, Store(str(tmp_path / "settings.ini")), str(tmp_path / "cache"))
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    w.set_vectors(tiny_kv, None)
-    w.controller.flush()
-    yield w
-    w.shutdown()
+def window(open_window, tiny_kv):
+    return open_window(tiny_kv)
 
 
 @pytest.fixture

@@ -27,9 +27,7 @@ from test_bad_vector_files import CASES
 from core.attention import NORMALIZATIONS, SCORINGS
 from core.heads import HEAD_STRATEGIES
 from core.settings import OOV_POLICIES, PROJECTIONS, TEMPERATURE_RANGE
-from explorer import dialogs
 from explorer.main_window import MainWindow
-from explorer.persistence import ENV_VAR, Store
 
 WINDOW_CASES = [
     "empty", "fifo", "random .bin", "binary truncated mid-vector",
@@ -40,26 +38,8 @@ BATCH = 10  # changes per processEvents + recompute: the frame coalescing does t
 
 
 @pytest.fixture
-def errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """No real settings, cache or modal dialog: record the messages a dialog would show."""
-    monkeypatch.setenv(ENV_VAR, str(tmp_path / "settings.ini"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    shown: list[str] = []
-    monkeypatch.setattr(dialogs, "show_error", lambda _p, _t, message: shown.append(message))
-    monkeypatch.setattr(dialogs, "ask_trust", lambda _p, _path: False)
-    return shown
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path, tiny_kv: KeyedVectors, errors: list[str]):  # noqa: ANN001
-    w = MainWindow(None, Store(str(tmp_path / "settings.ini")), str(tmp_path / "cache"))
-    qtbot.addWidget(w)
-    w.resize(1000, 700)
-    w.show()
-    w.set_vectors(tiny_kv, None)
-    w.controller.flush()
-    yield w
-    w.shutdown()  # PITFALLS 14: no loader thread may outlive its test
+def window(open_window, tiny_kv: KeyedVectors) -> MainWindow:
+    return open_window(tiny_kv, size=(1000, 700))
 
 
 def view_numbers(window: MainWindow) -> dict[str, np.ndarray]:
