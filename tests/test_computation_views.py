@@ -49,12 +49,14 @@ def test_highlight_key_rewrites_the_formulas_both_ways(panel, qtbot):
     panel.highlight_key(None)
     assert "1·4 + 0·4" in panel.formulas_text()
     with qtbot.waitSignal(panel.key_selected, timeout=1000) as blocker:
-        panel._table.setCurrentCell(2, 1)  # a click on key x3's row
+        panel._table.setCurrentIndex(panel._table.model().index(2, 1))  # a click on x3's row
     assert blocker.args == [2] and panel.highlighted_key() == 2
-    # A new computation keeps the highlighted key and updates in place (same items).
-    item = panel._table.item(2, 1)
+    assert panel.cell_background(2, 0) == "#ffe678" and panel.cell_background(0, 0) is None
+    # A new computation keeps the highlighted key and updates in place (same model, same row).
+    model = panel._table.model()
     panel.set_steps(_steps("matrix_view")[1])
-    assert panel._table.item(2, 1) is item and panel.highlighted_key() == 2
+    assert panel._table.model() is model and panel.highlighted_key() == 2
+    assert panel._table.currentIndex().row() == 2 and panel.cell_background(2, 3) == "#ffe678"
 
 
 def test_panel_with_word_vectors_shows_wo_and_head_note(panel, tiny_kv):
@@ -66,7 +68,7 @@ def test_panel_with_word_vectors_shows_wo_and_head_note(panel, tiny_kv):
     assert panel.cell_text(n + 1, 0) == "W_O part (output)"
     assert "head 0 of 4" in panel._title.text()
     panel.set_statistics(head_statistics(run.result.weights, run.row, run.col_labels))
-    assert panel.statistics._similarity.rowCount() == 4
+    assert panel.statistics.similarity_size() == 4
 
 
 def test_matrix_view_titles_and_numbers(qtbot):
@@ -81,8 +83,8 @@ def test_matrix_view_titles_and_numbers(qtbot):
     assert view.title("A′") == "A′: n×n = 3×3"
     assert view.title("O") == "O: d_v×n = 3×3"
     assert view.panels["I_q"].isHidden()
-    a = view.panels["A"].table
-    assert [a.item(j, 0).text() for j in range(3)] == ["2", "4", "4"]  # the first query's column
+    a = view.panels["A"]
+    assert [a.cell_text(j, 0) for j in range(3)] == ["2", "4", "4"]  # the first query's column
     assert not view.panels["A"].is_heatmap()
     assert "score = 4" in view.vector_label.text()
 

@@ -97,9 +97,9 @@ def test_each_lesson_puts_its_published_numbers_on_the_panel(window, item):
     if queries is not None:  # the matrix lesson: every query and score on the Matrices tab
         matrices = window.computation.dock.matrices
         assert window.computation.dock.tabs.currentIndex() == 1
-        q_table, a_table = matrices.panels["Q"].table, matrices.panels["A"].table
-        shown_q = [[float(q_table.item(r, c).text()) for r in range(3)] for c in range(3)]
-        shown_a = [[float(a_table.item(r, c).text()) for r in range(3)] for c in range(3)]
+        q_table, a_table = matrices.panels["Q"], matrices.panels["A"]
+        shown_q = [[float(q_table.cell_text(r, c)) for r in range(3)] for c in range(3)]
+        shown_a = [[float(a_table.cell_text(r, c)) for r in range(3)] for c in range(3)]
         np.testing.assert_allclose(shown_q, queries)
         np.testing.assert_allclose(shown_a, item.expected["scores"])
 
@@ -172,8 +172,8 @@ def test_heatmap_click_highlights_the_key_in_the_panel_and_back(window, qtbot):
     panel = panel_of(window)
     assert panel.highlighted_key() == 1
     assert "key “animal”" in panel.formulas_text()
-    assert panel._table.item(1, 0).background().color().name() == "#ffe678"
-    panel._table.setCurrentCell(3, 1)  # a click on the key "not" in the panel
+    assert panel.cell_background(1, 0) == "#ffe678"
+    panel._table.setCurrentIndex(panel._table.model().index(3, 1))  # a click on "not"
     settle(window)
     assert window.state.inspected_col == 3 and panel.highlighted_key() == 3
 

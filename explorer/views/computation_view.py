@@ -1,8 +1,9 @@
 """The arithmetic of the query row, key by key: scores, scaling, temperature, mask, weights.
 
-Shows a `core.steps.StepTable` (and `HeadStatistics`); computes nothing itself. The table is
-built once and its items re-used; the formulas above it are re-written for the highlighted key
-(a heatmap cell click calls `highlight_key`; clicking a row here emits `key_selected`).
+Shows a `core.steps.StepTable` (and `HeadStatistics`); computes nothing itself. The table is a
+model over the step table (explorer.views.step_model) that formats only the rows on screen, so a
+512-key sentence costs what the visible rows cost; the formulas above it are re-written for the
+highlighted key (a heatmap cell click calls `highlight_key`; clicking a row emits `key_selected`).
 """
 
 from __future__ import annotations
@@ -12,20 +13,14 @@ import html
 import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 
 # isort: split
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from core.steps import HeadStatistics, StepTable, format_number, format_vector, step_formulas
-from explorer.views.statistics_view import HeadStatisticsView, read_only_table, set_cell
+from core.steps import HeadStatistics, StepTable, format_number, step_formulas
+from explorer.views.statistics_view import HeadStatisticsView
+from explorer.views.step_model import HIGHLIGHT, STEP_COLUMNS, SUM_ROW, StepsModel, StepsTable
 
-STEP_COLUMNS = ("key", "score", "÷ scale", "÷ T", "mask", "weight", "weight × value")
-STEP_TIPS = ("the key token", "the raw score of the scoring function",
-             "score ÷ scale (√d_k for scaled_dot, else 1)", "÷ the temperature T",
-             "the logit after the mask: masked keys become -inf (weight 0)",
-             "the normalised weight", "weight_j × v_j (first components)")
-HIGHLIGHT = QColor(255, 230, 120)
-SUM_ROW = QColor(225, 235, 250)
+__all__ = ["HIGHLIGHT", "STEP_COLUMNS", "SUM_ROW", "ComputationPanel"]
 
 
 class ComputationPanel(QWidget):
@@ -49,16 +44,10 @@ class ComputationPanel(QWidget):
         self._formulas.setTextFormat(Qt.TextFormat.RichText)
         self._formulas.setWordWrap(True)
         self._formulas.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._table = read_only_table(len(STEP_COLUMNS))
-        self._table.setHorizontalHeaderLabels(list(STEP_COLUMNS))
-        for c, tip in enumerate(STEP_TIPS):
-            self._table.horizontalHeaderItem(c).setToolTip(tip)
-        self._table.horizontalHeader().setStretchLastSection(True)
-        self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self._table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self._table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self._table.verticalHeader().setVisible(False)
-        self._table.currentCellChanged.connect(self._on_current_cell_changed)
+        self._model = StepsModel(self)
+        self._table = StepsTable(self._model)
+        self._filling = False  # True while the model changes shape: not a click
+        self._table.selectionModel().currentChanged.connect(self._on_current_changed)
         self.statistics = HeadStatisticsView()
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._table)
@@ -77,13 +66,10 @@ class ComputationPanel(QWidget):
         """Show the steps of one query row in one head."""
         self._steps = steps
         n = len(steps.key_labels)
-        extra = 1 if steps.wo_part is None else 2  # the Σ row, and the W_O row if any
-        self._table.blockSignals(True)
-        self._table.setRowCount(n + extra)
-        for j in range(n):
-            self._fill_key_row(steps, j)
-        self._fill_sum_rows(steps, n)
-        self._table.blockSignals(False)
+        self._filling = True
+        self._table.new_contents()
+        self._model.set_steps(steps)
+        self._filling = False
         head = f"head {steps.head} of {steps.n_heads}" if steps.n_heads > 1 else "one head"
         title = (f"<b>Query “{html.escape(steps.query_label)}”</b>, {head}: "
                  f"{steps.scoring}, {steps.normalization}, T = {format_number(steps.temperature)}")
@@ -106,23 +92,25 @@ class ComputationPanel(QWidget):
         if steps is None:
             return
         n = len(steps.key_labels)
-        for j in range(n):
-            colour = HIGHLIGHT if j == col else None
-            for c in range(len(STEP_COLUMNS)):
-                item = self._table.item(j, c)
-                item.setBackground(colour if colour is not None else QColor(0, 0, 0, 0))
+        self._model.set_highlighted(col if col is not None and 0 <= col < n else None)
         key = steps.focus_key if col is None or not 0 <= col < n else col
         lines = step_formulas(steps, key)
         self._formulas.setText("<br>".join(html.escape(line) for line in lines))
         if col is not None and 0 <= col < n:
-            self._table.scrollToItem(self._table.item(col, 0))
+            self._table.scrollTo(self._model.index(col, 0))
 
     # ----------------------------------------------------------------------------- reading
 
     def cell_text(self, row: int, col: int) -> str:
         """The text of a table cell (tests, export)."""
-        item = self._table.item(row, col)
-        return "" if item is None else item.text()
+        if not (0 <= row < self._model.rowCount() and 0 <= col < len(STEP_COLUMNS)):
+            return ""
+        return self._model.data(self._model.index(row, col))
+
+    def cell_background(self, row: int, col: int) -> str | None:
+        """A cell's background colour as ``#rrggbb`` (None: the table's own), for tests."""
+        colour = self._model.data(self._model.index(row, col), Qt.ItemDataRole.BackgroundRole)
+        return None if colour is None else colour.name()
 
     def formulas_text(self) -> str:
         """The formulas as plain text."""
@@ -136,37 +124,13 @@ class ComputationPanel(QWidget):
         return self._steps
 
     def row_count(self) -> int:
-        return self._table.rowCount()
+        return self._model.rowCount()
 
     # ----------------------------------------------------------------------------- internals
 
-    def _fill_key_row(self, s: StepTable, j: int) -> None:
-        texts = (s.key_labels[j], format_number(s.raw_scores[j]), format_number(s.scaled[j]),
-                 format_number(s.tempered[j]), format_number(s.logits[j]),
-                 format_number(s.weights[j]), format_vector(s.weighted_values[j]))
-        for c, text in enumerate(texts):
-            item = set_cell(self._table, j, c, text)
-            item.setFont(QFont())
-            if c == len(texts) - 1:  # the cell shows 4 components; the tooltip all of them
-                item.setToolTip(format_vector(s.weighted_values[j], first=64))
-            if c == 0:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-
-    def _fill_sum_rows(self, s: StepTable, n: int) -> None:
-        rows = [("Σ = head output", f"Σ {format_number(float(s.weights.sum()))}",
-                 format_vector(s.head_output))]
-        if s.wo_part is not None:
-            rows.append(("W_O part (output)", "", f"{format_vector(s.wo_part)}  (output "
-                                                  f"{format_vector(s.output)})"))
-        bold = QFont()
-        bold.setBold(True)
-        for i, (label, weight_sum, vector) in enumerate(rows):
-            texts = (label, "", "", "", "", weight_sum, vector)
-            for c, text in enumerate(texts):
-                item = set_cell(self._table, n + i, c, text, SUM_ROW)
-                item.setFont(bold)
-
-    def _on_current_cell_changed(self, row: int, col: int, prev_row: int, prev_col: int) -> None:
-        if self._steps is not None and 0 <= row < len(self._steps.key_labels):
+    def _on_current_changed(self, current: QModelIndex | QPersistentModelIndex,
+                            previous: QModelIndex | QPersistentModelIndex) -> None:
+        row = current.row()
+        if not self._filling and self._steps is not None and 0 <= row < len(self._steps.key_labels):
             self.highlight_key(row)
             self.key_selected.emit(row)

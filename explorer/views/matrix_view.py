@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QStackedWidget,
-    QTableWidget,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from core.steps import MatrixViewData, NamedMatrix, format_number, format_vector
-from explorer.views.statistics_view import read_only_table, set_cell
+from explorer.views.table_model import GridModel, read_only_view
 
 MAX_NUMBERS = 12
 """Matrices up to 12×12 show their numbers; larger ones are heatmaps."""
@@ -47,7 +47,8 @@ class MatrixPanel(QWidget):
         self.symbol = symbol
         self.title = QLabel(symbol)
         self.title.setWordWrap(True)
-        self.table: QTableWidget = read_only_table()
+        self.model = GridModel(self)
+        self.table: QTableView = read_only_view(self.model)
         self.table.horizontalHeader().setMinimumSectionSize(20)
         self.table.verticalHeader().setMinimumSectionSize(16)
         self.table.verticalHeader().setDefaultSectionSize(18)
@@ -84,17 +85,15 @@ class MatrixPanel(QWidget):
     def is_heatmap(self) -> bool:
         return self.stack.currentWidget() is self.plot
 
+    def cell_text(self, row: int, col: int) -> str:
+        """The text of a number-grid cell (tests, export)."""
+        return self.model.data(self.model.index(row, col))
+
     def _show_numbers(self, m: NamedMatrix) -> None:
         rows, cols = m.array.shape
-        self.table.blockSignals(True)
-        self.table.setRowCount(rows)
-        self.table.setColumnCount(cols)
-        self.table.setHorizontalHeaderLabels(list(m.col_labels))
-        self.table.setVerticalHeaderLabels(list(m.row_labels))
-        for i in range(rows):
-            for j in range(cols):
-                set_cell(self.table, i, j, format_number(m.array[i, j], 3))
-        self.table.blockSignals(False)
+        texts = [[format_number(m.array[i, j], 3) for j in range(cols)] for i in range(rows)]
+        self.model.set_headers(m.col_labels, m.row_labels)
+        self.model.set_grid(texts, cols=cols)
 
     def _show_heatmap(self, m: NamedMatrix) -> None:
         data = np.array(m.array, dtype=np.float64)  # a copy: ImageItem keeps a view (PITFALLS 4)

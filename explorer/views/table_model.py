@@ -1,0 +1,161 @@
+"""Read-only text tables as a model + `QTableView`, for the computation dock's tables.
+
+Why not `QTableWidget`: filling one cell by cell with ``setText`` makes a ResizeToContents header
+re-measure its whole column after every cell (thousands of measurements for a 512-key sentence).
+A model changes all its cells with one ``dataChanged`` (or one row insertion/removal), so the
+view measures and repaints once. The models keep the shape when they can (instead of a reset),
+so the current row, the selection and the scroll position survive an update, as they did with
+items updated in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+
+# isort: split
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+Index = QModelIndex | QPersistentModelIndex
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_ROLE = Qt.ItemDataRole
+
+
+class TextTableModel(QAbstractTableModel):
+    """Rows × columns of text; subclasses say what a cell shows through the ``cell_*`` methods.
+
+    Cells are asked for only when the view paints or measures them, so a subclass can format
+    lazily (the step table formats the rows on screen, not all 512).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows = 0
+        self._cols = 0
+        self._row_labels: Sequence[str] = ()
+        self._col_labels: Sequence[str] = ()
+        self._col_tips: Sequence[str] = ()
+
+    # ------------------------------------------------------------------ what subclasses give
+    def cell_text(self, row: int, col: int) -> str:
+        return ""
+
+    def cell_background(self, row: int, col: int) -> QColor | None:
+        return None
+
+    def cell_tooltip(self, row: int, col: int) -> str | None:
+        return None
+
+    def cell_font(self, row: int, col: int) -> QFont | None:
+        return None
+
+    def cell_alignment(self, row: int, col: int) -> Qt.AlignmentFlag:
+        return RIGHT
+
+    # ------------------------------------------------------------------ changing
+    def set_headers(self, col_labels: Sequence[str] = (), row_labels: Sequence[str] = (),
+                    col_tips: Sequence[str] = ()) -> None:
+        """Header texts (and column tooltips); the caller then calls :meth:`set_shape`."""
+        old_cols, old_rows = list(self._col_labels), list(self._row_labels)
+        self._col_labels, self._row_labels = tuple(col_labels), tuple(row_labels)
+        self._col_tips = tuple(col_tips)
+        if self._cols and list(self._col_labels) != old_cols:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self._cols - 1)
+        if self._rows and list(self._row_labels) != old_rows:
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, self._rows - 1)
+
+    def set_shape(self, rows: int, cols: int) -> None:
+        """Show ``rows`` × ``cols`` cells, all with new contents: rows and columns are inserted
+        or removed at the end, the kept cells get one ``dataChanged``."""
+        if cols != self._cols:  # column changes are rare (the matrices): a reset is fine
+            self.beginResetModel()
+            self._rows, self._cols = rows, cols
+            self.endResetModel()
+            return
+        if rows > self._rows:
+            self.beginInsertRows(QModelIndex(), self._rows, rows - 1)
+            self._rows = rows
+            self.endInsertRows()
+        elif rows < self._rows:
+            self.beginRemoveRows(QModelIndex(), rows, self._rows - 1)
+            self._rows = rows
+            self.endRemoveRows()
+        self.refresh()
+
+    def refresh(self, first_row: int = 0, last_row: int | None = None) -> None:
+        """Say that rows ``first_row..last_row`` (default: all) show something new."""
+        last = self._rows - 1 if last_row is None else min(last_row, self._rows - 1)
+        if self._cols and 0 <= first_row <= last:
+            self.dataChanged.emit(self.index(first_row, 0), self.index(last, self._cols - 1))
+
+    # ------------------------------------------------------------------ Qt model interface
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt)
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt)
+        return 0 if parent.isValid() else self._cols
+
+    def data(self, index: Index, role: int = _ROLE.DisplayRole) -> Any:
+        row, col = index.row(), index.column()
+        if role == _ROLE.DisplayRole:
+            return self.cell_text(row, col)
+        if role == _ROLE.TextAlignmentRole:
+            return self.cell_alignment(row, col)
+        if role == _ROLE.BackgroundRole:
+            return self.cell_background(row, col)
+        if role == _ROLE.FontRole:
+            return self.cell_font(row, col)
+        if role == _ROLE.ToolTipRole:
+            return self.cell_tooltip(row, col)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt)
+                   role: int = _ROLE.DisplayRole) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        labels = self._col_labels if horizontal else self._row_labels
+        if role == _ROLE.DisplayRole:
+            return labels[section] if section < len(labels) else str(section + 1)
+        if role == _ROLE.ToolTipRole and horizontal and section < len(self._col_tips):
+            return self._col_tips[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+class GridModel(TextTableModel):
+    """A table whose texts (and optional backgrounds) are given all at once."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts: list[list[str]] = []
+        self._backgrounds: list[list[QColor | None]] | None = None
+
+    def set_grid(self, texts: list[list[str]], backgrounds: list[list[QColor | None]] | None = None,
+                 cols: int | None = None) -> None:
+        """Show ``texts[row][col]`` (``cols`` when there may be no rows)."""
+        self._texts, self._backgrounds = texts, backgrounds
+        self.set_shape(len(texts), cols if cols is not None else len(texts[0]) if texts else 0)
+
+    def cell_text(self, row: int, col: int) -> str:
+        return self._texts[row][col]
+
+    def cell_background(self, row: int, col: int) -> QColor | None:
+        return None if self._backgrounds is None else self._backgrounds[row][col]
+
+
+def read_only_view(model: TextTableModel) -> QTableView:
+    """A compact, read-only table view of ``model`` whose columns fit their contents."""
+    table = QTableView()
+    table.setModel(model)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no focus frame around a "current" cell
+    table.verticalHeader().setDefaultSectionSize(20)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return table
