@@ -29,6 +29,7 @@ from core.vector_formats import (
     read_text_vectors,
     zero_rows_note,
 )
+from core.vocabulary import KeyIndex, Vocabulary
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -52,26 +53,28 @@ _UNCACHED = ("fasttext_bin", "gensim_kv")
 _default_lock = threading.Lock()
 _default_kv: KeyedVectors | None = None
 # Per-KeyedVectors caches, dropped with the vectors they describe.
-_unit_rows: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_row_norm_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lowercase: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Below this a float32 length may have lost its digits to underflow: measure such rows again.
 _TINY_LENGTH = float(np.sqrt(np.finfo(np.float32).tiny))
 
 
 def _make_keyed_vectors(
-    words: list[str], matrix: np.ndarray, name: str, path: str | None, warnings: list[str]
+    words: Sequence[str], matrix: np.ndarray, name: str, path: str | None, warnings: list[str]
 ) -> KeyedVectors:
     """Wrap an already-parsed vocabulary and matrix in a KeyedVectors without copying.
 
     ``add_vectors`` would copy the matrix and check every key; setting gensim 4's three index
-    structures directly is instant and keeps a memory map a memory map.
+    structures directly is instant and keeps a memory map a memory map. The vocabulary is kept
+    compact (core.vocabulary): a list and dict of Python strings would cost more than the
+    memory-mapped matrix itself. For a repeated word, the first occurrence wins.
     """
     from gensim.models import KeyedVectors
 
+    vocabulary = words if isinstance(words, Vocabulary) else Vocabulary(words)
     kv = KeyedVectors(matrix.shape[1], count=0, dtype=np.float32)
-    kv.index_to_key = words
-    # Built from the end so that, for a repeated word, the first occurrence wins.
-    kv.key_to_index = dict(zip(reversed(words), range(len(words) - 1, -1, -1), strict=True))
+    kv.index_to_key = vocabulary
+    kv.key_to_index = KeyIndex(vocabulary)  # sorted on the first look-up
     kv.vectors = matrix  # (n_words, dim)
     kv.next_index = len(words)
     # gensim's own loader invents descending counts; some of its methods sort by them.
@@ -114,7 +117,7 @@ def load_default_vectors() -> KeyedVectors:
 
             npy, parquet = _default_files()
             matrix = np.load(npy, mmap_mode="r", allow_pickle=False)  # (400000, 50) float32
-            words = pq.read_table(parquet, columns=["index"]).column("index").to_pylist()
+            words = Vocabulary(pq.read_table(parquet, columns=["index"]).column("index"))
             _default_kv = _make_keyed_vectors(words, matrix, DEFAULT_VECTORS_NAME, None, [])
         return _default_kv
 
@@ -298,22 +301,27 @@ def _row_lengths(vectors: np.ndarray) -> np.ndarray:
         return norms
     bad = np.asarray(vectors[rows], dtype=np.float64)  # (m, dim)
     peak = np.max(np.abs(bad), axis=1, keepdims=True)  # (m, 1)
-    norms = norms.copy()
+    norms = norms.astype(np.float64)  # such a length may not fit in float32 itself
     norms[rows] = peak * np.linalg.norm(bad / np.where(peak == 0, 1, peak), axis=1, keepdims=True)
     return norms
 
 
-def _unit_matrix(kv: KeyedVectors) -> np.ndarray:
-    """Rows of ``kv.vectors`` scaled to length 1, computed once per vectors array."""
+def _norms(kv: KeyedVectors) -> np.ndarray:
+    """Row lengths (n,) of ``kv.vectors``, computed once per vectors array.
+
+    Only the lengths are kept, not a unit-length copy of the matrix: that copy would cost as
+    much memory as the vectors (80 MB for the default set) while dividing n scores by n lengths
+    is as fast as normalising the query.
+    """
     vectors = kv.vectors
-    cached = _unit_rows.get(kv)
+    cached = _row_norm_cache.get(kv)
     if cached is not None and cached[0] is vectors:
         return cached[1]
-    norms = _row_lengths(vectors)  # (n, 1)
-    # A zero row has no direction; dividing by 1 keeps it zero, so its cosine is 0.
-    unit = np.asarray(vectors / np.where(norms == 0, 1, norms), dtype=np.float32)  # (n, dim)
-    _unit_rows[kv] = (vectors, unit)
-    return unit
+    norms = _row_lengths(vectors)[:, 0].astype(np.float64)  # (n,), 8 bytes a word
+    # A zero row has no direction; dividing by 1 keeps its score 0, so its cosine is 0.
+    norms[norms == 0] = 1
+    _row_norm_cache[kv] = (vectors, norms)
+    return norms
 
 
 def nearest_neighbours(
@@ -347,7 +355,16 @@ def nearest_neighbours(
     length = float(_row_lengths(query[None, :])[0, 0])
     if length == 0 or k <= 0 or len(kv.index_to_key) == 0:
         return []
-    scores = _unit_matrix(kv) @ (query / length)  # (n,)
+    # cos(v_i, q) = (v_i . q/|q|) / |v_i|: the same as unit rows @ unit query, without the copy.
+    unit_query = query / length  # (dim,)
+    norms = _norms(kv)  # (n,)
+    with np.errstate(over="ignore", invalid="ignore"):  # rows near the float32 limit: below
+        scores = kv.vectors @ unit_query  # (n, dim) @ (dim,) -> (n,)
+        scores /= norms
+    overflowed = np.flatnonzero(~np.isfinite(scores) & (norms < np.inf))  # (m,), rare
+    if len(overflowed):  # v.q left the float range before the division: divide first
+        rows = np.asarray(kv.vectors[overflowed], dtype=np.float64) / norms[overflowed, None]
+        scores[overflowed] = rows @ unit_query
     skip = [kv.key_to_index[w] for w in exclude if w in kv.key_to_index]
     scores[skip] = -np.inf
     k = min(k, len(scores) - len(set(skip)))

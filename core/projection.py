@@ -58,7 +58,14 @@ def fit_pca(points: np.ndarray, labels: tuple[str, str] = ("PC 1", "PC 2")) -> P
     center = pts.mean(axis=0) if len(pts) else np.zeros(pts.shape[1])
     centered = pts - center  # (n, d)
     axes = np.zeros((2, pts.shape[1]))
-    if len(pts) >= 2:
+    if len(pts) > pts.shape[1]:
+        # Many points (the vocabulary PCA: 10,000 x 50): the top eigenvectors of the (d, d)
+        # scatter matrix are the top right singular vectors, and eigh of a small matrix takes
+        # milliseconds where a threaded SVD of the tall matrix took 0.8 s on a busy 2-core box.
+        _, vecs = np.linalg.eigh(centered.T @ centered)  # ascending eigenvalues; vecs: (d, d)
+        k = min(2, pts.shape[1])
+        axes[:k] = vecs[:, ::-1][:, :k].T
+    elif len(pts) >= 2:
         _, _, vt = np.linalg.svd(centered, full_matrices=False)  # vt: (min(n, d), d)
         k = min(2, vt.shape[0])
         axes[:k] = vt[:k]

@@ -14,11 +14,13 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
+
+from core.vocabulary import Vocabulary
 
 CACHE_VERSION = 2  # bump when the parsers' output changes, to ignore older entries
 APP_NAME = "attention-explorer"
@@ -28,7 +30,7 @@ APP_NAME = "attention-explorer"
 class CacheEntry:
     """What a cache hit gives back."""
 
-    words: list[str]
+    words: Vocabulary
     matrix: np.ndarray  # (n_words, dim), read-only memory map
     warnings: list[str]
 
@@ -66,12 +68,14 @@ def load_cached(path: str, fmt: str, cache_dir: str) -> CacheEntry | None:
         if fmt not in ("auto", info.get("format")):
             return None
         matrix = np.load(npy, mmap_mode="r", allow_pickle=False)
-        with open(vocab, "rb") as f:
-            text = f.read().decode("utf-8")
-    except (OSError, ValueError):
-        return None
-    words = text.split("\n") if info.get("count") else []
-    if len(words) != info.get("count") or matrix.ndim != 2 or matrix.shape[0] != len(words):
+        count = int(info.get("count", -1))
+        if matrix.ndim != 2 or matrix.shape[0] != count:
+            return None
+        # Raw bytes into one Arrow array: 3,000,000 words cost ~50 MB instead of ~200 MB as
+        # Python strings (core.vocabulary).
+        blob = np.fromfile(vocab, dtype=np.uint8)
+        words = Vocabulary.from_utf8_lines(blob, count) if count else Vocabulary([])
+    except (OSError, ValueError, TypeError):
         return None
     return CacheEntry(words, matrix, list(info.get("warnings", [])))
 
@@ -89,7 +93,8 @@ def _write_atomically(target: str, write: Callable[[BinaryIO], object]) -> None:
 
 
 def save_cached(
-    path: str, fmt: str, cache_dir: str, words: list[str], matrix: np.ndarray, warnings: list[str]
+    path: str, fmt: str, cache_dir: str, words: Sequence[str], matrix: np.ndarray,
+    warnings: list[str],
 ) -> str | None:
     """Save an entry for ``path``; return a warning message instead of raising on failure.
 

@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         views = Views(self.token_strip, self.heatmaps, self.lines, self.latent)
         self.controller = Controller(self.state, views, self)
         self._vectors_trusted = False
+        self._unsorted_index: VocabularyIndex | None = None
         self._build_central()
         self._build_dock()
         self._build_menus()
@@ -216,6 +217,7 @@ class MainWindow(QMainWindow):
         self.heatmaps.cell_clicked.connect(self._on_cell_clicked)
         self.heatmaps.head_selected.connect(self._on_head_selected)
         self.controller.updated.connect(self._on_updated)
+        self.controller.updated.connect(self._prepare_completer)
         self.controller.failed.connect(self._on_failed)
         self.loader.progress.connect(self.status.show_progress)
         self.loader.loaded.connect(self._on_vectors_loaded)
@@ -246,7 +248,8 @@ class MainWindow(QMainWindow):
     def set_vectors(self, kv: Any, path: str | None = None,
                     index: VocabularyIndex | None = None) -> None:
         """Use ``kv`` right away (the loader's result, or a table a test made)."""
-        index = index if index is not None else VocabularyIndex(list(kv.index_to_key))
+        index = index if index is not None else VocabularyIndex(kv.index_to_key)
+        self._unsorted_index = index  # sorted once the first result is drawn
         self.controls.set_model_width(int(kv.vector_size))
         self.top_bar.set_vectors_info(
             getattr(kv, "source_name", Path(path).name if path else "vectors"),
@@ -255,6 +258,13 @@ class MainWindow(QMainWindow):
         self.state.set_vectors(kv, path)
         if self.store is not None:
             self.store.save_last_vectors(path, trusted=self._vectors_trusted)
+
+    @Slot(object)
+    def _prepare_completer(self, _update: Any = None) -> None:
+        """Sort the completer's words in the background, after the views have their result."""
+        if self._unsorted_index is not None:
+            self._unsorted_index.prepare()
+            self._unsorted_index = None
 
     @Slot()
     def open_vectors_dialog(self) -> None:

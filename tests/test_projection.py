@@ -35,6 +35,20 @@ def test_pca_of_very_few_points_is_finite(n):
     assert np.isfinite(proj(np.ones((3, 4)))).all()
 
 
+@pytest.mark.parametrize("shape", [(400, 50), (60, 5), (7, 1), (3, 9)])
+def test_pca_axes_match_an_svd_for_tall_and_wide_point_sets(shape):
+    # Tall sets (the vocabulary PCA) use the eigenvectors of the scatter matrix, wide ones an
+    # SVD: both must give the top right singular vectors, signs fixed the same way.
+    rng = np.random.default_rng(3)
+    points = rng.standard_normal(shape) * np.linspace(3, 1, shape[1])
+    centered = points - points.mean(axis=0)
+    vt = np.linalg.svd(centered, full_matrices=False)[2][:2]  # (<=2, d)
+    axes = fit_pca(points).axes  # (2, d)
+    k = len(vt)
+    np.testing.assert_allclose(np.abs(np.sum(axes[:k] * vt, axis=1)), 1.0, atol=1e-8)
+    assert not axes[k:].any()  # a 1-D set has one direction only
+
+
 def test_pca_keeps_float32():
     proj = fit_pca(np.random.default_rng(2).standard_normal((10, 4)).astype(np.float32))
     assert proj(np.zeros((2, 4), np.float32)).dtype == np.float32

@@ -1,0 +1,94 @@
+"""Compact vocabularies (core.vocabulary): the list/dict behaviour gensim and the views rely on,
+and the completer's prefix index built lazily over them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.embeddings import nearest_neighbours
+from core.vocabulary import KeyIndex, Vocabulary
+
+WORDS = ["the", "cat", "Cat", "café", "東京", "", "the", "a b", "zebra", "cat's"]
+
+
+def first_index(words: list[str]) -> dict[str, int]:
+    return {w: i for i, w in reversed(list(enumerate(words)))}
+
+
+def test_vocabulary_reads_like_the_list_it_was_made_from() -> None:
+    vocab = Vocabulary(WORDS)
+    assert len(vocab) == len(WORDS) and vocab == WORDS and list(vocab) == WORDS
+    assert vocab[3] == "café" and vocab[-1] == "cat's" and vocab[np.int64(4)] == "東京"
+    assert vocab[2:5] == WORDS[2:5] and vocab[::3] == WORDS[::3]
+    with pytest.raises(IndexError):
+        vocab[len(WORDS)]
+
+
+def test_key_index_is_the_dict_gensim_builds_first_occurrence_wins() -> None:
+    index = KeyIndex(Vocabulary(WORDS))
+    expected = first_index(WORDS)
+    assert index == expected and len(index) == len(expected)
+    assert index["the"] == 0 and index["Cat"] == 2 and index[""] == 5
+    assert "dog" not in index and "ca" not in index and 3 not in index
+    assert index.get("dog", -1) == -1 and index.get(0, -1) == -1  # gensim's get_index(int)
+    with pytest.raises(KeyError):
+        index["dog"]
+
+
+def test_vocabulary_from_utf8_lines_round_trips_and_rejects_bad_files() -> None:
+    blob = np.frombuffer("\n".join(WORDS).encode("utf-8"), dtype=np.uint8)
+    assert Vocabulary.from_utf8_lines(blob, len(WORDS)) == WORDS
+    with pytest.raises(ValueError, match="lines"):
+        Vocabulary.from_utf8_lines(blob, len(WORDS) + 1)
+    with pytest.raises(ValueError, match="UTF-8"):
+        Vocabulary.from_utf8_lines(np.array([0x61, 0xFF, 0x0A, 0x62], np.uint8), 2)
+
+
+def test_default_vectors_keep_a_compact_vocabulary(glove) -> None:
+    assert isinstance(glove.index_to_key, Vocabulary)
+    assert glove.index_to_key[:3] == ["the", ",", "."]
+    assert glove.key_to_index["king"] == glove.index_to_key.index("king")
+    row = glove.key_to_index["king"]
+    assert "king" in glove and np.array_equal(glove["king"], glove.vectors[row])
+
+
+def brute_force_neighbours(kv, vector, k, exclude=()):
+    vectors = np.asarray(kv.vectors, dtype=np.float64)
+    lengths = np.linalg.norm(vectors, axis=1)
+    cosines = vectors @ vector / np.where(lengths == 0, 1, lengths) / np.linalg.norm(vector)
+    order = [i for i in np.argsort(-cosines, kind="stable") if kv.index_to_key[i] not in exclude]
+    return [(kv.index_to_key[i], cosines[i]) for i in order[:k]]
+
+
+def test_neighbours_divide_by_the_row_lengths_exactly(glove) -> None:
+    for word in ("king", "water", "running"):
+        ours = nearest_neighbours(glove, glove[word], k=8, exclude=[word])
+        expected = brute_force_neighbours(glove, glove[word].astype(np.float64), 8, {word})
+        assert [w for w, _ in ours] == [w for w, _ in expected]
+        np.testing.assert_allclose([c for _, c in ours], [c for _, c in expected], atol=1e-5)
+
+
+def test_neighbours_of_zero_and_huge_rows_stay_finite() -> None:
+    from core.embeddings import _make_keyed_vectors
+
+    rows = np.array([[1, 0], [0, 0], [3e38, 3e38], [1e-30, 1e-30], [-1, 0]], dtype=np.float32)
+    kv = _make_keyed_vectors(["x", "zero", "huge", "tiny", "minus"], rows, "t", None, [])
+    found = dict(nearest_neighbours(kv, [1.0, 1.0], k=5))
+    assert all(np.isfinite(c) for c in found.values())
+    assert found["zero"] == 0.0  # no direction: cosine 0, not NaN
+    np.testing.assert_allclose([found["huge"], found["tiny"]], [1.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose([found["x"], found["minus"]], [2**-0.5, -(2**-0.5)], atol=1e-6)
+
+
+def test_completer_index_is_sorted_lazily_and_still_completes(glove) -> None:
+    from explorer.loader import VocabularyIndex
+
+    index = VocabularyIndex(glove.index_to_key)
+    assert index._order is None  # nothing sorted until asked: the first views come first
+    assert index.complete("wat", 5) == ["water", "watch", "watching", "waters", "watched"]
+    index.prepare()  # already sorted: nothing to do
+    small = VocabularyIndex(["Paris", "park", "the", "PARTY", "pa"])
+    small.prepare()
+    assert small.complete("PAR", 10) == ["Paris", "park", "PARTY"]  # any case, file order
+    assert small.complete("  ") == [] and small.complete("q") == []
