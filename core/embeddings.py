@@ -13,7 +13,8 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -53,7 +54,7 @@ _UNCACHED = ("fasttext_bin", "gensim_kv")
 _default_lock = threading.Lock()
 _default_kv: KeyedVectors | None = None
 # Per-KeyedVectors caches, dropped with the vectors they describe.
-_row_norm_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_row_scale_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lowercase: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Below this a float32 length may have lost its digits to underflow: measure such rows again.
 _TINY_LENGTH = float(np.sqrt(np.finfo(np.float32).tiny))
@@ -306,22 +307,35 @@ def _row_lengths(vectors: np.ndarray) -> np.ndarray:
     return norms
 
 
-def _norms(kv: KeyedVectors) -> np.ndarray:
-    """Row lengths (n,) of ``kv.vectors``, computed once per vectors array.
+@dataclass(frozen=True)
+class _RowScale:
+    """What turns dot products with a unit query into cosines, per vectors array."""
 
-    Only the lengths are kept, not a unit-length copy of the matrix: that copy would cost as
-    much memory as the vectors (80 MB for the default set) while dividing n scores by n lengths
-    is as fast as normalising the query.
+    inverse: np.ndarray  # (n,) float32 1/|v_i|; 1 for a zero row (no direction: cosine 0)
+    special: np.ndarray  # (m,) rows too long or too short for float32 v.q (scored in float64)
+    lengths: np.ndarray  # (m,) float64 |v_i| of those rows
+
+
+def _row_scale(kv: KeyedVectors) -> _RowScale:
+    """Row lengths of ``kv.vectors``, computed once per vectors array.
+
+    Only lengths are kept, not a unit-length copy of the matrix: that copy would cost as much
+    memory as the vectors (80 MB for the default set), and scaling n scores is as fast as
+    scaling n rows. |v.q| <= |v| for a unit q, so v.q fits in float32 whenever |v| does;
+    rows beyond that (or so short that v.q would lose its digits) are few and scored apart.
     """
     vectors = kv.vectors
-    cached = _row_norm_cache.get(kv)
+    cached = _row_scale_cache.get(kv)
     if cached is not None and cached[0] is vectors:
-        return cached[1]
-    norms = _row_lengths(vectors)[:, 0].astype(np.float64)  # (n,), 8 bytes a word
-    # A zero row has no direction; dividing by 1 keeps its score 0, so its cosine is 0.
-    norms[norms == 0] = 1
-    _row_norm_cache[kv] = (vectors, norms)
-    return norms
+        return cast(_RowScale, cached[1])
+    lengths = _row_lengths(vectors)[:, 0].astype(np.float64)  # (n,)
+    limit = float(np.finfo(np.float32).max) / 2
+    special = np.flatnonzero((lengths > limit) | ((lengths < _TINY_LENGTH) & (lengths > 0)))
+    with np.errstate(divide="ignore"):
+        inverse = (1 / np.where(lengths == 0, 1, lengths)).astype(np.float32)  # (n,)
+    scale = _RowScale(inverse, special, lengths[special])
+    _row_scale_cache[kv] = (vectors, scale)
+    return scale
 
 
 def nearest_neighbours(
@@ -357,22 +371,22 @@ def nearest_neighbours(
         return []
     # cos(v_i, q) = (v_i . q/|q|) / |v_i|: the same as unit rows @ unit query, without the copy.
     unit_query = query / length  # (dim,)
-    norms = _norms(kv)  # (n,)
-    with np.errstate(over="ignore", invalid="ignore"):  # rows near the float32 limit: below
+    scale = _row_scale(kv)
+    with np.errstate(over="ignore", invalid="ignore"):  # only special rows: rescored below
         scores = kv.vectors @ unit_query  # (n, dim) @ (dim,) -> (n,)
-        scores /= norms
-    overflowed = np.flatnonzero(~np.isfinite(scores) & (norms < np.inf))  # (m,), rare
-    if len(overflowed):  # v.q left the float range before the division: divide first
-        rows = np.asarray(kv.vectors[overflowed], dtype=np.float64) / norms[overflowed, None]
-        scores[overflowed] = rows @ unit_query
+        scores *= scale.inverse
+    if len(scale.special):  # rare rows near the float32 limits: divide first, in float64
+        rows = np.asarray(kv.vectors[scale.special], dtype=np.float64)  # (m, dim)
+        scores[scale.special] = (rows / scale.lengths[:, None]) @ unit_query
     skip = [kv.key_to_index[w] for w in exclude if w in kv.key_to_index]
     scores[skip] = -np.inf
     k = min(k, len(scores) - len(set(skip)))
     if k <= 0:
         return []
-    top = np.argpartition(-scores, k - 1)[:k]  # (k,) unordered: O(n) instead of a full sort
-    top = top[np.lexsort((top, -scores[top]))]  # best first, ties by vocabulary order
-    return [(kv.index_to_key[i], float(scores[i])) for i in top]
+    np.negative(scores, out=scores)  # in place: argpartition finds the k smallest
+    top = np.argpartition(scores, k - 1)[:k]  # (k,) unordered: O(n) instead of a full sort
+    top = top[np.lexsort((top, scores[top]))]  # best first, ties by vocabulary order
+    return [(kv.index_to_key[i], -float(scores[i])) for i in top]
 
 
 def vocabulary_is_lowercase(kv: KeyedVectors) -> bool:
