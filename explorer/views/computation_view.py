@@ -67,8 +67,8 @@ class ComputationPanel(QWidget):
         self._steps = steps
         n = len(steps.key_labels)
         self._filling = True
-        self._table.new_contents()
         self._model.set_steps(steps)
+        self._table.new_contents()
         self._filling = False
         head = f"head {steps.head} of {steps.n_heads}" if steps.n_heads > 1 else "one head"
         title = (f"<b>Query “{html.escape(steps.query_label)}”</b>, {head}: "

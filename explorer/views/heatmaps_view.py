@@ -278,6 +278,8 @@ class HeatmapGrid(QWidget):
 
     def set_selected_head(self, head: int | None) -> None:
         """Focus one head (large heatmap) or, with None, the mean of the heads."""
+        if head == self._requested_head:  # called after every set_data: nothing new to show
+            return
         self._requested_head = head
         self._update_titles()
         self._refresh_images()

@@ -35,17 +35,70 @@ _SPOTS = (("right", -0.5), ("right", -0.9), ("right", -0.1), ("left", -0.5), ("l
           ("right", 0.6), ("left", -1.6), ("left", 0.6))
 
 
-def _spot(anchor: QPointF, w: float, h: float, gap: float, side: str, level: float | str) -> QRectF:
-    """The rectangle of a w x h label at one of _SPOTS around ``anchor``."""
+def _spot(ax: float, ay: float, w: float, h: float, gap: float, side: str,
+          level: float | str) -> tuple[float, float]:
+    """The top-left corner of a w x h label at one of _SPOTS around the anchor (ax, ay)."""
     if side == "centre":
-        top = anchor.y() - gap - h if level == "above" else anchor.y() + gap
-        return QRectF(anchor.x() - w / 2, top, w, h)
-    left = anchor.x() + gap if side == "right" else anchor.x() - gap - w
-    return QRectF(left, anchor.y() + float(level) * h, w, h)
+        return ax - w / 2, (ay - gap - h if level == "above" else ay + gap)
+    return (ax + gap if side == "right" else ax - gap - w), ay + float(level) * h
 
 
-def _overlaps(rect: QRectF, placed: list[QRectF]) -> bool:
-    return any(rect.intersects(other) for other in placed)
+Box = tuple[float, float, float, float]  # left, top, right, bottom (plain floats: fast tests)
+
+
+def _box(left: float, top: float, w: float, h: float) -> Box | None:
+    """A rectangle as a normalised box, None when it is empty (Qt: an empty rect meets and
+    fits nothing)."""
+    if w == 0 or h == 0:
+        return None
+    right, bottom = left + w, top + h
+    return min(left, right), min(top, bottom), max(left, right), max(top, bottom)
+
+
+def _inside(box: Box, outer: Box | None) -> bool:
+    """QRectF.contains(QRectF) on boxes: edges may touch."""
+    return outer is not None and outer[0] <= box[0] and box[2] <= outer[2] \
+        and outer[1] <= box[1] and box[3] <= outer[3]
+
+
+_CELL = 64.0
+"""Side in pixels of the grid that :class:`_Placed` files rectangles under."""
+
+
+class _Placed:
+    """Boxes already placed, filed by the grid cells they cover, so that testing a new one looks
+    at its neighbours only (a 512-word sentence: thousands of tests per layout, each of which
+    compared against every placed label before)."""
+
+    def __init__(self, rects: Sequence[QRectF]) -> None:
+        self._cells: dict[tuple[int, int], list[Box]] = {}
+        for rect in rects:
+            box = _box(*rect.getRect())
+            if box is not None:
+                self.add(box)
+
+    @staticmethod
+    def _span(box: Box) -> tuple[range, range]:
+        return (range(int(box[0] // _CELL), int(box[2] // _CELL) + 1),
+                range(int(box[1] // _CELL), int(box[3] // _CELL) + 1))
+
+    def add(self, box: Box) -> None:
+        xs, ys = self._span(box)
+        for cx in xs:
+            for cy in ys:
+                self._cells.setdefault((cx, cy), []).append(box)
+
+    def overlaps(self, box: Box) -> bool:
+        """Whether ``box`` meets a placed box (QRectF.intersects: touching edges do not)."""
+        left, top, right, bottom = box
+        xs, ys = self._span(box)
+        cells = self._cells
+        for cx in xs:
+            for cy in ys:
+                for l2, t2, r2, b2 in cells.get((cx, cy), ()):
+                    if left < r2 and l2 < right and top < b2 and t2 < bottom:
+                        return True
+        return False
 
 
 def place_labels(anchors: list[QPointF], sizes: list[tuple[float, float]], gaps: list[float],
@@ -57,23 +110,41 @@ def place_labels(anchors: list[QPointF], sizes: list[tuple[float, float]], gaps:
     at the first of _SPOTS inside ``bounds`` that meets no earlier label and none of ``taken``. A
     label that ``must`` be shown and finds no free spot goes at its first spot inside ``bounds``.
     """
-    placed, result = list(taken), []
+    placed, result = _Placed(taken), []
+    outer = _box(*bounds.getRect())
     for anchor, (w, h), gap, needed in zip(anchors, sizes, gaps, must, strict=True):
-        choice, fallback = None, None
+        ax, ay = anchor.x(), anchor.y()
+        choice: tuple[float, float] | None = None
+        fallback: tuple[float, float] | None = None
         for side, level in _SPOTS:
-            rect = _spot(anchor, w, h, gap, side, level)
-            if not bounds.contains(rect):
+            corner = _spot(ax, ay, w, h, gap, side, level)
+            box = _box(*corner, w, h)
+            if box is None or not _inside(box, outer):
                 continue
-            fallback = fallback or rect
-            if not _overlaps(rect, placed):
-                choice = rect
+            fallback = fallback or corner
+            if not placed.overlaps(box):
+                choice = corner
                 break
         if choice is None and needed:
-            choice = fallback or _spot(anchor, w, h, gap, "right", -0.5)
+            choice = fallback or _spot(ax, ay, w, h, gap, "right", -0.5)
         if choice is not None:
-            placed.append(choice)
-        result.append(choice)
+            box = _box(*choice, w, h)
+            if box is not None:
+                placed.add(box)
+            result.append(QRectF(choice[0], choice[1], w, h))
+        else:
+            result.append(None)
     return result
+
+
+def _map_points(transform: QTransform, xy: np.ndarray) -> list[QPointF]:
+    """``transform.map`` of each (x, y) row; a scale + translation (a plot's view) in one NumPy
+    step, with Qt's own arithmetic (m11·x + dx), so the points are the same to the last bit."""
+    if transform.type().value <= QTransform.TransformationType.TxScale.value:
+        x = transform.m11() * xy[:, 0] + transform.dx()
+        y = transform.m22() * xy[:, 1] + transform.dy()
+        return [QPointF(px, py) for px, py in zip(x.tolist(), y.tolist(), strict=True)]
+    return [transform.map(QPointF(float(px), float(py))) for px, py in xy]
 
 
 def _bounds(xy: np.ndarray) -> QRectF:
@@ -141,8 +212,9 @@ class LabelLayer(pg.GraphicsObject):
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         taken = [r for _, r in self._above.layout(transform, bounds)] if self._above else []
-        finite = [i for i in self._order if np.isfinite(self._xy[i]).all()]
-        anchors = [transform.map(QPointF(*self._xy[i])) for i in finite]
+        ok = np.isfinite(self._xy).all(axis=1)
+        finite = [i for i in self._order if ok[i]]
+        anchors = _map_points(transform, self._xy[finite])
         rects = place_labels(anchors, [self._sizes[i] for i in finite],
                              [self._gaps[i] for i in finite], [self._must[i] for i in finite],
                              bounds, taken)
@@ -324,8 +396,9 @@ class LatentMap(pg.PlotWidget):
         # In self-attention the query is also a token: label that spot once, as the query.
         # A word used twice sits on one spot: label that spot once too.
         keep, seen = [], set()
+        spots = np.round(token_xy, 9).tolist()  # one rounding for all tokens, not one per token
         for i, label in enumerate(token_labels):
-            spot = (label, *np.round(token_xy[i], 9))
+            spot = (label, *spots[i])
             if spot not in seen and not (label == query_label
                                          and np.allclose(token_xy[i], query_xy)):
                 keep.append(i)

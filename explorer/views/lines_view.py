@@ -63,11 +63,9 @@ class LinesView(QWidget):
     def set_data(self, row_labels: list[str], col_labels: list[str], weights: np.ndarray,
                  query_row: int) -> None:
         """Show ``weights`` (h, r, n): r query rows against n key columns, for h heads."""
-        weights = np.asarray(weights, dtype=float)
-        if weights.ndim == 2:
-            weights = weights[None]
+        weights = np.array(weights, ndmin=3, copy=True)  # the caller may reuse its array
         self._rows, self._cols = list(row_labels), list(col_labels)
-        self._weights = weights.copy()  # the caller may reuse its array
+        self._weights = weights
         self._query_row = query_row
         self.update()
 

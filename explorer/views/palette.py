@@ -46,7 +46,7 @@ def head_colour(i: int) -> QColor:
     return QColor(HEAD_COLOURS[i % len(HEAD_COLOURS)])
 
 
-def _lut_index(w: float) -> int:
+def lut_index(w: float) -> int:
     """Index into the lookup table for a weight, clipped to [0, 1] (NaN counts as 0)."""
     if not np.isfinite(w):
         return 0
@@ -55,12 +55,12 @@ def _lut_index(w: float) -> int:
 
 def weight_colour(w: float) -> QColor:
     """The colour of weight ``w`` in WEIGHT_COLORMAP (a new QColor the caller may change)."""
-    return QColor(_LUT[_lut_index(w)])
+    return QColor(_LUT[lut_index(w)])
 
 
 def text_colour_on(w: float) -> QColor:
     """Black or white, whichever reads better on ``weight_colour(w)``."""
-    return QColor("black") if _LUT_LUMA[_lut_index(w)] > 0.45 else QColor("white")
+    return QColor("black") if _LUT_LUMA[lut_index(w)] > 0.45 else QColor("white")
 
 
 def style_plot(plot: pg.PlotItem) -> None:

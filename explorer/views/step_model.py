@@ -9,12 +9,20 @@ would cost more than the rest of the update. The view fits its columns to the ro
 
 from __future__ import annotations
 
+import math
+
 import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 
 # isort: split
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
 from core.steps import StepTable, format_number, format_vector
 from explorer.views.table_model import LEFT, RIGHT, TextTableModel
@@ -96,6 +104,11 @@ class StepsModel(TextTableModel):
     def cell_font(self, row: int, col: int) -> QFont | None:
         return self._bold if row >= self.n_keys else None
 
+    @property
+    def bold_font(self) -> QFont:
+        """The font of the Σ and W_O rows."""
+        return self._bold
+
     def cell_alignment(self, row: int, col: int) -> Qt.AlignmentFlag:
         return LEFT if col == 0 else RIGHT
 
@@ -108,15 +121,17 @@ class StepsModel(TextTableModel):
 class StepsTable(QTableView):
     """The step table's view: rows selectable one at a time; columns fit the rows shown.
 
-    Qt measures every row (up to 1000) for ResizeToContents; here only the rows on screen are
-    measured (``resizeContentsPrecision`` 0), and widths only grow until :meth:`new_contents`, so
-    scrolling never makes a column jump narrower, and a wider number further down is fitted when
-    it scrolls into view.
+    Qt's ResizeToContents would ask the model for ~8 roles of every cell of up to 1000 rows
+    (Python calls) after each change; here the columns are fitted to the texts of the rows in
+    the viewport with font metrics (the texts are cached by the model, painting needs them
+    anyway). Widths only grow until :meth:`new_contents`, so scrolling never makes a column
+    jump narrower, and a wider number further down is fitted when it scrolls into view.
     """
 
     def __init__(self, model: StepsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
+        self._steps_model = model
         self._widths: dict[int, int] = {}  # the widest each column has been for these steps
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -125,25 +140,50 @@ class StepsTable(QTableView):
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(20)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setResizeContentsPrecision(0)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # fitted by fit_columns
         header.setStretchLastSection(True)
-        self.verticalScrollBar().valueChanged.connect(self._fit_columns)
+        self.verticalScrollBar().valueChanged.connect(self.fit_columns)
 
     def new_contents(self) -> None:
-        """New steps: columns may narrow again to fit them."""
+        """New steps: columns may narrow again to fit them (fitted now if shown)."""
         self._widths = {}
+        self.fit_columns()
 
-    def sizeHintForColumn(self, column: int) -> int:  # noqa: N802 (Qt override)
-        if not self.isVisible():  # Qt would measure every row; fitted when shown
-            return self._widths.get(column, self.horizontalHeader().sectionSize(column))
-        width = max(super().sizeHintForColumn(column), self._widths.get(column, 0))
-        self._widths[column] = width
-        return width
+    def fit_columns(self) -> None:
+        """Fit every column but the last (it stretches) to its header and the rows in view."""
+        if not self.isVisible():  # fitted when shown
+            return
+        model = self._steps_model
+        rows = model.rowCount()
+        first = max(self.rowAt(0), 0)
+        last = self.rowAt(self.viewport().height() - 1)
+        last = rows - 1 if last < 0 else last
+        metrics = {False: QFontMetricsF(self.font()), True: QFontMetricsF(model.bold_font)}
+        padding = self._padding(metrics[first >= model.n_keys])
+        header = self.horizontalHeader()
+        for col in range(len(STEP_COLUMNS) - 1):
+            width = max(header.sectionSizeHint(col), self._widths.get(col, 0))
+            for row in range(first, last + 1):
+                text = model.cell_text(row, col)
+                advance = metrics[row >= model.n_keys].horizontalAdvance(text)
+                width = max(width, math.ceil(advance) + padding)
+            self._widths[col] = width
+            if header.sectionSize(col) != width:
+                header.resizeSection(col, width)
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)  # type: ignore[arg-type]
-        self._fit_columns()
+    def _padding(self, metrics: QFontMetricsF) -> int:
+        """What the item delegate adds around a cell's text (the style's margins), measured on
+        the first row's key cell (``metrics``: that row's font), plus the grid line, as
+        QTableView's own sizeHintForColumn counts it."""
+        index = self._steps_model.index(max(self.rowAt(0), 0), 0)
+        if not index.isValid():
+            return 0
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        hint = self.itemDelegate().sizeHint(option, index).width()
+        text = self._steps_model.cell_text(index.row(), 0)
+        return hint - math.ceil(metrics.horizontalAdvance(text)) + (1 if self.showGrid() else 0)
 
-    def _fit_columns(self) -> None:
-        self.horizontalHeader().resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.fit_columns()

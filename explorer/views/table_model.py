@@ -24,6 +24,11 @@ Index = QModelIndex | QPersistentModelIndex
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _ROLE = Qt.ItemDataRole
+_DISPLAY = int(_ROLE.DisplayRole.value)
+_CELL_METHODS = {int(role.value): name for role, name in (
+    (_ROLE.DisplayRole, "cell_text"), (_ROLE.TextAlignmentRole, "cell_alignment"),
+    (_ROLE.BackgroundRole, "cell_background"), (_ROLE.FontRole, "cell_font"),
+    (_ROLE.ToolTipRole, "cell_tooltip"))}
 
 
 class TextTableModel(QAbstractTableModel):
@@ -100,19 +105,10 @@ class TextTableModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt)
         return 0 if parent.isValid() else self._cols
 
-    def data(self, index: Index, role: int = _ROLE.DisplayRole) -> Any:
-        row, col = index.row(), index.column()
-        if role == _ROLE.DisplayRole:
-            return self.cell_text(row, col)
-        if role == _ROLE.TextAlignmentRole:
-            return self.cell_alignment(row, col)
-        if role == _ROLE.BackgroundRole:
-            return self.cell_background(row, col)
-        if role == _ROLE.FontRole:
-            return self.cell_font(row, col)
-        if role == _ROLE.ToolTipRole:
-            return self.cell_tooltip(row, col)
-        return None
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        # The view asks for ~8 roles per cell each paint: one dict look-up, no enum compares.
+        name = _CELL_METHODS.get(role)
+        return None if name is None else getattr(self, name)(index.row(), index.column())
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt)
                    role: int = _ROLE.DisplayRole) -> Any:

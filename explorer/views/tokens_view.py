@@ -1,7 +1,8 @@
 """The sentence as a strip of clickable tokens, each shaded by how much the query attends to it.
 
 The chips are built once per ``set_tokens`` (the sentence changes rarely); ``set_weights`` only
-changes each chip's colours and tooltip and asks it to repaint, so a slider drag stays cheap.
+changes each chip's colours and asks the chips whose colour changed to repaint (the tooltip is
+written when the person hovers), so a slider drag stays cheap.
 The strip is as tall as its wrapped lines; inside a QScrollArea it also keeps that area exactly
 that tall (up to MAX_FITTED_LINES lines, then it scrolls), so no empty band is left under it.
 """
@@ -9,21 +10,31 @@ that tall (up to MAX_FITTED_LINES lines, then it scrolls), so no empty band is l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QLayout,
     QLayoutItem,
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QToolTip,
     QWidget,
 )
 
-from explorer.views.palette import text_colour_on, weight_colour
+from explorer.views.palette import lut_index, text_colour_on, weight_colour
 
 if TYPE_CHECKING:
     from core.tokens import Token
@@ -112,10 +123,45 @@ class TokenChip(QWidget):
         font.setItalic(token.source in ("zero", "subword", "skipped"))
         font.setStrikeOut(token.source == "skipped")
         self.setFont(font)
-        self.setToolTip(token.reason)
+        self.weight: float | None = None  # the shading's weight, None when unshaded
+        self._shade: tuple[int | None, bool] | None = None  # what the last paint request showed
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         if token.used:
             self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def show_weight(self, weight: float | None, outlined: bool) -> None:
+        """Shade the chip by ``weight`` (None: unshaded) and outline it or not; it repaints
+        only when its colours or outline change (a slider drag moves most weights a little)."""
+        self.weight = weight
+        shade = (None if weight is None else lut_index(weight), outlined)
+        if shade == self._shade:
+            return
+        self._shade = shade
+        if weight is None:
+            self.background, self.text_colour = QColor(_UNSHADED), QColor("black")
+        else:
+            self.background, self.text_colour = weight_colour(weight), text_colour_on(weight)
+        self.outlined = outlined
+        self.update()
+
+    def toolTip(self) -> str:  # noqa: N802 (QWidget's name)
+        """The weight (when shaded) and why the token is marked; written when asked for, not on
+        every update (setToolTip on 512 chips cost more than their repaint)."""
+        if self.weight is None:
+            return self.token.reason
+        tip = f"weight {self.weight:.3f}"
+        return f"{tip}\n{self.token.reason}" if self.token.reason else tip
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:  # what QWidget does with a set tooltip
+            text = self.toolTip()
+            if text:
+                QToolTip.showText(cast(QHelpEvent, event).globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         metrics = self.fontMetrics()
@@ -208,17 +254,9 @@ class TokenStrip(QWidget):
         if weights is not None and len(weights) != len(self._used_chips):
             weights = None
         self.blockSignals(True)  # recolouring is not something the person did
+        values = None if weights is None else np.asarray(weights, dtype=float).tolist()
         for i, chip in enumerate(self._used_chips):
-            if weights is None:
-                chip.background, chip.text_colour = QColor(_UNSHADED), QColor("black")
-                chip.setToolTip(chip.token.reason)
-            else:
-                w = float(weights[i])
-                chip.background, chip.text_colour = weight_colour(w), text_colour_on(w)
-                tip = f"weight {w:.3f}"
-                chip.setToolTip(f"{tip}\n{chip.token.reason}" if chip.token.reason else tip)
-            chip.outlined = i == query_position
-            chip.update()
+            chip.show_weight(None if values is None else values[i], i == query_position)
         self.blockSignals(False)
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
