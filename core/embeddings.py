@@ -1,7 +1,9 @@
 """Word vectors: the bundled default set, files in the common formats, lookup and neighbours.
 
 Everything returns a gensim ``KeyedVectors`` with three extra attributes the GUI shows:
-``load_warnings`` (list of str, empty when all went well), ``source_name`` and ``source_path``.
+``load_warnings`` (list of str, empty when all went well), ``source_name`` and ``source_path``;
+``open_default_vectors`` returns the same default set as a ``core.word_vectors.WordVectors``, the
+read-only part of that interface, for the window's start-up.
 
 gensim is imported inside functions only: importing it pulls in SciPy, about a second (PITFALLS
 13), which the application should not pay at start-up or in tests that never load vectors.
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
+import pyarrow as pa
 
 from core import vector_cache
 from core.vector_binary import read_binary_vectors, validate_fasttext_bin
@@ -30,7 +33,8 @@ from core.vector_formats import (
     read_text_vectors,
     zero_rows_note,
 )
-from core.vocabulary import KeyIndex, Vocabulary
+from core.vocabulary import Vocabulary
+from core.word_vectors import WordVectors, keyed_vectors
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -42,6 +46,7 @@ __all__ = [
     "VectorFileError",
     "detect_format",
     "load_default_vectors",
+    "open_default_vectors",
     "load_vectors",
     "nearest_neighbours",
     "vocabulary_is_lowercase",
@@ -53,6 +58,7 @@ _UNCACHED = ("fasttext_bin", "gensim_kv")
 
 _default_lock = threading.Lock()
 _default_kv: KeyedVectors | None = None
+_default_table: WordVectors | None = None
 # Per-KeyedVectors caches, dropped with the vectors they describe.
 _row_scale_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lowercase: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -63,27 +69,8 @@ _TINY_LENGTH = float(np.sqrt(np.finfo(np.float32).tiny))
 def _make_keyed_vectors(
     words: Sequence[str], matrix: np.ndarray, name: str, path: str | None, warnings: list[str]
 ) -> KeyedVectors:
-    """Wrap an already-parsed vocabulary and matrix in a KeyedVectors without copying.
-
-    ``add_vectors`` would copy the matrix and check every key; setting gensim 4's three index
-    structures directly is instant and keeps a memory map a memory map. The vocabulary is kept
-    compact (core.vocabulary): a list and dict of Python strings would cost more than the
-    memory-mapped matrix itself. For a repeated word, the first occurrence wins.
-    """
-    from gensim.models import KeyedVectors
-
-    vocabulary = words if isinstance(words, Vocabulary) else Vocabulary(words)
-    kv = KeyedVectors(matrix.shape[1], count=0, dtype=np.float32)
-    kv.index_to_key = vocabulary
-    kv.key_to_index = KeyIndex(vocabulary)  # sorted on the first look-up
-    kv.vectors = matrix  # (n_words, dim)
-    kv.next_index = len(words)
-    # gensim's own loader invents descending counts; some of its methods sort by them.
-    kv.expandos["count"] = np.arange(len(words), 0, -1, dtype=np.int64)
-    kv.load_warnings = list(warnings)
-    kv.source_name = name
-    kv.source_path = path
-    return kv
+    """Wrap an already-parsed vocabulary and matrix in a KeyedVectors without copying."""
+    return keyed_vectors(words, matrix, name, path, warnings)
 
 
 # --------------------------------------------------------------------------- default set
@@ -100,6 +87,27 @@ def _default_files() -> tuple[str, str]:
     )
 
 
+def open_default_vectors() -> WordVectors:
+    """The bundled GloVe 6B 50d vectors without importing gensim (what the window uses).
+
+    The matrix is memory-mapped read-only, so opening takes a fraction of a second and pages
+    are read on demand; the 400,000 words are one Arrow array (core.vocabulary). The same
+    instance is returned on every call: treat it as read-only.
+    """
+    global _default_table
+    with _default_lock:
+        if _default_table is None:
+            import pyarrow.parquet as pq
+
+            npy, parquet = _default_files()
+            matrix = np.load(npy, mmap_mode="r", allow_pickle=False)  # (400000, 50) float32
+            words = Vocabulary(pq.read_table(parquet, columns=["index"]).column("index"))
+            # Parquet's decoding buffers would otherwise stay in Arrow's pool (~20 MB).
+            pa.default_memory_pool().release_unused()
+            _default_table = WordVectors(words, matrix, DEFAULT_VECTORS_NAME)
+        return _default_table
+
+
 def load_default_vectors() -> KeyedVectors:
     """Open the bundled GloVe 6B 50d vectors (400,000 lower-case words, 50 dimensions).
 
@@ -109,17 +117,14 @@ def load_default_vectors() -> KeyedVectors:
     Returns
     -------
     KeyedVectors
-        With ``source_name == DEFAULT_VECTORS_NAME`` and ``source_path is None``.
+        With ``source_name == DEFAULT_VECTORS_NAME`` and ``source_path is None``; it shares
+        its words and matrix with :func:`open_default_vectors`.
     """
     global _default_kv
+    table = open_default_vectors()
     with _default_lock:
         if _default_kv is None:
-            import pyarrow.parquet as pq
-
-            npy, parquet = _default_files()
-            matrix = np.load(npy, mmap_mode="r", allow_pickle=False)  # (400000, 50) float32
-            words = Vocabulary(pq.read_table(parquet, columns=["index"]).column("index"))
-            _default_kv = _make_keyed_vectors(words, matrix, DEFAULT_VECTORS_NAME, None, [])
+            _default_kv = table.to_keyed_vectors()
         return _default_kv
 
 

@@ -1,8 +1,8 @@
 """Loading word vectors in a background QThread, with progress and cancel.
 
-Parsing a text vector file holds the GIL for seconds to minutes and even the default set needs
-gensim (and SciPy) imported, about a second (PITFALLS 9, 13), so it never happens on the GUI
-thread. A :class:`VectorLoader` lives on the GUI thread and owns one worker + thread per load;
+Parsing a text vector file holds the GIL for seconds to minutes and other files need gensim (and
+SciPy) imported, about a second (PITFALLS 9, 13), so loading never happens on the GUI thread (the
+default set needs no gensim: ``core.embeddings.open_default_vectors``). A :class:`VectorLoader` lives on the GUI thread and owns one worker + thread per load;
 the worker's signals reach the loader's ``@Slot`` methods as queued calls, so the loader's own
 signals are always emitted on the GUI thread (PITFALLS 15). Python keeps a reference to every
 thread and worker until the thread has finished (PITFALLS 14).
@@ -169,13 +169,15 @@ class LoadWorker(QObject):
         return pipeline
 
     def _load(self) -> Any:
-        from core import embeddings  # imports gensim: here, in the worker thread (PITFALLS 13)
+        from core import embeddings
 
         if self.path is None:
             self._report(0.0)
-            kv = embeddings.load_default_vectors()
+            # Not a KeyedVectors: the window needs no gensim (nor SciPy: ~1 s, ~90 MB) for it.
+            kv = embeddings.open_default_vectors()
             self._report(1.0)
             return kv
+        # Imports gensim: here, in the worker thread (PITFALLS 13).
         return embeddings.load_vectors(
             self.path, self.fmt, trust_pickle=self.trust_pickle,
             progress=self._report, cancel=self.is_cancelled, cache_dir=self.cache_dir,

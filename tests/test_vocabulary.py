@@ -3,6 +3,8 @@ and the completer's prefix index built lazily over them."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,51 @@ def test_completer_index_is_sorted_lazily_and_still_completes(glove) -> None:
     small.prepare()
     assert small.complete("PAR", 10) == ["Paris", "park", "PARTY"]  # any case, file order
     assert small.complete("  ") == [] and small.complete("q") == []
+
+
+# --------------------------------------------------------------------------- gensim-free default
+
+
+def test_default_word_vectors_read_like_the_keyed_vectors(glove) -> None:
+    from core.embeddings import DEFAULT_VECTORS_NAME, open_default_vectors
+
+    table = open_default_vectors()
+    assert table is open_default_vectors() and table.vectors is glove.vectors
+    assert table.index_to_key is glove.index_to_key  # shared, not copied
+    assert len(table) == len(glove) and table.vector_size == glove.vector_size == 50
+    assert (table.source_name, table.source_path) == (DEFAULT_VECTORS_NAME, None)
+    for word in ("the", "king", "東京", "nosuchwordxyz"):
+        assert (word in table) == (word in glove)
+    assert table.get_index(7) == glove.get_index(7) == 7
+    np.testing.assert_array_equal(table["cat"], glove["cat"])
+    np.testing.assert_array_equal(table[["cat", "dog"]], glove[["cat", "dog"]])
+    np.testing.assert_allclose(table.get_vector("cat", norm=True),
+                               glove.get_vector("cat", norm=True), rtol=1e-6)
+    with pytest.raises(KeyError):
+        table["nosuchwordxyz"]
+
+
+def test_the_window_pipeline_on_the_default_set_gives_the_same_result_without_gensim(
+        glove) -> None:
+    from core.embeddings import open_default_vectors
+    from core.pipeline import Pipeline
+    from core.settings import Settings
+
+    ours = Pipeline(open_default_vectors()).run(Settings())
+    theirs = Pipeline(glove).run(Settings())
+    np.testing.assert_array_equal(ours.weights, theirs.weights)
+    assert ours.coords.neighbours == theirs.coords.neighbours and ours.coords.neighbours
+
+
+def test_opening_the_default_set_for_the_window_never_imports_gensim() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from core.embeddings import open_default_vectors; "
+            "from core.pipeline import Pipeline; from core.settings import Settings; "
+            "Pipeline(open_default_vectors()).run(Settings()); "
+            "print(sorted(m for m in ('gensim', 'scipy') if m in sys.modules))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120, cwd=root)
+    assert out.stdout.strip() == "[]"
