@@ -1,8 +1,9 @@
 """Loading word vectors in a background QThread, with progress and cancel.
 
-Parsing a text vector file holds the GIL for seconds to minutes and other files need gensim (and
-SciPy) imported, about a second (PITFALLS 9, 13), so loading never happens on the GUI thread (the
-default set needs no gensim: ``core.embeddings.open_default_vectors``). A :class:`VectorLoader` lives on the GUI thread and owns one worker + thread per load;
+Parsing a text vector file holds the GIL for seconds to minutes and other files need gensim
+(and SciPy) imported, about a second (PITFALLS 9, 13), so loading never happens on the GUI
+thread (the default set needs no gensim: ``core.embeddings.open_default_vectors``).
+A :class:`VectorLoader` lives on the GUI thread and owns one worker + thread per load;
 the worker's signals reach the loader's ``@Slot`` methods as queued calls, so the loader's own
 signals are always emitted on the GUI thread (PITFALLS 15). Python keeps a reference to every
 thread and worker until the thread has finished (PITFALLS 14).
