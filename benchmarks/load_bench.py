@@ -191,8 +191,8 @@ def run_neighbours(cfg: Config, only: Sequence[str] = ()) -> list[Result]:
     rng = np.random.default_rng(0)
     # Not a vocabulary row: an attention output is a mix of words, so use a perturbed one.
     vector = np.asarray(kv.vectors[1000]) + rng.standard_normal(kv.vector_size).astype(np.float32)
-    nearest_neighbours(kv, vector, 10)  # the first call builds the unit-length matrix, once
+    nearest_neighbours(kv, vector, 10)  # the first call measures the row lengths, once
     times = repeat(lambda: nearest_neighbours(kv, vector, 10), cfg.repeats(full=100, quick=30),
                    scale=1e3)
     return [Result("neighbours_ms", times, Target("<=", NEIGHBOURS_TARGET_MS), "ms",
-                   f"k=10 over {len(kv.index_to_key):,} words (unit matrix already built)")]
+                   f"k=10 over {len(kv.index_to_key):,} words (row lengths already measured)")]

@@ -128,6 +128,19 @@ class KeyIndex(Mapping[str, int]):
         self._repeats: np.ndarray | None = None  # (r,) rows whose word occurred earlier
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A lock cannot be pickled (gensim's KeyedVectors.save pickles its key_to_index).
+        return {"vocab": self._vocab, "order": self._order, "repeats": self._repeats}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._vocab, self._order, self._repeats = state["vocab"], state["order"], state["repeats"]
+        self._lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Start the sort in a background thread (Arrow sorts outside the GIL); returns at once."""
+        if self._order is None:
+            threading.Thread(target=self._sorted, name="key-index", daemon=True).start()
+
     def _sorted(self) -> np.ndarray:
         if self._order is None:
             with self._lock:

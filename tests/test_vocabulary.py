@@ -142,3 +142,18 @@ def test_opening_the_default_set_for_the_window_never_imports_gensim() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120, cwd=root)
     assert out.stdout.strip() == "[]"
+
+
+def test_keyed_vectors_with_a_compact_vocabulary_save_and_load(tmp_path) -> None:
+    from gensim.models import KeyedVectors
+
+    from core.embeddings import _make_keyed_vectors
+
+    kv = _make_keyed_vectors(WORDS, np.eye(len(WORDS), 3, dtype=np.float32), "t", None, [])
+    kv.key_to_index.prepare()  # sorted or not, it pickles
+    kv.save(str(tmp_path / "v.kv"))
+    again = KeyedVectors.load(str(tmp_path / "v.kv"))
+    assert again.index_to_key == WORDS and again.key_to_index == first_index(WORDS)
+    np.testing.assert_array_equal(again["cat"], kv["cat"])
+    kv.save_word2vec_format(str(tmp_path / "v.txt"))
+    assert (tmp_path / "v.txt").read_text(encoding="utf-8").splitlines()[2].startswith("cat ")
