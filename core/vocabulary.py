@@ -169,6 +169,11 @@ class KeyIndex(Mapping[str, int]):
             return int(order[at])
         raise KeyError(key)
 
+    def __setitem__(self, key: str, index: int) -> None:
+        # What gensim's add_vectors does first: say why it cannot work here.
+        raise TypeError("this vocabulary is read-only (loaded vectors are shared and may be "
+                        "memory-mapped): build a new KeyedVectors to add words")
+
     def __contains__(self, key: object) -> bool:
         try:
             self[key]

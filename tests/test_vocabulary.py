@@ -36,6 +36,8 @@ def test_key_index_is_the_dict_gensim_builds_first_occurrence_wins() -> None:
     assert index.get("dog", -1) == -1 and index.get(0, -1) == -1  # gensim's get_index(int)
     with pytest.raises(KeyError):
         index["dog"]
+    with pytest.raises(TypeError, match="read-only"):
+        index["dog"] = 10  # type: ignore[index]
 
 
 def test_vocabulary_from_utf8_lines_round_trips_and_rejects_bad_files() -> None:
