@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QStyleOptionViewItem
 
 from core.lessons import lesson, prepare_lesson
 from core.steps import computation_steps, head_statistics, matrix_view
@@ -69,6 +70,39 @@ def test_panel_with_word_vectors_shows_wo_and_head_note(panel, tiny_kv):
     assert "head 0 of 4" in panel._title.text()
     panel.set_statistics(head_statistics(run.result.weights, run.row, run.col_labels))
     assert panel.statistics.similarity_size() == 4
+
+
+def _cells_fit(table, rows) -> bool:  # noqa: ANN001
+    """Every cell of ``rows`` (but the stretched last column) is as wide as its text needs."""
+    option = QStyleOptionViewItem()
+    table.initViewItemOption(option)
+    model = table.model()
+    return all(table.itemDelegate().sizeHint(option, model.index(r, c)).width() + 1
+               <= table.columnWidth(c) for r in rows for c in range(model.columnCount() - 1))
+
+
+def test_step_columns_fit_the_rows_on_screen_and_scrolled_to(panel, qtbot, tiny_kv):
+    run = prepare_lesson(lesson("animal_it"), tiny_kv)
+    panel.resize(900, 320)
+    panel.show()
+    qtbot.waitExposed(panel)
+    steps = computation_steps(run.result, run.heads, 1, run.row, run.row_labels, run.col_labels)
+    panel.set_steps(steps)
+    table = panel._table
+    qtbot.waitUntil(lambda: len(table.rows_on_screen()) > 0)
+    panel.set_steps(steps)  # again, laid out (the formulas above took room): widths start anew
+    first = table.rows_on_screen()
+    assert len(first) < table.model().rowCount()  # the test needs rows off screen
+    assert _cells_fit(table, first)
+    last = table.model().rowCount() - 1
+    assert not _cells_fit(table, [last - 1])  # "Σ = head output" in bold: wider than any key
+
+    def bottom_shown_and_fitted() -> bool:  # the Σ and W_O rows (bold, longer) in view, fitted
+        table.scrollToBottom()
+        rows = table.rows_on_screen()
+        return last in rows and _cells_fit(table, rows)
+
+    qtbot.waitUntil(bottom_shown_and_fitted)
 
 
 def test_matrix_view_titles_and_numbers(qtbot):

@@ -174,6 +174,7 @@ class LabelLayer(pg.GraphicsObject):
         self._gaps: list[float] = []
         self._must: list[bool] = []
         self._sizes: list[tuple[float, float]] = []
+        self._text_sizes: dict[str, tuple[float, float]] = {}
         self._cache: tuple[tuple, list[tuple[int, QRectF]]] | None = None
         self.painted: list[tuple[str, QRectF]] = []
         """(text, rectangle in device pixels) of each label drawn by the last paint (tests)."""
@@ -194,11 +195,21 @@ class LabelLayer(pg.GraphicsObject):
         self._order = sorted(range(n), key=lambda i: ranks[i])
         self._gaps = list(gaps) if gaps is not None else [4.0] * n
         self._must = list(must) if must is not None else [False] * n
-        self._sizes = [(self._metrics.horizontalAdvance(t) + 2, self._metrics.height())
-                       for t in self._texts]
+        self._sizes = [self._size(t) for t in self._texts]
         self._cache = None
         self.informViewBoundsChanged()
         self.update()
+
+    def _size(self, text: str) -> tuple[float, float]:
+        """A label's width and height; remembered, as most labels stay from update to update
+        (measuring shapes the text, which costs as much as drawing it)."""
+        size = self._text_sizes.get(text)
+        if size is None:
+            if len(self._text_sizes) > 4096:  # another sentence, another vocabulary part
+                self._text_sizes.clear()
+            size = self._text_sizes[text] = (self._metrics.horizontalAdvance(text) + 2,
+                                             self._metrics.height())
+        return size
 
     @property
     def texts(self) -> list[str]:

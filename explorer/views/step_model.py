@@ -10,22 +10,22 @@ would cost more than the rest of the update. The view fits its columns to the ro
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 
 # isort: split
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QShowEvent
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QStyleOptionViewItem,
-    QTableView,
     QWidget,
 )
 
 from core.steps import StepTable, format_number, format_vector
-from explorer.views.table_model import LEFT, RIGHT, TextTableModel
+from explorer.views.table_model import LEFT, RIGHT, OnScreenTableView, TextTableModel
 
 STEP_COLUMNS = ("key", "score", "÷ scale", "÷ T", "mask", "weight", "weight × value")
 STEP_TIPS = ("the key token", "the raw score of the scoring function",
@@ -118,14 +118,14 @@ class StepsModel(TextTableModel):
         return format_vector(self._steps.weighted_values[row], first=VECTOR_TIP_COMPONENTS)
 
 
-class StepsTable(QTableView):
+class StepsTable(OnScreenTableView):
     """The step table's view: rows selectable one at a time; columns fit the rows shown.
 
     Qt's ResizeToContents would ask the model for ~8 roles of every cell of up to 1000 rows
-    (Python calls) after each change; here the columns are fitted to the texts of the rows in
-    the viewport with font metrics (the texts are cached by the model, painting needs them
-    anyway). Widths only grow until :meth:`new_contents`, so scrolling never makes a column
-    jump narrower, and a wider number further down is fitted when it scrolls into view.
+    (Python calls) after each change; here the columns are fitted to the texts of the rows on
+    screen with font metrics (the texts are cached by the model, painting needs them anyway).
+    Widths only grow until :meth:`new_contents`, so scrolling never makes a column jump
+    narrower, and a wider number further down is fitted when it scrolls into view.
     """
 
     def __init__(self, model: StepsModel, parent: QWidget | None = None) -> None:
@@ -133,6 +133,7 @@ class StepsTable(QTableView):
         self.setModel(model)
         self._steps_model = model
         self._widths: dict[int, int] = {}  # the widest each column has been for these steps
+        self._fitted_rows: set[int] = set()  # rows already measured for these steps
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -142,28 +143,27 @@ class StepsTable(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # fitted by fit_columns
         header.setStretchLastSection(True)
-        self.verticalScrollBar().valueChanged.connect(self.fit_columns)
 
     def new_contents(self) -> None:
         """New steps: columns may narrow again to fit them (fitted now if shown)."""
-        self._widths = {}
+        self._widths, self._fitted_rows = {}, set()
         self.fit_columns()
 
-    def fit_columns(self) -> None:
-        """Fit every column but the last (it stretches) to its header and the rows in view."""
-        if not self.isVisible():  # fitted when shown
+    def fit_columns(self, rows: Sequence[int] | None = None) -> None:
+        """Fit every column but the last (it stretches) to its header and ``rows`` (default:
+        the rows on screen); never narrower than for earlier rows of the same steps."""
+        rows = self.rows_on_screen() if rows is None else rows
+        rows = [row for row in rows if row not in self._fitted_rows]  # texts kept until new steps
+        if not rows:  # nothing new on screen (fitted when painted)
             return
+        self._fitted_rows.update(rows)
         model = self._steps_model
-        rows = model.rowCount()
-        first = max(self.rowAt(0), 0)
-        last = self.rowAt(self.viewport().height() - 1)
-        last = rows - 1 if last < 0 else last
         metrics = {False: QFontMetricsF(self.font()), True: QFontMetricsF(model.bold_font)}
-        padding = self._padding(metrics[first >= model.n_keys])
+        padding = self._padding(metrics[rows[0] >= model.n_keys], rows[0])
         header = self.horizontalHeader()
         for col in range(len(STEP_COLUMNS) - 1):
             width = max(header.sectionSizeHint(col), self._widths.get(col, 0))
-            for row in range(first, last + 1):
+            for row in rows:
                 text = model.cell_text(row, col)
                 advance = metrics[row >= model.n_keys].horizontalAdvance(text)
                 width = max(width, math.ceil(advance) + padding)
@@ -171,11 +171,11 @@ class StepsTable(QTableView):
             if header.sectionSize(col) != width:
                 header.resizeSection(col, width)
 
-    def _padding(self, metrics: QFontMetricsF) -> int:
+    def _padding(self, metrics: QFontMetricsF, row: int) -> int:
         """What the item delegate adds around a cell's text (the style's margins), measured on
-        the first row's key cell (``metrics``: that row's font), plus the grid line, as
-        QTableView's own sizeHintForColumn counts it."""
-        index = self._steps_model.index(max(self.rowAt(0), 0), 0)
+        ``row``'s key cell (``metrics``: that row's font), plus the grid line, as QTableView's
+        own sizeHintForColumn counts it."""
+        index = self._steps_model.index(row, 0)
         if not index.isValid():
             return 0
         option = QStyleOptionViewItem()
@@ -184,6 +184,12 @@ class StepsTable(QTableView):
         text = self._steps_model.cell_text(index.row(), 0)
         return hint - math.ceil(metrics.horizontalAdvance(text)) + (1 if self.showGrid() else 0)
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        self.fit_columns()
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        # Rows scrolled into view (by this table or by the dock around it) are fitted when first
+        # painted; a column that grows is painted again at its new width.
+        area = event.region().boundingRect()  # Qt clips it to what is on screen
+        if not area.isEmpty() and self._steps_model.rowCount():
+            first, last = max(self.rowAt(area.top()), 0), self.rowAt(area.bottom())
+            last = self._steps_model.rowCount() - 1 if last < 0 else last
+            self.fit_columns(range(first, last + 1))
+        super().paintEvent(event)

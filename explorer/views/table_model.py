@@ -145,6 +145,25 @@ class GridModel(TextTableModel):
         return None if self._backgrounds is None else self._backgrounds[row][col]
 
 
+class OnScreenTableView(QTableView):
+    """A QTableView that knows which of its rows are on screen.
+
+    The dock's body is laid out taller than the dock (it scrolls), so a table can be ~40 rows
+    tall with 5 of them on screen: Qt paints only those 5, and work done per row (fitting the
+    columns) should look at those 5 too.
+    """
+
+    def rows_on_screen(self) -> range:
+        """The rows (partly) inside the visible part of the viewport."""
+        seen = self.viewport().visibleRegion().boundingRect()
+        model = self.model()
+        if seen.isEmpty() or model is None or model.rowCount() == 0:
+            return range(0)
+        first = max(self.rowAt(seen.top()), 0)
+        last = self.rowAt(seen.bottom())
+        return range(first, (model.rowCount() if last < 0 else last + 1))
+
+
 def read_only_view(model: TextTableModel) -> QTableView:
     """A compact, read-only table view of ``model`` whose columns fit their contents."""
     table = QTableView()
