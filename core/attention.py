@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from core.blas import single_blas_thread
 from core.masks import causal_mask, entropy, exclude_self_mask, padding_mask
 from core.normalize import NORMALIZATIONS, NORMALIZERS
 
@@ -301,7 +302,8 @@ def attend(
             "expected queries (n_q, d_k) or (d_k,), keys (n_kv, d_k), values (n_kv, d_v); "
             f"got shapes {q.shape}, {k.shape}, {v.shape}"
         )
-    steps = _attend_batched(q, k, v, scoring, normalization, t, mask, scoring_params)
+    with single_blas_thread():  # small products: see core/blas.py
+        steps = _attend_batched(q, k, v, scoring, normalization, t, mask, scoring_params)
     pick = (lambda a: a[0]) if single else (lambda a: a)  # (1, ...) -> (...) for a 1-D query
     fields = ("scores", "logits", "weights", "output", "empty_rows")
     return replace(steps, **{name: _frozen(pick(getattr(steps, name))) for name in fields})
@@ -377,13 +379,14 @@ def multi_head_attention(
         raise ValueError(f"expected x_q (n_q, d) and x_kv (n_kv, d); got {xq.shape}, {xkv.shape}")
     _check_projections(xq.shape[1], wq, wk, wv, o, n_heads)
 
-    q = _split_heads(xq @ wq, n_heads)  # (n_q, d) @ (d, h*d_k) -> (n_q, h*d_k) -> (h, n_q, d_k)
-    k = _split_heads(xkv @ wk, n_heads)  # (n_kv, d) -> (h, n_kv, d_k)
-    v = _split_heads(xkv @ wv, n_heads)  # (n_kv, d) -> (h, n_kv, d_v)
-    steps = _attend_batched(q, k, v, scoring, normalization, t, mask, scoring_params)
-    n_q = xq.shape[0]
-    concat = steps.output.transpose(1, 0, 2).reshape(n_q, -1)  # (h, n_q, d_v) -> (n_q, h*d_v)
-    output = concat if o is None else concat @ o  # (n_q, h*d_v) @ (h*d_v, d_out) -> (n_q, d_out)
+    with single_blas_thread():  # many small products: see core/blas.py
+        q = _split_heads(xq @ wq, n_heads)  # (n_q, d) @ (d, h*d_k) -> (h, n_q, d_k)
+        k = _split_heads(xkv @ wk, n_heads)  # (n_kv, d) -> (h, n_kv, d_k)
+        v = _split_heads(xkv @ wv, n_heads)  # (n_kv, d) -> (h, n_kv, d_v)
+        steps = _attend_batched(q, k, v, scoring, normalization, t, mask, scoring_params)
+        n_q = xq.shape[0]
+        concat = steps.output.transpose(1, 0, 2).reshape(n_q, -1)  # (h, n_q, d_v) -> (n_q, h*d_v)
+        output = concat if o is None else concat @ o  # (n_q, h*d_v) @ (h*d_v, d_out)
 
     per_head = dict(weights=steps.weights, scores=steps.scores, logits=steps.logits, queries=q,
                     head_outputs=steps.output, empty_rows=steps.empty_rows)

@@ -382,3 +382,24 @@ def test_multi_head_projection_errors():
     with pytest.raises(ValueError, match="w_o"):
         multi_head_attention(x, x, np.ones((4, 4)), np.ones((4, 4)), np.ones((4, 4)),
                              np.ones((3, 4)), 2)
+
+
+def test_attention_runs_blas_on_one_thread_and_restores_the_count():
+    import threading
+
+    from core.blas import blas_threads, single_blas_thread
+
+    before = blas_threads()
+    with single_blas_thread():
+        assert blas_threads() in (None, 1)
+        with single_blas_thread():  # nested: the inner exit must not restore yet
+            pass
+        assert blas_threads() in (None, 1)
+    workers = [threading.Thread(target=lambda: multi_head_attention(
+        np.ones((4, 6)), np.ones((4, 6)), np.eye(6), np.eye(6), np.eye(6), None, 2))
+        for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert blas_threads() == before  # concurrent users leave the process as they found it
