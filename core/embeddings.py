@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from core import vector_cache
+from core.blas import single_blas_thread
 from core.vector_binary import read_binary_vectors, validate_fasttext_bin
 from core.vector_detect import check_local_file, detect_format
 from core.vector_formats import (
@@ -379,7 +380,9 @@ def nearest_neighbours(
     # cos(v_i, q) = (v_i . q/|q|) / |v_i|: the same as unit rows @ unit query, without the copy.
     unit_query = query / length  # (dim,)
     scale = _row_scale(kv)
-    with np.errstate(over="ignore", invalid="ignore"):  # only special rows: rescored below
+    # One BLAS thread: a memory-bound product gains nothing from OpenBLAS's spinning threads
+    # and loses ~2x when another thread holds a core (core/blas.py).
+    with np.errstate(over="ignore", invalid="ignore"), single_blas_thread():
         scores = kv.vectors @ unit_query  # (n, dim) @ (dim,) -> (n,)
         scores *= scale.inverse
     if len(scale.special):  # rare rows near the float32 limits: divide first, in float64
