@@ -80,7 +80,7 @@ def _heads_text(n_heads: int, d_k: int, d_model: int) -> str:
 
 
 def _span(first: int, last: int) -> str:
-    """'head 3' or 'heads 1-2' for 0-based indices: people count heads from 1, as the window does."""
+    """'head 3' or 'heads 1-2' for 0-based indices: people count heads from 1, as on screen."""
     return f"head {first + 1}" if first == last else f"heads {first + 1}-{last + 1}"
 
 

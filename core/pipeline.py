@@ -286,7 +286,7 @@ class Pipeline:
             near_query = self._stage(
                 "query_neighbours", (query.text, exclude), lambda: self._near(query.vector, exclude)
             )
-            # A word near both is drawn once (as the query's): two labels on one point read as a bug.
+            # A word near both is drawn once (as the query's): two labels on one point look wrong.
             near_output = [w for w in self._near(output, exclude) if w not in near_query]
             for kind, words in (("query", near_query), ("output", near_output)):
                 for word in words:
@@ -300,6 +300,10 @@ class Pipeline:
             neighbours=tuple(neighbours),
             axis_labels=project.labels,
         )
+
+    def near_words(self, vector: np.ndarray, exclude: frozenset[str] = frozenset()) -> list[str]:
+        """The vocabulary words nearest (by cosine) to ``vector`` (d,), best first."""
+        return self._near(np.asarray(vector), exclude)
 
     def _near(self, vector: np.ndarray, exclude: frozenset[str]) -> list[str]:
         return [w for w, _ in nearest_neighbours(self.kv, vector, NEIGHBOURS, exclude=exclude)]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from core.modes import uses_toy
 from core.pipeline import Analysis, AnalysisError, Pipeline
 from explorer.state import INSPECTED_COL, VECTORS, ExplorerState
 
@@ -74,6 +75,7 @@ class Controller(QObject):
         self._failing = False  # the last recompute failed: the analysis is older than the settings
         self._analysis: Analysis | None = None
         self._shown_tokens: tuple[Any, ...] | None = None
+        self._described: tuple[Analysis | None, dict[str, str]] = (None, {})  # hover texts
         self._pending: set[str] = set()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -163,6 +165,26 @@ class Controller(QObject):
             c.tokens, a.col_labels, c.query, a.query.text, np.asarray(query_weights),
             c.head_mixes, c.output, c.neighbours, c.axis_labels, head,
         )
+
+    def describe_point(self, label: str) -> str:
+        """Hover text of a latent-map point: the word and its nearest vocabulary words.
+
+        Searched on hover (about 3 ms over 400,000 words) and remembered until the next
+        analysis, since Qt asks again on every mouse move over the point.
+        """
+        a, pipeline = self._analysis, self._pipeline
+        if a is None or pipeline is None or uses_toy(a.settings) or a.settings.mode == "toy":
+            return label  # toy vectors have no vocabulary around them
+        if a is not self._described[0]:
+            self._described = (a, {})
+        known = self._described[1]
+        if label not in known:
+            # A context word (one vector however often it occurs), else the query point.
+            tokens = a.col_labels  # (n,) one per row of a.sentence.vectors
+            vector = a.sentence.vectors[tokens.index(label)] if label in tokens else a.query.vector
+            words = pipeline.near_words(vector, frozenset({label.lower()}))
+            known[label] = f"{label}\nnearest words: {', '.join(words)}" if words else label
+        return known[label]
 
     def selected_head(self, a: Analysis | None = None) -> int | None:
         """The settings' selected head, or None (mean) if the analysis has fewer heads."""

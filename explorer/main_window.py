@@ -75,7 +75,7 @@ class StatusBar(QStatusBar):
         """E.g. "12 tokens x 4 heads in 1.8 ms · Out of vocabulary: xyzzy"."""
         a = update.analysis
         h, _, n = a.weights.shape
-        parts = [f"{n} tokens x {h} head{'s' if h != 1 else ''} in "
+        parts = [f"{n} token{'s' if n != 1 else ''} x {h} head{'s' if h != 1 else ''} in "
                  f"{update.compute_ms + update.views_ms:.1f} ms"]
         d_model = a.sentence.vectors.shape[1]
         if settings.d_k is None:  # say how the automatic choice came out when it is not exact
@@ -213,6 +213,7 @@ class MainWindow(QMainWindow):
         self.controls.heads_file_requested.connect(self._on_heads_file_requested)
         self.token_strip.token_clicked.connect(self.select_query_position)
         self.latent.point_clicked.connect(self.select_query_position)
+        self.latent.describe = self.controller.describe_point  # hover: word + nearest words
         self.lines.token_clicked.connect(self.select_query_row)
         self.heatmaps.cell_clicked.connect(self._on_cell_clicked)
         self.heatmaps.head_selected.connect(self._on_head_selected)

@@ -70,7 +70,8 @@ def open_window(qtbot, tmp_path, errors):
     opened = []
 
     def open_(kv, settings=None, size=(1200, 800)):
-        window = MainWindow(settings, Store(str(tmp_path / "settings.ini")), str(tmp_path / "cache"))
+        store = Store(str(tmp_path / "settings.ini"))
+        window = MainWindow(settings, store, str(tmp_path / "cache"))
         qtbot.addWidget(window)
         window.resize(*size)
         window.show()

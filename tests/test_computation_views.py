@@ -67,7 +67,7 @@ def test_panel_with_word_vectors_shows_wo_and_head_note(panel, tiny_kv):
     panel.set_steps(steps)
     n = len(run.col_labels)
     assert panel.cell_text(n + 1, 0) == "W_O part (output)"
-    assert "head 0 of 4" in panel._title.text()
+    assert "head 1 of 4" in panel._title.text()
     panel.set_statistics(head_statistics(run.result.weights, run.row, run.col_labels))
     assert panel.statistics.similarity_size() == 4
 

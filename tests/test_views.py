@@ -19,7 +19,7 @@ from explorer.views.palette import (
     text_colour_on,
     weight_colour,
 )
-from explorer.views.tokens_view import TokenStrip
+from explorer.views.tokens_view import TokenChip, TokenStrip
 
 # "the" repeats: views must work by position, never by label.
 LABELS = ["the", "cat", "sat", "on", "the"]
@@ -243,6 +243,19 @@ def test_latent_map_points_labels_lines(qtbot):
     assert np.array_equal(np.argsort(alphas), np.argsort(weights))
 
 
+def test_latent_map_axes_show_plain_numbers_for_small_coordinates(qtbot):
+    view = show(qtbot, LatentMap())
+    args = latent_args()
+    for key in ("token_xy", "query_xy", "head_mix_xy", "output_xy"):
+        args[key] = args[key] * 1e-3  # toy vectors a few thousandths apart
+    args["neighbours"] = []
+    view.set_data(**args)
+    qtbot.wait(1)
+    for name in ("bottom", "left"):
+        axis = view.getPlotItem().getAxis(name)
+        assert "x0.001" not in axis.labelString() and "(m" not in axis.labelString()
+
+
 def test_latent_map_ranges_only_when_points_change(qtbot):
     view = show(qtbot, LatentMap())
     view.set_data(**latent_args())
@@ -335,6 +348,15 @@ def test_place_labels_skips_only_optional_labels():
     shown = [r for r in rects if r is not None]
     assert all(bounds.contains(r) for r in shown)
     assert not any(a.intersects(b) for i, a in enumerate(shown) for b in shown[i + 1:])
+
+
+def test_token_strip_shows_only_the_new_sentence_at_once(qtbot):
+    """A grab or export straight after a sentence change must not show the old chips."""
+    strip = show(qtbot, TokenStrip(), (500, 120))
+    strip.set_tokens(make_tokens())
+    strip.set_tokens(make_tokens()[:2])  # no event loop in between: old chips not deleted yet
+    visible = [chip for chip in strip.findChildren(TokenChip) if chip.isVisible()]
+    assert sorted(chip.token.text for chip in visible) == sorted(t.text for t in make_tokens()[:2])
 
 
 def test_token_strip_area_is_as_tall_as_its_lines(qtbot):

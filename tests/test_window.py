@@ -144,6 +144,18 @@ def test_head_selector_and_neighbours(window):
     assert window.latent.neighbour_labels.texts == []
 
 
+def test_latent_point_hover_names_the_nearest_words(window, tiny_kv):
+    from core.embeddings import nearest_neighbours
+    from core.pipeline import NEIGHBOURS
+
+    tip = window.latent.tokens.opts["tip"]  # what pyqtgraph shows on hovering a word's point
+    near = nearest_neighbours(tiny_kv, tiny_kv["sea"], NEIGHBOURS, exclude={"sea"})
+    expected = [word for word, _ in near]
+    assert tip(0.0, 0.0, "sea") == f"sea\nnearest words: {', '.join(expected)}"
+    query_tip = window.latent.query.opts["tip"](0.0, 0.0, "it")
+    assert query_tip.startswith("query: it\nnearest words: ")
+
+
 def test_word_axes_for_heads_and_map(window, qtbot):
     choose(window.controls.head_strategy, "axes")
     window.controls.head_axes.clear()

@@ -70,7 +70,7 @@ class ComputationPanel(QWidget):
         self._model.set_steps(steps)
         self._table.new_contents()
         self._filling = False
-        head = f"head {steps.head} of {steps.n_heads}" if steps.n_heads > 1 else "one head"
+        head = f"head {steps.head + 1} of {steps.n_heads}" if steps.n_heads > 1 else "one head"
         title = (f"<b>Query “{html.escape(steps.query_label)}”</b>, {head}: "
                  f"{steps.scoring}, {steps.normalization}, T = {format_number(steps.temperature)}")
         if steps.note:

@@ -10,7 +10,7 @@ grey neighbour words in whatever room is left.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 
@@ -329,10 +329,10 @@ class LatentMap(pg.PlotWidget):
         self.lines = WeightLines()
         self.tokens = pg.ScatterPlotItem(size=_TOKEN_SIZE, brush=_TOKEN_BRUSH, pen=pg.mkPen("w"),
                                          hoverable=True, hoverSize=14, antialias=True,
-                                         tip=lambda x, y, data: str(data))
+                                         tip=lambda x, y, data: self.describe(str(data)))
         self.query = pg.ScatterPlotItem(size=_QUERY_SIZE, symbol="star", brush=_QUERY_BRUSH,
                                         pen=pg.mkPen("k"), antialias=True, hoverable=True,
-                                        tip=lambda x, y, data: f"query: {data}")
+                                        tip=lambda x, y, data: "query: " + self.describe(str(data)))
         self.head_mixes = pg.ScatterPlotItem(symbol="t", pen=pg.mkPen("k", width=0.5),
                                              antialias=True, hoverable=True,
                                              tip=lambda x, y, data: str(data))
@@ -349,6 +349,8 @@ class LatentMap(pg.PlotWidget):
         self.tokens.sigClicked.connect(self._on_token_clicked)
         self._fixed: tuple[list[str], str, np.ndarray, np.ndarray] | None = None
         self._axis_labels: tuple[str, str] = ("", "")
+        # Hover text of a word's point; the window sets one that adds its nearest words.
+        self.describe: Callable[[str], str] = str
 
     def set_data(self, token_xy: np.ndarray, token_labels: list[str], query_xy: np.ndarray,
                  query_label: str, query_weights: np.ndarray, head_mix_xy: np.ndarray,
@@ -375,8 +377,8 @@ class LatentMap(pg.PlotWidget):
             [w for w, *_ in words], [_NEIGHBOUR_COLOUR] * len(words), gaps=[2.0] * len(words))
         if tuple(axis_labels) != self._axis_labels:
             self._axis_labels = (axis_labels[0], axis_labels[1])
-            self.setLabel("bottom", axis_labels[0], color="k")
-            self.setLabel("left", axis_labels[1], color="k")
+            self.setLabel("bottom", axis_labels[0], color="#000")  # "#000": a PDF needs RGB
+            self.setLabel("left", axis_labels[1], color="#000")
         moving = np.vstack([head_mix_xy, output_xy[None]])
         if fixed_changed or not self._inside_view(moving):
             self.getPlotItem().vb.autoRange(padding=0.12)

@@ -152,7 +152,7 @@ class MatrixView(QWidget):
         query, key = a.col_labels[d.query_row], a.row_labels[d.key_index]
         esc = html.escape
         return (
-            f"<b>Vector view</b> (head {d.head})<br><br>"
+            f"<b>Vector view</b> (head {d.head + 1})<br><br>"
             f"query “{esc(query)}”:<br>q = {esc(format_vector(d.query_vector, 6, 3))}<br><br>"
             f"key “{esc(key)}”:<br>k = {esc(format_vector(d.key_vector, 6, 3))}<br><br>"
             f"score = {format_number(d.score)}<br>= A[“{esc(key)}”, “{esc(query)}”]<br>"

@@ -69,3 +69,5 @@ def style_plot(plot: pg.PlotItem) -> None:
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(FOREGROUND))
         axis.setTextPen(pg.mkPen(FOREGROUND))
+        # Coordinates and weights are plain numbers: "(x0.001)" on a toy map's axis misleads.
+        axis.enableAutoSIPrefix(False)

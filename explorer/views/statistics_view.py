@@ -45,7 +45,7 @@ class HeadStatisticsView(QWidget):
     def set_statistics(self, stats: HeadStatistics) -> None:
         """Show ``stats`` (from `core.steps.head_statistics`)."""
         n_heads = len(stats.entropy)
-        names = [f"head {h}" for h in range(n_heads)]
+        names = [f"head {h + 1}" for h in range(n_heads)]  # counted from 1, as on screen
         rows = []
         for h in range(n_heads):
             share = stats.entropy[h] / stats.max_entropy if stats.max_entropy else 0.0

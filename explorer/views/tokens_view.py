@@ -230,7 +230,10 @@ class TokenStrip(QWidget):
         """Show a new sentence: all tokens, skipped and made-up ones marked."""
         for chip in self._chips:
             self._layout.removeWidget(chip)
-            chip.deleteLater()  # the sentence changed: the old chips are not needed any more
+            # Hidden at once: deleteLater waits for the event loop, and a grab or export before
+            # it would draw the old chips under the new ones.
+            chip.hide()
+            chip.deleteLater()
         self._chips, self._used_chips = [], []
         for token in tokens:
             chip = TokenChip(token, self)
