@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from core.blas import single_blas_thread
 from core.masks import causal_mask, entropy, exclude_self_mask, padding_mask
 from core.normalize import NORMALIZATIONS, NORMALIZERS
+from core.parallel import softmax_attention
 
 __all__ = ["NORMALIZATIONS", "SCORINGS", "AttentionResult", "MultiHeadResult", "attend",
            "causal_mask", "entropy", "exclude_self_mask", "multi_head_attention", "padding_mask"]
@@ -224,10 +225,16 @@ def _attend_batched(
         raise ValueError(f"queries have width d_k={q.shape[-1]} but keys have {k.shape[-1]}")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"{k.shape[-2]} keys but {v.shape[-2]} values; need one value per key")
-    scores = _SCORERS[scoring](q, k, params)  # (..., n_q, n_kv)
     # Dividing by sqrt(d_k) keeps the variance of q.k near 1 whatever the width, so softmax
     # does not saturate into a one-hot row just because vectors are long (Vaswani et al. 2017).
     scale = float(np.sqrt(q.shape[-1])) if scoring == "scaled_dot" else 1.0
+    if q.ndim == k.ndim == v.ndim == 3 and scoring in ("dot", "scaled_dot") \
+            and normalization == "softmax" and q.shape[0] == k.shape[0] == v.shape[0]:
+        # The common multi-head case: the same steps, heads split over threads (core/parallel).
+        allowed = _check_mask(mask, (q.shape[0], q.shape[1], k.shape[1]))
+        steps = softmax_attention(q, k, v, scale * temperature, allowed)
+        return AttentionResult(*steps, scale, temperature)
+    scores = _SCORERS[scoring](q, k, params)  # (..., n_q, n_kv)
     with np.errstate(over="ignore"):  # a logit past the largest float is +inf, handled below
         logits = scores / (scale * temperature)  # (..., n_q, n_kv)
     allowed = _check_mask(mask, logits.shape)

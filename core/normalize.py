@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["NORMALIZATIONS", "NORMALIZERS"]
+__all__ = ["NORMALIZATIONS", "NORMALIZERS", "softmax_into"]
 
 NORMALIZATIONS: tuple[str, ...] = ("softmax", "relu", "sparsemax")
 
@@ -30,9 +30,9 @@ def _nonzero(total: Array) -> Array:
     return np.where(total == 0, 1, total).astype(total.dtype, copy=False)
 
 
-def _subtract_row_max(logits: Array) -> Array:
-    """A new array: each row shifted so its largest entry is 0 (softmax, sparsemax are shift
-    invariant).
+def _subtract_row_max(logits: Array, out: Array | None = None) -> Array:
+    """A new array (or ``out``): each row shifted so its largest entry is 0 (softmax and
+    sparsemax are shift invariant).
 
     A fully masked row (max -inf) stays -inf instead of becoming -inf - -inf = NaN; in a row
     where logits overflowed to +inf, those entries become 0 and the rest -inf (the limit).
@@ -40,17 +40,17 @@ def _subtract_row_max(logits: Array) -> Array:
     row_max = np.max(logits, axis=-1, keepdims=True)  # (..., n_q, 1)
     shift = np.where(np.isfinite(row_max), row_max, 0).astype(logits.dtype)  # (..., n_q, 1)
     with np.errstate(over="ignore"):  # -1e308 - 1e308 = -inf is the right limit: weight 0
-        shifted = np.subtract(logits, shift, dtype=logits.dtype)  # (..., n_q, n_kv)
+        shifted = np.subtract(logits, shift, out=out, dtype=logits.dtype)  # (..., n_q, n_kv)
     overflowed = np.isposinf(row_max[..., 0])  # (..., n_q), rare: repaired row by row
     if overflowed.any():
         shifted[overflowed] = np.where(np.isposinf(logits[overflowed]), 0, -np.inf)
     return shifted
 
 
-def _softmax(logits: Array) -> tuple[Array, NDArray[np.bool_]]:
+def _softmax(logits: Array, out: Array | None = None) -> tuple[Array, NDArray[np.bool_]]:
     # Subtracting the row maximum leaves softmax unchanged (it cancels in the ratio) but keeps
     # exp() <= 1, so logits like 1e30 cannot overflow to inf and turn the row into NaN.
-    weights = _subtract_row_max(logits)  # (..., n_q, n_kv)
+    weights = _subtract_row_max(logits, out)  # (..., n_q, n_kv)
     np.exp(weights, out=weights)  # masked -inf -> 0
     total = np.sum(weights, axis=-1, keepdims=True)  # (..., n_q, 1)
     weights /= _nonzero(total)
@@ -100,3 +100,8 @@ NORMALIZERS: dict[str, Callable[[Array], tuple[Array, NDArray[np.bool_]]]] = {
     "relu": _relu,
     "sparsemax": _sparsemax,
 }
+
+
+def softmax_into(logits: Array, out: Array) -> NDArray[np.bool_]:
+    """Softmax of ``logits`` written into ``out`` (same shape); returns the empty-row flags."""
+    return _softmax(logits, out)[1]

@@ -403,3 +403,32 @@ def test_attention_runs_blas_on_one_thread_and_restores_the_count():
     for w in workers:
         w.join()
     assert blas_threads() == before  # concurrent users leave the process as they found it
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_heads_split_over_threads_give_the_serial_numbers(monkeypatch, dtype):
+    import core.parallel
+
+    rng = np.random.default_rng(5)
+    h, n, d = 5, 7, 10
+    x = (rng.standard_normal((n, d)) * 30).astype(dtype)  # large logits: exp needs the shift
+    w = [rng.standard_normal((d, h * 2)).astype(dtype) for _ in range(3)]
+    mask = np.ones((h, n, n), bool)
+    mask[1, 3] = False  # a fully masked row in head 1
+    mask[4] &= causal_mask(n)
+
+    def run():
+        return multi_head_attention(x, x, *w, None, h, mask=mask, temperature=0.5)
+
+    monkeypatch.setattr(core.parallel, "MIN_ELEMENTS", 10**12)  # one chunk: one thread
+    serial = run()
+    monkeypatch.setattr(core.parallel, "MIN_ELEMENTS", 0)
+    monkeypatch.setattr(core.parallel.os, "cpu_count", lambda: 4)
+    assert len(core.parallel.head_chunks(h, n, n)) == 4
+    threaded = run()
+    for name in ("scores", "logits", "weights", "head_outputs", "output", "empty_rows"):
+        a, b = getattr(serial, name), getattr(threaded, name)
+        assert a.dtype == b.dtype == (bool if name == "empty_rows" else dtype)
+        np.testing.assert_array_equal(a, b)
+    assert threaded.empty_rows[1, 3] and not threaded.weights[1, 3].any()
+    assert np.isfinite(threaded.weights).all()
