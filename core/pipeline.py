@@ -50,6 +50,8 @@ class MapCoordinates:
     output: np.ndarray  # (2,) the multi-head attention output (after W_O)
     neighbours: tuple[tuple[str, float, float, str], ...]  # (word, x, y, "query" | "output")
     axis_labels: tuple[str, str]
+    # False when a live run kept the output's previous neighbour words (see Pipeline.run).
+    neighbours_settled: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class Pipeline:
         self.kv = kv
         self.vectors_name: str = vectors_name or str(getattr(kv, "source_name", "word vectors"))
         self._memo: dict[str, tuple[Any, Any]] = {}
+        self._live = False  # the current run is live (see run)
 
     def _stage(self, name: str, key: Any, build: Any) -> Any:
         """Return the memoised value of stage ``name`` if ``key`` is unchanged, else rebuild."""
@@ -106,8 +109,13 @@ class Pipeline:
         self._memo[name] = (key, value)
         return value
 
-    def run(self, settings: Settings) -> Analysis:
+    def run(self, settings: Settings, *, live: bool = False) -> Analysis:
         """Compute every view's data for ``settings``.
+
+        ``live`` (a slider being dragged, typing): keep the attention output's nearest words
+        from the last run with this query and sentence instead of searching the whole
+        vocabulary again (the search is most of a small sentence's compute time); the result
+        says so in ``coords.neighbours_settled`` and a later non-live run settles them.
 
         Raises
         ------
@@ -115,6 +123,7 @@ class Pipeline:
             Empty sentence, unknown query, bad head settings: a message a person can act on.
         """
         started = time.perf_counter()
+        self._live = live
         try:
             return self._run(settings, started)
         except AnalysisError:
@@ -280,14 +289,16 @@ class Pipeline:
         mixes = weights @ sentence.vectors  # (h, n) @ (n, d) -> (h, d)
         output = result.output[row]  # (d,)
         neighbours: list[tuple[str, float, float, str]] = []
+        settled = True
         if s.show_neighbours and space is not None:  # toy vectors have no vocabulary around
             exclude = frozenset({query.text.lower(), *(t.lower() for t in sentence.labels)})
             # The query's neighbours do not move while a slider is dragged: search once.
             near_query = self._stage(
                 "query_neighbours", (query.text, exclude), lambda: self._near(query.vector, exclude)
             )
+            near_output, settled = self._output_neighbours(output, (query.text, exclude))
             # A word near both is drawn once (as the query's): two labels on one point look wrong.
-            near_output = [w for w in self._near(output, exclude) if w not in near_query]
+            near_output = [w for w in near_output if w not in near_query]
             for kind, words in (("query", near_query), ("output", near_output)):
                 for word in words:
                     x, y = project(np.asarray(self.kv[word]))
@@ -299,7 +310,17 @@ class Pipeline:
             output=project(output),
             neighbours=tuple(neighbours),
             axis_labels=project.labels,
+            neighbours_settled=settled,
         )
+
+    def _output_neighbours(self, output: np.ndarray, key: Any) -> tuple[list[str], bool]:
+        """The output's nearest words, and whether they were searched for this output."""
+        kept = self._memo.get("output_neighbours")
+        if self._live and kept is not None and _same(kept[0], key):
+            return kept[1], False
+        words = self._near(output, key[1])
+        self._memo["output_neighbours"] = (key, words)
+        return words, True
 
     def near_words(self, vector: np.ndarray, exclude: frozenset[str] = frozenset()) -> list[str]:
         """The vocabulary words nearest (by cosine) to ``vector`` (d,), best first."""

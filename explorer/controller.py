@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 FRAME_MS = 16
 """Coalescing window: one recompute per ~60 Hz frame, short enough to feel immediate."""
 
+SETTLE_MS = 150
+"""Quiet time after the last change before the output's nearest words are searched again
+(live updates keep the previous words: the vocabulary search is most of a small update)."""
+
 # Changes that only choose what to show from the last analysis; no recompute needed.
 _DISPLAY_ONLY = frozenset({"selected_head", INSPECTED_COL})
 
@@ -81,6 +85,10 @@ class Controller(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.flush)
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self.settle)
         state.changed.connect(self._on_state_changed)
 
     @property
@@ -136,12 +144,38 @@ class Controller(QObject):
         recompute = not names <= _DISPLAY_ONLY or analysis is None or self._failing
         if recompute or analysis is None:  # after a failure the old analysis is not the settings'
             started = time.perf_counter()
-            analysis = self._analysis = self._pipeline.run(self._state.settings)
+            analysis = self._analysis = self._pipeline.run(self._state.settings, live=True)
             compute_ms = (time.perf_counter() - started) * 1000.0
         started = time.perf_counter()
         self._show(analysis, names, weights_changed=recompute)
         views_ms = (time.perf_counter() - started) * 1000.0
         self.updated.emit(Update(analysis, compute_ms, views_ms))
+        if analysis.coords.neighbours_settled:
+            self._settle_timer.stop()
+        else:
+            self._settle_timer.start()  # restarted by every change: runs once they stop
+
+    @Slot()
+    def settle(self) -> None:
+        """Search the output's nearest words the live updates kept from before, and show them
+        (the settle timer calls this once changes stop; exports and tests may call it)."""
+        self._settle_timer.stop()
+        a, pipeline = self._analysis, self._pipeline
+        if self._pending:
+            self.flush()  # settings newer than the analysis: compute those first
+            a = self._analysis
+        if a is None or pipeline is None or self._failing or a.coords.neighbours_settled:
+            return
+        started = time.perf_counter()
+        try:
+            analysis = self._analysis = pipeline.run(self._state.settings)
+        except Exception as error:  # the live run of the same settings worked: log, keep it
+            log.exception("settling the neighbours failed: %s", error)
+            return
+        compute_ms = (time.perf_counter() - started) * 1000.0
+        started = time.perf_counter()
+        self._show(analysis, set(), weights_changed=False)
+        self.updated.emit(Update(analysis, compute_ms, (time.perf_counter() - started) * 1000.0))
 
     def _show(self, a: Analysis, names: set[str], weights_changed: bool) -> None:
         head = self.selected_head(a)

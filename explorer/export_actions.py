@@ -64,7 +64,9 @@ def explorer_caption(window: MainWindow) -> str | None:
 
 @contextmanager
 def figure_mode(window: MainWindow) -> Iterator[None]:
-    """Hide what only helps on screen (the heatmaps' hover hint, the Heatmaps/Lines tab bar)."""
+    """Hide what only helps on screen (the heatmaps' hover hint, the Heatmaps/Lines tab bar),
+    and show the settled state (a figure made mid-drag gets the output's own nearest words)."""
+    window.controller.settle()
     hidden = [widget for widget in (getattr(window.heatmaps, "hover_label", None),
                                     window.tabs.tabBar())
               if widget is not None and not widget.isHidden()]
@@ -250,6 +252,7 @@ class ExportActions(QObject):
         return self.export_data_to(path) if path else False
 
     def export_data_to(self, path: str) -> bool:
+        self.window.controller.settle()  # the output's own nearest words, not the live ones
         analysis = self.window.controller.analysis
         if analysis is None:
             return self._can_export()

@@ -105,6 +105,7 @@ def write_figure(kv: Any, pipeline: Pipeline, request: Request) -> None:
         window.controller.adopt(pipeline)  # already run on these settings: nothing recomputed
         window.set_vectors(kv, request.settings.vectors_path)
         window.controller.flush()
+        window.controller.settle()
         if window.controller.analysis is None:
             raise CliError("the views could not be drawn: " + window.status.message.text())
         assert request.figure is not None

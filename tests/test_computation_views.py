@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 
 from core.lessons import lesson, prepare_lesson
@@ -67,9 +68,14 @@ def test_panel_with_word_vectors_shows_wo_and_head_note(panel, tiny_kv):
     panel.set_steps(steps)
     n = len(run.col_labels)
     assert panel.cell_text(n + 1, 0) == "W_O part (output)"
-    assert "head 1 of 4" in panel._title.text()
+    assert "head 1 of 4" in panel.title_text()
     panel.set_statistics(head_statistics(run.result.weights, run.row, run.col_labels))
     assert panel.statistics.similarity_size() == 4
+    # Heads are counted from 1 in every table, as in the heatmaps and the head selector.
+    stats = panel.statistics
+    across, down = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+    assert stats._heads_model.headerData(0, down) == "head 1"
+    assert [stats._similarity_model.headerData(c, across) for c in range(4)] == list("1234")
 
 
 def _cells_fit(table, rows) -> bool:  # noqa: ANN001

@@ -162,7 +162,7 @@ def test_the_combo_boxes_reach_the_panel(window):
     assert "max(l_j, 0)" in panel_of(window).formulas_text()
     controls.temperature.setValue(2.0)
     settle(window)
-    assert "T = 2" in panel_of(window)._title.text()
+    assert "T = 2" in panel_of(window).title_text()
 
 
 # ------------------------------------------------------------------------------ clicks

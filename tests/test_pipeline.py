@@ -102,3 +102,21 @@ def test_every_projection_and_strategy_runs(tiny_kv):
             )
             coords = pipeline.run(s).coords
             assert np.isfinite(coords.tokens).all() and np.isfinite(coords.output).all()
+
+
+def test_live_runs_keep_the_output_neighbours_until_settled(glove):
+    pipeline = Pipeline(glove)
+    first = pipeline.run(Settings(temperature=1.0))
+    assert first.coords.neighbours_settled
+    hot = Settings(temperature=0.05)
+    live = pipeline.run(hot, live=True)  # a slider drag: the output moved, its words did not
+    assert not live.coords.neighbours_settled
+    output_words = [w for w, *_, kind in live.coords.neighbours if kind == "output"]
+    assert output_words == [w for w, *_, kind in first.coords.neighbours if kind == "output"]
+    settled = pipeline.run(hot)  # changes stopped: the words of this output
+    fresh = Pipeline(glove).run(hot)
+    assert settled.coords.neighbours_settled
+    assert settled.coords.neighbours == fresh.coords.neighbours
+    np.testing.assert_array_equal(live.weights, fresh.weights)  # only the faint words waited
+    other_query = pipeline.run(Settings(temperature=0.05, query="sea"), live=True)
+    assert other_query.coords.neighbours_settled  # a new query's words are searched at once

@@ -156,6 +156,20 @@ def test_latent_point_hover_names_the_nearest_words(window, tiny_kv):
     assert query_tip.startswith("query: it\nnearest words: ")
 
 
+def test_output_neighbours_settle_after_a_drag(window, qtbot, tiny_kv):
+    from core.pipeline import Pipeline
+
+    for t in (0.5, 0.2, 0.05):  # a drag: live updates
+        window.controls.temperature.setValue(t)
+        settle(window)
+    assert window.state.settings.temperature == pytest.approx(0.05)
+    qtbot.waitUntil(lambda: window.controller.analysis.coords.neighbours_settled, timeout=2000)
+    fresh = Pipeline(tiny_kv).run(window.state.settings)
+    assert window.controller.analysis.coords.neighbours == fresh.coords.neighbours
+    shown = {w for w, *_ in fresh.coords.neighbours if any(c.isalpha() for c in w)}
+    assert set(window.latent.neighbour_labels.texts) == shown
+
+
 def test_word_axes_for_heads_and_map(window, qtbot):
     choose(window.controls.head_strategy, "axes")
     window.controls.head_axes.clear()

@@ -14,7 +14,7 @@ import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 
 # isort: split
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from core.steps import HeadStatistics, StepTable, format_number, step_formulas
 from explorer.views.statistics_view import HeadStatisticsView
@@ -38,12 +38,10 @@ class ComputationPanel(QWidget):
         super().__init__(parent)
         self._steps: StepTable | None = None
         self._highlighted: int | None = None
-        self._title = QLabel("No computation yet.")
-        self._title.setWordWrap(True)
-        self._formulas = QLabel()
-        self._formulas.setTextFormat(Qt.TextFormat.RichText)
-        self._formulas.setWordWrap(True)
-        self._formulas.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._title_html = "No computation yet."
+        self._formulas_html = ""
+        self._shown_html = ""
+        self._text = _formula_box()
         self._model = StepsModel(self)
         self._table = StepsTable(self._model)
         self._filling = False  # True while the model changes shape: not a click
@@ -56,8 +54,7 @@ class ComputationPanel(QWidget):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([480, 300])  # the statistics' four columns stay readable
         layout = QVBoxLayout(self)
-        layout.addWidget(self._title)
-        layout.addWidget(self._formulas)
+        layout.addWidget(self._text)
         layout.addWidget(splitter, 1)
 
     # ----------------------------------------------------------------------------- set_*
@@ -75,7 +72,7 @@ class ComputationPanel(QWidget):
                  f"{steps.scoring}, {steps.normalization}, T = {format_number(steps.temperature)}")
         if steps.note:
             title += f"<br><i>{html.escape(steps.note)}</i>"
-        self._title.setText(title)
+        self._title_html = title
         key = self._highlighted if self._highlighted is not None and self._highlighted < n \
             else None
         self.highlight_key(key)
@@ -95,7 +92,11 @@ class ComputationPanel(QWidget):
         self._model.set_highlighted(col if col is not None and 0 <= col < n else None)
         key = steps.focus_key if col is None or not 0 <= col < n else col
         lines = step_formulas(steps, key)
-        self._formulas.setText("<br>".join(html.escape(line) for line in lines))
+        self._formulas_html = "<br>".join(html.escape(line) for line in lines)
+        shown = f"<p>{self._title_html}</p><p>{self._formulas_html}</p>"
+        if shown != self._shown_html:  # set_steps and then the dock's highlight ask alike
+            self._shown_html = shown
+            self._text.setHtml(shown)
         if col is not None and 0 <= col < n:
             self._table.scrollTo(self._model.index(col, 0))
 
@@ -114,7 +115,11 @@ class ComputationPanel(QWidget):
 
     def formulas_text(self) -> str:
         """The formulas as plain text."""
-        return html.unescape(self._formulas.text().replace("<br>", "\n"))
+        return _plain(self._formulas_html)
+
+    def title_text(self) -> str:
+        """The title line(s) (query, head, settings, note) as plain text."""
+        return _plain(self._title_html)
 
     def highlighted_key(self) -> int | None:
         return self._highlighted
@@ -134,3 +139,28 @@ class ComputationPanel(QWidget):
         if not self._filling and self._steps is not None and 0 <= row < len(self._steps.key_labels):
             self.highlight_key(row)
             self.key_selected.emit(row)
+
+
+def _formula_box() -> QTextBrowser:
+    """The title and formulas, in one read-only text box of fixed height.
+
+    Not word-wrapped QLabels: their height follows their text, so every new temperature
+    re-laid out and repainted the whole dock (four full passes per update); this box's size
+    never depends on its text, and long formulas scroll inside it.
+    """
+    box = QTextBrowser()
+    box.setFrameShape(QFrame.Shape.NoFrame)
+    box.setOpenLinks(False)
+    box.viewport().setAutoFillBackground(False)
+    box.setStyleSheet("QTextBrowser { background: transparent; }")
+    box.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    box.setFixedHeight(box.fontMetrics().lineSpacing() * 11 + 8)  # title, note, 6-7 formulas
+    box.setHtml("No computation yet.")
+    return box
+
+
+def _plain(markup: str) -> str:
+    """Our own small markup (<b>, <i>, <br>, escaped text) as plain text."""
+    for tag in ("<b>", "</b>", "<i>", "</i>"):
+        markup = markup.replace(tag, "")
+    return html.unescape(markup.replace("<br>", "\n"))

@@ -60,7 +60,7 @@ class HeadStatisticsView(QWidget):
             texts.append(["—" if math.isnan(v) else f"{v:.2f}" for v in values])
             shades.append([None if math.isnan(v) else QColor(255, 140, 0, int(v * 120))
                            for v in values])
-        self._similarity_model.set_headers([str(h) for h in range(n_heads)], names)
+        self._similarity_model.set_headers([str(h + 1) for h in range(n_heads)], names)
         self._similarity_model.set_grid(texts, shades, cols=n_heads)
         self._similarity_label.setToolTip(stats.similarity_name)
         self._similarity.setToolTip(stats.similarity_name)
