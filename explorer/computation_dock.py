@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from explorer.main_window import MainWindow
 
 STEPS_TAB, MATRICES_TAB = 0, 1
-DOCK_HEIGHT, INPUTS_WIDTH, MIN_HEIGHT, BODY_HEIGHT = 350, 380, 120, 400
+DOCK_HEIGHT, INPUTS_WIDTH, MIN_HEIGHT, BODY_HEIGHT = 320, 380, 120, 280
 
 
 class ComputationDock(QDockWidget):
@@ -247,8 +247,9 @@ def install_computation(window: MainWindow) -> ComputationWiring:
 
     wiring = ComputationWiring(window)
     install_lessons_menu(window, wiring)
-    # The side docks keep the full height; the computation dock fills the space between them.
-    window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    # The controls need less than the window's height: the computation dock takes the bottom-left
+    # corner below them (its formulas and tables want width); the inputs dock keeps its height.
+    window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
     window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
     window.resizeDocks([wiring.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
     window.resizeDocks([wiring.inputs], [INPUTS_WIDTH], Qt.Orientation.Horizontal)

@@ -47,14 +47,19 @@ class ComputationPanel(QWidget):
         self._filling = False  # True while the model changes shape: not a click
         self._table.selectionModel().currentChanged.connect(self._on_current_changed)
         self.statistics = HeadStatisticsView()
+        steps = QWidget()  # formulas over the key-by-key table; the statistics beside both
+        column = QVBoxLayout(steps)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self._text)
+        column.addWidget(self._table, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._table)
+        splitter.addWidget(steps)
         splitter.addWidget(self.statistics)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([480, 300])  # the statistics' four columns stay readable
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([900, 330])  # the statistics' four columns stay readable
         layout = QVBoxLayout(self)
-        layout.addWidget(self._text)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter, 1)
 
     # ----------------------------------------------------------------------------- set_*
@@ -154,7 +159,7 @@ def _formula_box() -> QTextBrowser:
     box.viewport().setAutoFillBackground(False)
     box.setStyleSheet("QTextBrowser { background: transparent; }")
     box.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-    box.setFixedHeight(box.fontMetrics().lineSpacing() * 11 + 8)  # title, note, 6-7 formulas
+    box.setFixedHeight(box.fontMetrics().lineSpacing() * 10 + 8)  # title, note, six formulas
     box.setHtml("No computation yet.")
     return box
 

@@ -38,9 +38,9 @@ class HeadStatisticsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("<b>Heads on the query row</b>"))
-        layout.addWidget(self._heads, 3)
+        layout.addWidget(self._heads, 1)
         layout.addWidget(self._similarity_label)
-        layout.addWidget(self._similarity, 2)
+        layout.addWidget(self._similarity, 1)
 
     def set_statistics(self, stats: HeadStatistics) -> None:
         """Show ``stats`` (from `core.steps.head_statistics`)."""
