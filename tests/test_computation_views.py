@@ -174,6 +174,11 @@ def test_toy_editor_rejects_bad_cells(editor, qtbot, row, col, text, expected):
 def test_toy_editor_rejects_bad_matrix_cell(editor):
     editor.set_cell_text("W_K", 0, 0, "1,5")
     assert "W_K row 1, column 1: '1,5' is not a number" in editor.message.text()
+    # The message's numbers are the ones on the table's headers.
+    table = editor.tables["W_K"]
+    assert table.horizontalHeaderItem(0).text() == "1" and table.model().headerData(
+        0, Qt.Orientation.Vertical) == 1
+    assert editor.tables["X"].horizontalHeaderItem(2).text() == "d2"  # "X ... column 2"
 
 
 def test_toy_editor_emits_valid_inputs_for_a_good_edit(editor, qtbot):

@@ -101,11 +101,12 @@ class ToyVectorEditor(QWidget):
         toy = make_toy(tokens, x, w_q, w_k, w_v, w_o)
         self._toy = toy
         x_rows = [[t, *map(format_number, row)] for t, row in zip(toy.tokens, toy.x, strict=True)]
-        self._fill("X", x_rows, ["token", *(f"d{j}" for j in range(toy.d))])
+        # Columns counted from 1 like Qt's row numbers and the error messages ("row 2, column 3").
+        self._fill("X", x_rows, ["token", *(f"d{j + 1}" for j in range(toy.d))])
         for name, w in (("W_Q", toy.w_q), ("W_K", toy.w_k), ("W_V", toy.w_v), ("W_O", toy.w_o)):
             values = np.zeros((0, 0)) if w is None else w
             self._fill(name, [[format_number(v, 6) for v in row] for row in values],
-                       [str(j) for j in range(values.shape[1])])
+                       [str(j + 1) for j in range(values.shape[1])])
         self.tables["W_O"].setEnabled(toy.w_o is not None)
         self._set_titles(toy)
         self._show_ok()
