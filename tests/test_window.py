@@ -22,17 +22,6 @@ from explorer.persistence import ENV_VAR, Store
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def errors(monkeypatch, tmp_path):
-    """Never the real settings, cache or a modal dialog: record what would have been shown."""
-    monkeypatch.setenv(ENV_VAR, str(tmp_path / "settings.ini"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    shown: list[str] = []
-    monkeypatch.setattr(dialogs, "show_error", lambda _p, _t, message: shown.append(message))
-    monkeypatch.setattr(dialogs, "ask_trust", lambda _p, _path: False)
-    return shown
-
-
 def make_window(qtbot, tmp_path, kv=None, settings: Settings | None = None,
                 resize: bool = True) -> MainWindow:
     window = MainWindow(settings, Store(str(tmp_path / "settings.ini")), str(tmp_path / "cache"))
