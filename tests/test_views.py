@@ -256,6 +256,26 @@ def test_latent_map_axes_show_plain_numbers_for_small_coordinates(qtbot):
         assert "x0.001" not in axis.labelString() and "(m" not in axis.labelString()
 
 
+def test_crowded_latent_map_labels_the_most_attended_words(qtbot):
+    from explorer.views.latent_view import MAX_OPTIONAL
+
+    view = show(qtbot, LatentMap(), (500, 500))
+    n = 400
+    rng = np.random.default_rng(3)
+    weights = rng.dirichlet(np.ones(n))
+    weights[123] = 0.5  # one word gets much of the attention
+    weights /= weights.sum()
+    labels = [f"w{i}" for i in range(n)]
+    view.set_data(token_xy=rng.standard_normal((n, 2)), token_labels=labels,
+                  query_xy=np.zeros(2), query_label="query", query_weights=weights,
+                  head_mix_xy=np.zeros((2, 2)), output_xy=np.zeros(2), neighbours=[],
+                  axis_labels=("x", "y"), selected_head=None)
+    view.grab()  # paint: the labels are placed for the view
+    drawn = [text for text, _ in view.labels.painted]
+    assert "w123" in drawn and "query" in drawn and "output" in drawn
+    assert len([t for t in drawn if t.startswith("w")]) <= MAX_OPTIONAL
+
+
 def test_latent_map_ranges_only_when_points_change(qtbot):
     view = show(qtbot, LatentMap())
     view.set_data(**latent_args())

@@ -43,6 +43,9 @@ def _spot(ax: float, ay: float, w: float, h: float, gap: float, side: str,
     return (ax + gap if side == "right" else ax - gap - w), ay + float(level) * h
 
 
+MAX_OPTIONAL = 150
+"""At most this many optional labels (words, neighbours) are placed on the latent map."""
+
 Box = tuple[float, float, float, float]  # left, top, right, bottom (plain floats: fast tests)
 
 
@@ -180,7 +183,7 @@ class LabelLayer(pg.GraphicsObject):
         """(text, rectangle in device pixels) of each label drawn by the last paint (tests)."""
 
     def set_labels(self, xy: np.ndarray, texts: Sequence[str], colours: Sequence[QColor],
-                   priority: Sequence[int] | None = None, gaps: Sequence[float] | None = None,
+                   priority: Sequence[float] | None = None, gaps: Sequence[float] | None = None,
                    must: Sequence[bool] | None = None) -> None:
         """Replace the labels: ``texts[i]`` beside ``xy[i]`` in ``colours[i]``.
 
@@ -225,6 +228,13 @@ class LabelLayer(pg.GraphicsObject):
         taken = [r for _, r in self._above.layout(transform, bounds)] if self._above else []
         ok = np.isfinite(self._xy).all(axis=1)
         finite = [i for i in self._order if ok[i]]
+        # A crowded map cannot show hundreds of labels anyway: try the first MAX_OPTIONAL optional
+        # ones (in priority order) and leave the rest to their points' tooltips. Placing all 512
+        # of a long sentence took ~12 ms per paint.
+        optional = [i for i in finite if not self._must[i]]
+        if len(optional) > MAX_OPTIONAL:
+            dropped = set(optional[MAX_OPTIONAL:])
+            finite = [i for i in finite if i not in dropped]
         anchors = _map_points(transform, self._xy[finite])
         rects = place_labels(anchors, [self._sizes[i] for i in finite],
                              [self._gaps[i] for i in finite], [self._must[i] for i in finite],
@@ -369,7 +379,8 @@ class LatentMap(pg.PlotWidget):
         self.lines.set_lines(query_xy, token_xy, np.asarray(query_weights), colour)
         self._set_head_mixes(head_mix_xy, selected_head)
         self.output.setData(pos=output_xy[None])
-        self._set_labels(token_xy, token_labels, query_xy, query_label, head_mix_xy, output_xy)
+        self._set_labels(token_xy, token_labels, query_xy, query_label, head_mix_xy, output_xy,
+                         np.asarray(query_weights, dtype=float).reshape(-1))
         # Only real words: a vocabulary also holds numbers and codes such as "(212)".
         words = [(w, x, y) for w, x, y, _ in neighbours if any(c.isalpha() for c in w)]
         self.neighbour_labels.set_labels(
@@ -403,7 +414,8 @@ class LatentMap(pg.PlotWidget):
                                 data=[f"head {i + 1} mix" for i in range(heads)])
 
     def _set_labels(self, token_xy: np.ndarray, token_labels: list[str], query_xy: np.ndarray,
-                    query_label: str, head_mix_xy: np.ndarray, output_xy: np.ndarray) -> None:
+                    query_label: str, head_mix_xy: np.ndarray, output_xy: np.ndarray,
+                    token_weights: np.ndarray | None = None) -> None:
         """All point labels in one item: tokens, the query, h1..hN and "output"."""
         heads = len(head_mix_xy)
         # In self-attention the query is also a token: label that spot once, as the query.
@@ -421,8 +433,12 @@ class LatentMap(pg.PlotWidget):
                  *(f"h{i + 1}" for i in range(heads)), "output"]
         colours = ([QColor("#1a1a1a")] * len(keep) + [QColor("#d62728")]
                    + [head_colour(i) for i in range(heads)] + [QColor("black")])
-        # Placed first: the query, the output, the head mixes; then the tokens.
-        priority = [3] * len(keep) + [0] + [2] * heads + [1]
+        # Placed first: the query, the output, the head mixes; then the tokens, the most
+        # attended first (when words crowd the map, the ones that matter keep their labels).
+        weights = (token_weights if token_weights is not None and len(token_weights) == len(
+            token_labels) else np.zeros(len(token_labels)))
+        token_rank = [3.0 + 1.0 - float(np.nan_to_num(weights[i])) for i in keep]
+        priority = token_rank + [0.0] + [2.0] * heads + [1.0]
         gaps = ([_TOKEN_SIZE / 2 + 1] * len(keep) + [_QUERY_SIZE / 2 + 1]
                 + [_MIX_SIZE / 2 + 1] * heads + [_OUTPUT_SIZE / 2 + 1])
         must = [False] * len(keep) + [True] * (heads + 2)
