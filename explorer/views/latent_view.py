@@ -435,9 +435,9 @@ class LatentMap(pg.PlotWidget):
                    + [head_colour(i) for i in range(heads)] + [QColor("black")])
         # Placed first: the query, the output, the head mixes; then the tokens, the most
         # attended first (when words crowd the map, the ones that matter keep their labels).
-        weights = (token_weights if token_weights is not None and len(token_weights) == len(
-            token_labels) else np.zeros(len(token_labels)))
-        token_rank = [3.0 + 1.0 - float(np.nan_to_num(weights[i])) for i in keep]
+        weights = np.nan_to_num(token_weights) if token_weights is not None and len(
+            token_weights) == len(token_labels) else np.zeros(len(token_labels))
+        token_rank = (4.0 - weights[keep]).tolist()
         priority = token_rank + [0.0] + [2.0] * heads + [1.0]
         gaps = ([_TOKEN_SIZE / 2 + 1] * len(keep) + [_QUERY_SIZE / 2 + 1]
                 + [_MIX_SIZE / 2 + 1] * heads + [_OUTPUT_SIZE / 2 + 1])
