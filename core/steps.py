@@ -47,11 +47,12 @@ SCORE_FORMULAS = {
 
 def format_number(x: float, digits: int = 4) -> str:
     """A short number for tables: ``-inf`` (a masked logit) reads "masked"."""
-    if np.isneginf(x):
+    value = float(x)  # plain float tests: np.isneginf on a scalar costs ~4 µs, per table cell
+    if value == -math.inf:
         return "masked"
-    if not np.isfinite(x):
-        return str(float(x))
-    text = f"{float(x):.{digits}g}"
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{digits}g}"
     return "0" if text == "-0" else text
 
 

@@ -96,7 +96,9 @@ class ComputationPanel(QWidget):
         n = len(steps.key_labels)
         self._model.set_highlighted(col if col is not None and 0 <= col < n else None)
         key = steps.focus_key if col is None or not 0 <= col < n else col
-        lines = step_formulas(steps, key)
+        # The table already holds its strongest key's formulas (computation_steps made them).
+        lines = steps.formulas if key == steps.focus_key and steps.formulas else step_formulas(
+            steps, key)
         self._formulas_html = "<br>".join(html.escape(line) for line in lines)
         shown = f"<p>{self._title_html}</p><p>{self._formulas_html}</p>"
         if shown != self._shown_html:  # set_steps and then the dock's highlight ask alike
