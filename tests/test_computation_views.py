@@ -41,6 +41,20 @@ def test_panel_shows_the_lesson_numbers(panel):
     assert panel.statistics.head_row_texts(0)[3] == "x2"
 
 
+def test_formula_box_is_drawn_as_readable_text_on_the_panel_colour(panel, qtbot):
+    panel.resize(900, 500)
+    panel.show()
+    panel.set_steps(_steps("three_inputs")[1])
+    qtbot.wait(1)
+    image = panel._text.grab().toImage()
+    background = panel.palette().color(panel.backgroundRole())
+    corner = image.pixelColor(image.width() - 3, image.height() - 3)  # right of the text
+    assert corner == background  # not black, not a white field
+    dark = sum(image.pixelColor(x, y).lightness() < 100
+               for x in range(0, image.width(), 3) for y in range(0, image.height(), 3))
+    assert dark > 50  # the text itself
+
+
 def test_highlight_key_rewrites_the_formulas_both_ways(panel, qtbot):
     _, steps = _steps("three_inputs")
     panel.set_steps(steps)

@@ -14,6 +14,7 @@ import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 
 # isort: split
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from core.steps import HeadStatistics, StepTable, format_number, step_formulas
@@ -158,8 +159,11 @@ def _formula_box() -> QTextBrowser:
     box = QTextBrowser()
     box.setFrameShape(QFrame.Shape.NoFrame)
     box.setOpenLinks(False)
-    box.viewport().setAutoFillBackground(False)
-    box.setStyleSheet("QTextBrowser { background: transparent; }")
+    # Opaque, in the panel's own colour: a transparent box made Qt repaint every widget behind
+    # it (six of them, the tab widget's frame included) whenever its text changed.
+    palette = box.palette()
+    palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+    box.setPalette(palette)
     box.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     box.setFixedHeight(box.fontMetrics().lineSpacing() * 10 + 8)  # title, note, six formulas
     box.setHtml("No computation yet.")
