@@ -18,7 +18,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:  # imported on first use: not on the way to the window's first paint (core/lazy_import.py)
+    from core.lazy_import import LazyModule
+
+    pa = LazyModule("pyarrow")
 
 from core import vector_cache
 from core.neighbours import nearest_neighbours

@@ -17,11 +17,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pa_csv
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+else:  # imported on first use: not on the way to the window's first paint (core/lazy_import.py)
+    from core.lazy_import import LazyModule
+
+    pa, pa_csv = LazyModule("pyarrow"), LazyModule("pyarrow.csv")
 
 VECTOR_FORMATS = (
     "auto",

@@ -18,11 +18,17 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+else:  # imported on first use: not on the way to the window's first paint (core/lazy_import.py)
+    from core.lazy_import import LazyModule
+
+    pa, pc = LazyModule("pyarrow"), LazyModule("pyarrow.compute")
 
 __all__ = ["KeyIndex", "Vocabulary"]
 

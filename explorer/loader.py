@@ -23,8 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+else:  # imported on first use: not on the way to the window's first paint (core/lazy_import.py)
+    from core.lazy_import import LazyModule
+
+    pa, pc = LazyModule("pyarrow"), LazyModule("pyarrow.compute")
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.vocabulary import Vocabulary
