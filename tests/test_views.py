@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QScrollArea, QSplitter, QWidget
 
 from core.tokens import Token
 from explorer.views.heatmaps_view import HeatmapGrid, plan_layout
-from explorer.views.latent_view import LatentMap, place_labels
+from explorer.views.label_layer import place_labels
+from explorer.views.latent_view import LatentMap
 from explorer.views.lines_view import LinesView
 from explorer.views.palette import (
     HEAD_COLOURS,
@@ -257,7 +258,7 @@ def test_latent_map_axes_show_plain_numbers_for_small_coordinates(qtbot):
 
 
 def test_crowded_latent_map_labels_the_most_attended_words(qtbot):
-    from explorer.views.latent_view import MAX_OPTIONAL
+    from explorer.views.label_layer import MAX_OPTIONAL
 
     view = show(qtbot, LatentMap(), (500, 500))
     n = 400
