@@ -10,17 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QLabel,
     QMainWindow,
-    QProgressBar,
-    QPushButton,
     QScrollArea,
     QSplitter,
-    QStatusBar,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -34,6 +30,7 @@ from explorer.export_actions import install as install_export_actions
 from explorer.loader import LoadedVectors, VectorLoader, VocabularyIndex, needs_trust
 from explorer.persistence import Store
 from explorer.state import VECTORS, ExplorerState
+from explorer.status_bar import StatusBar
 from explorer.views.controls_view import ControlsView
 from explorer.views.heatmaps_view import HeatmapGrid
 from explorer.views.latent_view import LatentMap
@@ -43,67 +40,6 @@ from explorer.views.top_bar import TopBar
 
 _ARROWS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
 _SPLITTERS = ("main_splitter", "views_splitter")
-
-
-class StatusBar(QStatusBar):
-    """One message (what was computed, warnings, or an error in red) + load progress + Cancel."""
-
-    cancel_requested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.message = QLabel()
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.progress.setMaximumWidth(160)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop loading; the current vectors stay.")
-        self.cancel_button.clicked.connect(self.cancel_requested)
-        self.addWidget(self.message, 1)
-        self.addPermanentWidget(self.progress)
-        self.addPermanentWidget(self.cancel_button)
-        self.progress.hide()
-        self.cancel_button.hide()
-
-    def show_message(self, text: str, error: bool = False, tip: str = "") -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet("color: #b00020;" if error else "")
-        self.message.setToolTip(tip or text)
-
-    def show_update(self, update: Update, settings: Settings) -> None:
-        """E.g. "12 tokens x 4 heads in 1.8 ms · Out of vocabulary: xyzzy"."""
-        a = update.analysis
-        h, _, n = a.weights.shape
-        parts = [f"{n} token{'s' if n != 1 else ''} x {h} head{'s' if h != 1 else ''} in "
-                 f"{update.compute_ms + update.views_ms:.1f} ms"]
-        d_model = a.sentence.vectors.shape[1]
-        if settings.d_k is None:  # say how the automatic choice came out when it is not exact
-            if d_model % h and a.heads.d_k == d_model // h:
-                parts.append(f"{d_model} is not divisible by {h}: d_k = {a.heads.d_k}")
-            elif h * a.heads.d_k != d_model or h != settings.n_heads:
-                parts.append(a.heads.note)
-        parts.extend(a.warnings)
-        tip = (f"heads: {a.heads.note}\ncompute {update.compute_ms:.1f} ms, "
-               f"views {update.views_ms:.1f} ms")
-        self.show_message(" · ".join(parts), error=False, tip=tip)
-
-    def start_progress(self, text: str) -> None:
-        self.show_message(text)
-        self.progress.setRange(0, 0)  # "busy" until a loader reports a fraction
-        self.progress.show()
-        self.cancel_button.show()
-
-    @Slot(float)
-    def show_progress(self, fraction: float) -> None:
-        if 0.0 < fraction < 1.0:
-            self.progress.setRange(0, 100)
-            self.progress.setValue(round(100 * fraction))
-
-    def stop_progress(self, text: str, error: bool = False) -> None:
-        self.progress.hide()
-        self.cancel_button.hide()
-        self.show_message(text, error=error)
 
 
 class MainWindow(QMainWindow):
