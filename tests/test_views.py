@@ -361,6 +361,24 @@ def test_latent_labels_never_overlap(qtbot):
             assert not a.intersects(b), (painted)
 
 
+def test_latent_labels_keep_off_the_points_when_there_is_room(qtbot):
+    """Two words a few pixels apart: the first one's label goes where it covers no dot."""
+    view = show(qtbot, LatentMap(), (500, 400))
+    token_xy = np.array([[0.0, 0.0], [0.04, 0.0], [1.0, 1.0], [-1.0, -1.0]])
+    view.set_data(token_xy, ["on", "the", "far", "away"], np.array([1.0, -1.0]), "it",
+                  np.array([0.4, 0.3, 0.2, 0.1]), np.array([[-1.0, 1.0]]),
+                  np.array([-0.5, 0.8]), [], ("x", "y"), None)
+    view.grab()
+    vb = view.getPlotItem().vb
+    to_pixels = vb.childTransform() * vb.sceneTransform() * view.viewportTransform()
+    rects = [r for _, r in view.labels.painted]
+    assert len(rects) == 7  # four words, the query, h1 and the output
+    for x, y in [*token_xy, (1.0, -1.0), (-1.0, 1.0), (-0.5, 0.8)]:
+        centre = to_pixels.map(QPointF(x, y))
+        dot = QRectF(centre.x() - 3, centre.y() - 3, 6, 6)
+        assert not any(dot.intersects(r) for r in rects), (x, y, view.labels.painted)
+
+
 def test_place_labels_skips_only_optional_labels():
     bounds = QRectF(0, 0, 200, 200)
     anchors = [QPointF(100, 100)] * 14

@@ -95,20 +95,23 @@ class _Placed:
 
 
 def place_labels(anchors: list[QPointF], sizes: list[tuple[float, float]], gaps: list[float],
-                 must: list[bool], bounds: QRectF,
-                 taken: Sequence[QRectF] = ()) -> list[QRectF | None]:
+                 must: list[bool], bounds: QRectF, taken: Sequence[QRectF] = (),
+                 avoid: Sequence[QRectF] = ()) -> list[QRectF | None]:
     """Greedy de-overlap: a rectangle for each label (in order = priority), or None to skip it.
 
     Label i (``sizes[i]`` = width, height) goes beside ``anchors[i]``, ``gaps[i]`` pixels from it,
-    at the first of _SPOTS inside ``bounds`` that meets no earlier label and none of ``taken``. A
-    label that ``must`` be shown and finds no free spot goes at its first spot inside ``bounds``.
+    at the first of _SPOTS inside ``bounds`` that meets no earlier label, none of ``taken`` and
+    none of ``avoid`` (drawn points); failing that, at the first that only covers some of
+    ``avoid`` (a crowded map keeps its labels). A label that ``must`` be shown and finds no free
+    spot goes at its first spot inside ``bounds``.
     """
-    placed, result = _Placed(taken), []
+    placed, points, result = _Placed(taken), _Placed(avoid), []
     outer = _box(*bounds.getRect())
     for anchor, (w, h), gap, needed in zip(anchors, sizes, gaps, must, strict=True):
         ax, ay = anchor.x(), anchor.y()
         choice: tuple[float, float] | None = None
         fallback: tuple[float, float] | None = None
+        over_points: tuple[float, float] | None = None  # free of labels, not of points
         for side, level in _SPOTS:
             corner = _spot(ax, ay, w, h, gap, side, level)
             box = _box(*corner, w, h)
@@ -116,8 +119,11 @@ def place_labels(anchors: list[QPointF], sizes: list[tuple[float, float]], gaps:
                 continue
             fallback = fallback or corner
             if not placed.overlaps(box):
-                choice = corner
-                break
+                if not points.overlaps(box):
+                    choice = corner
+                    break
+                over_points = over_points or corner
+        choice = choice or over_points
         if choice is None and needed:
             choice = fallback or _spot(ax, ay, w, h, gap, "right", -0.5)
         if choice is not None:
@@ -155,11 +161,15 @@ class LabelLayer(pg.GraphicsObject):
     keeps out of the places that layer's labels take.
     """
 
-    def __init__(self, font: QFont, above: LabelLayer | None = None) -> None:
+    def __init__(self, font: QFont, above: LabelLayer | None = None,
+                 marks_points: bool = True) -> None:
         super().__init__()
         self._font = font
         self._metrics = QFontMetricsF(font)
         self._above = above
+        # Its labels name drawn markers (gap - 1 pixels around each point): no label may cover
+        # one. False for labels that are the only mark of their point (neighbour words).
+        self._marks_points = marks_points
         self._xy = np.zeros((0, 2))
         self._texts: list[str] = []
         self._colours: list[QColor] = []
@@ -215,9 +225,10 @@ class LabelLayer(pg.GraphicsObject):
                bounds.y(), bounds.width(), bounds.height())
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        taken = [r for _, r in self._above.layout(transform, bounds)] if self._above else []
         ok = np.isfinite(self._xy).all(axis=1)
         finite = [i for i in self._order if ok[i]]
+        taken = [r for _, r in self._above.layout(transform, bounds)] if self._above else []
+        markers = self.markers(transform) + (self._above.markers(transform) if self._above else [])
         # A crowded map cannot show hundreds of labels anyway: try the first MAX_OPTIONAL optional
         # ones (in priority order) and leave the rest to their points' tooltips. Placing all 512
         # of a long sentence took ~12 ms per paint.
@@ -228,10 +239,21 @@ class LabelLayer(pg.GraphicsObject):
         anchors = _map_points(transform, self._xy[finite])
         rects = place_labels(anchors, [self._sizes[i] for i in finite],
                              [self._gaps[i] for i in finite], [self._must[i] for i in finite],
-                             bounds, taken)
+                             bounds, taken, markers)
         shown = [(i, r) for i, r in zip(finite, rects, strict=True) if r is not None]
         self._cache = (key, shown)
         return shown
+
+    def markers(self, transform: QTransform) -> list[QRectF]:
+        """Device rectangles of the markers this layer's points are drawn with (see __init__)."""
+        if not self._marks_points:
+            return []
+        ok = np.isfinite(self._xy).all(axis=1)
+        rows = np.flatnonzero(ok)
+        centres = _map_points(transform, self._xy[rows])
+        halves = [self._gaps[i] - 1.0 for i in rows.tolist()]
+        return [QRectF(c.x() - h, c.y() - h, 2 * h, 2 * h) for c, h in zip(centres, halves,
+                                                                          strict=True)]
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802, ANN001, ANN201
         """Bounds of the labelled points along axis ``ax`` (for the ViewBox's auto-range)."""

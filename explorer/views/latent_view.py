@@ -107,7 +107,7 @@ class LatentMap(pg.PlotWidget):
         small = QFont(self.font())
         small.setPointSizeF(max(small.pointSizeF() - 2, 6.0))
         self.labels = LabelLayer(QFont(self.font()))
-        self.neighbour_labels = LabelLayer(small, above=self.labels)
+        self.neighbour_labels = LabelLayer(small, above=self.labels, marks_points=False)
         for item in (self.neighbour_labels, self.lines, self.tokens, self.head_mixes,
                      self.output, self.query, self.labels):
             plot.addItem(item)
