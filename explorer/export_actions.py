@@ -22,7 +22,7 @@ import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 # isort: split
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPoint, Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QGraphicsView,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from core.atomic import ExportError
 from core.export_data import export_data
 from explorer import dialogs, export_dialogs
+from explorer.actions import window_action
 from explorer.export import export_figure, figure_caption
 
 if TYPE_CHECKING:
@@ -125,11 +126,11 @@ class ExportActions(QObject):
         self.last_dir = str(Path.home())
         self.last_suffix = ".png"
         self.last_menu: QMenu | None = None  # the last context menu shown (for tests)
-        self.export_figure_action = self._action(
-            "Export &figure…", "Ctrl+E", lambda: self.export_figure_dialog(EXPLORER),
+        self.export_figure_action = window_action(
+            window, "Export &figure…", lambda: self.export_figure_dialog(EXPLORER), "Ctrl+E",
             "Save the explorer view (or any view, or the whole window) as PNG, SVG or PDF.")
-        self.export_data_action = self._action(
-            "Export &data…", "Ctrl+Shift+E", self.export_data_dialog,
+        self.export_data_action = window_action(
+            window, "Export &data…", self.export_data_dialog, "Ctrl+Shift+E",
             "Save tokens, weights, outputs and the 2D map as JSON, CSV or NPZ.")
         w = window
         self.targets[EXPLORER] = ("Explorer view: tokens, heatmaps, latent map",
@@ -144,16 +145,6 @@ class ExportActions(QObject):
             panel = getattr(dock, "tabs", None)
             self.add_view("computation", COMPUTATION_LABEL, dock,
                           (lambda: panel) if isinstance(panel, QWidget) else None)
-
-    def _action(self, text: str, keys: str | None, slot: Callable[[], Any], tip: str) -> QAction:
-        action = QAction(text, self.window)
-        if keys:
-            action.setShortcut(QKeySequence(keys))
-        action.setStatusTip(tip)
-        action.setToolTip(tip)
-        action.triggered.connect(slot)
-        self.window.addAction(action)  # shortcuts work even with the menu bar hidden
-        return action
 
     def add_to_file_menu(self) -> None:
         """Sessions, then exports, just above File > Quit."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QMenu
 
 from core.lessons import LESSONS, Lesson, lesson
 from core.modes import lesson_settings
+from explorer.actions import window_action
 from explorer.modes import MODE_TEXT
 
 if TYPE_CHECKING:
@@ -43,13 +44,9 @@ def install_lessons_menu(window: MainWindow, wiring: ComputationWiring) -> QMenu
     menu = window.menuBar().addMenu("&Lessons")
     menu.setToolTipsVisible(True)
     for number, item in enumerate(LESSONS, start=1):
-        action = QAction(item.title, window)
-        action.setToolTip(item.explanation)
-        if number <= 9:
-            action.setShortcut(QKeySequence(f"Alt+{number}"))
-        action.triggered.connect(lambda _=False, it=item: open_lesson(window, wiring, it))
-        menu.addAction(action)
-        window.addAction(action)  # shortcuts work with the menu bar hidden
+        action = window_action(window, item.title,
+                               lambda _=False, it=item: open_lesson(window, wiring, it),
+                               f"Alt+{number}" if number <= 9 else None, item.explanation, menu)
         wiring.lesson_actions.append(action)
     close = menu.addAction("Close the lesson text")
     close.triggered.connect(lambda: wiring.dock.show_lesson(None))
@@ -57,13 +54,10 @@ def install_lessons_menu(window: MainWindow, wiring: ComputationWiring) -> QMenu
     modes = menu.addMenu("Input &mode")
     group = QActionGroup(window)
     for name, text in MODE_TEXT.items():
-        action = QAction(text, window)
+        action = window_action(window, text, lambda _=False, mode=name: wiring.set_mode(mode),
+                               MODE_KEYS[name], menu=modes)
         action.setCheckable(True)
-        action.setShortcut(QKeySequence(MODE_KEYS[name]))
-        action.triggered.connect(lambda _=False, mode=name: wiring.set_mode(mode))
         group.addAction(action)
-        modes.addAction(action)
-        window.addAction(action)
         wiring.mode_actions[name] = action
     modes.aboutToShow.connect(
         lambda: wiring.mode_actions[window.state.settings.mode].setChecked(True))

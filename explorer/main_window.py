@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from core.settings import Settings, SettingsError
 from explorer import dialogs
+from explorer.actions import window_action
 from explorer.computation_dock import install_computation
 from explorer.controller import Controller, Update, Views
 from explorer.export_actions import install as install_export_actions
@@ -122,23 +123,15 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self.open_action = self._action(file_menu, "&Open vectors…", QKeySequence.StandardKey.Open,
-                                        self.open_vectors_dialog)
-        self._action(file_menu, "Use the &default vectors", None, lambda: self.load_vectors(None))
-        self._action(file_menu, "&Reset settings", None, self.reset_settings)
+        self.open_action = window_action(self, "&Open vectors…", self.open_vectors_dialog,
+                                         QKeySequence.StandardKey.Open, menu=file_menu)
+        window_action(self, "Use the &default vectors", lambda: self.load_vectors(None),
+                      menu=file_menu)
+        window_action(self, "&Reset settings", self.reset_settings, menu=file_menu)
         file_menu.addSeparator()
-        self.quit_action = self._action(file_menu, "&Quit", QKeySequence("Ctrl+Q"), self.close)
+        self.quit_action = window_action(self, "&Quit", self.close, "Ctrl+Q", menu=file_menu)
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.controls_dock.toggleViewAction())
-
-    def _action(self, menu: Any, text: str, keys: Any, slot: Any) -> QAction:
-        action = QAction(text, self)
-        if keys is not None:
-            action.setShortcut(keys)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        self.addAction(action)  # shortcuts work even with the menu bar hidden
-        return action
 
     def _connect(self) -> None:
         self.state.changed.connect(self._on_state_changed)

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget
 
 from core.atomic import ExportError
 from core.session import SESSION_SUFFIX, SessionError, load_session, save_session
 from core.settings import Settings
 from explorer import dialogs, export_dialogs
+from explorer.actions import window_action
 
 if TYPE_CHECKING:
     from explorer.export_actions import ExportActions
@@ -43,20 +44,15 @@ class SessionActions(QObject):
         self.exports = exports
         self.path: str | None = None  # the session file last opened or saved
         self._pending: tuple[str, Settings, dict[str, Any]] | None = None  # waiting for vectors
-        self.open_action = self._action("&Open session…", "Ctrl+Shift+O", self.open_dialog)
-        self.save_action = self._action("&Save session", "Ctrl+S", self.save)
-        self.save_as_action = self._action("Save session &as…", "Ctrl+Shift+S", self.save_as)
+        self.open_action = window_action(window, "&Open session…", self.open_dialog,
+                                         "Ctrl+Shift+O")
+        self.save_action = window_action(window, "&Save session", self.save, "Ctrl+S")
+        self.save_as_action = window_action(window, "Save session &as…", self.save_as,
+                                            "Ctrl+Shift+S")
         # Connected after the window's own slots, so the vectors are in the state when we run.
         window.loader.loaded.connect(self._on_vectors_loaded)
         window.loader.failed.connect(self._on_vectors_not_loaded)
         window.loader.cancelled.connect(self._on_vectors_not_loaded)
-
-    def _action(self, text: str, keys: str, slot: Any) -> QAction:
-        action = QAction(text, self.window)
-        action.setShortcut(QKeySequence(keys))
-        action.triggered.connect(slot)
-        self.window.addAction(action)
-        return action
 
     def actions(self) -> list[QAction]:
         return [self.open_action, self.save_action, self.save_as_action]
