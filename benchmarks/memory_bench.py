@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.timing import Config, Result, Target, wanted
-from benchmarks.window_bench import CHILD_TAG, ROOT, _rss_mb, run_child_process
+from benchmarks.timing import Config, Result, Target, rss_mb, wanted
+from benchmarks.window_bench import CHILD_TAG, ROOT, run_child_process
 
 BIG_ROWS, QUICK_ROWS, TINY_ROWS = 3_000_000, 300_000, 1_000
 BIG_DIM = 300
@@ -68,12 +68,12 @@ def _big_child(source: str, cache_dir: str) -> None:
     from core.embeddings import load_vectors
 
     gc.collect()
-    before = _rss_mb()
+    before = rss_mb()
     start = time.perf_counter()
     kv = load_vectors(source, cache_dir=cache_dir)
     seconds = time.perf_counter() - start
     gc.collect()
-    after = _rss_mb()
+    after = rss_mb()
     hit = isinstance(kv.vectors, np.memmap) or not kv.vectors.flags.owndata
     report = {"before_mb": before, "after_mb": after, "open_s": seconds,
               "words": len(kv.index_to_key), "memory_mapped": bool(hit)}

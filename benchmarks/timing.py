@@ -130,3 +130,15 @@ def wanted(only: Sequence[str], *keys: str) -> bool:
 
 def median(values: list[float]) -> float:
     return float(statistics.median(values)) if values else float("nan")
+
+
+def rss_mb() -> float:
+    """This process's resident memory (VmRSS) in MiB, from /proc (Linux; NaN elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")

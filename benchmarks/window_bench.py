@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.timing import rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 T0_ENV = "AE_BENCH_T0"  # wall-clock time (time.time()) just before the parent started the child
 CHILD_TAG = "BENCH-RESULT "
@@ -41,15 +43,6 @@ def _view(window: Any, name: str) -> Any:
     for part in name.split("."):
         window = getattr(window, part, None)
     return window
-
-
-def _rss_mb() -> float:
-    """This process's resident memory (VmRSS) in MiB, read from /proc (Linux only)."""
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _paint_watcher(window: Any, on_done: Any = None) -> Any:
@@ -267,7 +260,7 @@ def _child() -> None:
             marks["window"] = time.time() - t0
         elif "ready" not in marks:  # the views painted the first result
             marks["ready"] = time.time() - t0
-            report = {"window_s": marks["window"], "ready_s": marks["ready"], "rss_mb": _rss_mb()}
+            report = {"window_s": marks["window"], "ready_s": marks["ready"], "rss_mb": rss_mb()}
             print(CHILD_TAG + json.dumps(report), flush=True)
             window.close()
             app.quit()

@@ -24,6 +24,7 @@ from gensim.models import KeyedVectors
 from PySide6.QtWidgets import QApplication
 from test_bad_vector_files import CASES
 
+from benchmarks.timing import rss_mb
 from core.attention import NORMALIZATIONS, SCORINGS
 from core.heads import HEAD_STRATEGIES
 from core.settings import OOV_POLICIES, PROJECTIONS, TEMPERATURE_RANGE
@@ -99,14 +100,6 @@ def test_untrusted_pickle_is_not_opened(window: MainWindow, tmp_path: Path,
 # ------------------------------------------------------------------------- long session
 
 
-def resident_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def random_sentence(rng: random.Random) -> str:
     words = [rng.choice(TINY_WORDS) for _ in range(rng.randint(0, 14))]
     if rng.random() < 0.2:
@@ -170,13 +163,13 @@ def test_five_thousand_random_changes(window: MainWindow) -> None:
     window.controller.failed.connect(lambda _message, _field: outcomes.update(["refused"]))
     run_session(window, rng, 300)  # warm-up: first-time allocations are not a leak
     gc.collect()
-    before = resident_mb()
+    before = rss_mb()
     start = time.perf_counter()
     run_session(window, rng, CHANGES)
     seconds = time.perf_counter() - start
     gc.collect()
     QApplication.processEvents()
-    after = resident_mb()
+    after = rss_mb()
     print(f"\n{CHANGES} changes in {seconds:.1f} s; VmRSS {before:.1f} -> {after:.1f} MB "
           f"({after - before:+.1f} MB); {outcomes['shown']} updates shown, "
           f"{outcomes['refused']} refused with a message")
