@@ -11,7 +11,7 @@ row), h heads, d model width.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -312,6 +312,17 @@ class Pipeline:
             axis_labels=project.labels,
             neighbours_settled=settled,
         )
+
+    def settle(self, a: Analysis) -> Analysis:
+        """``a`` with its output's own nearest words where a live run kept earlier ones; the
+        attention itself is not computed again."""
+        if a.coords.neighbours_settled:
+            return a
+        self._live = False
+        # Only word-vector spaces have neighbours at all, so the space is these vectors.
+        coords = self._coordinates(a.settings, a.sentence, a.query, a.result, a.query_row,
+                                   self.kv)
+        return replace(a, coords=coords)
 
     def _output_neighbours(self, output: np.ndarray, key: Any) -> tuple[list[str], bool]:
         """The output's nearest words, and whether they were searched for this output."""

@@ -166,16 +166,15 @@ class Controller(QObject):
             a = self._analysis
         if a is None or pipeline is None or self._failing or a.coords.neighbours_settled:
             return
-        started = time.perf_counter()
         try:
-            analysis = self._analysis = pipeline.run(self._state.settings)
-        except Exception as error:  # the live run of the same settings worked: log, keep it
+            a = self._analysis = pipeline.settle(a)
+        except Exception as error:  # the live run worked: keep its words, say so in the log
             log.exception("settling the neighbours failed: %s", error)
             return
-        compute_ms = (time.perf_counter() - started) * 1000.0
-        started = time.perf_counter()
-        self._show(analysis, set(), weights_changed=False)
-        self.updated.emit(Update(analysis, compute_ms, (time.perf_counter() - started) * 1000.0))
+        # Only the latent map shows the neighbours: no other view, and no `updated` listener
+        # (status, computation dock), has anything new to show.
+        head = self.selected_head(a)
+        self._show_map(a, head, self._query_weights(a, head))
 
     def _show(self, a: Analysis, names: set[str], weights_changed: bool) -> None:
         head = self.selected_head(a)
@@ -186,7 +185,7 @@ class Controller(QObject):
         if a.sentence.tokens != self._shown_tokens:  # rebuilding the chips only when words change
             v.tokens.set_tokens(a.sentence.tokens)
             self._shown_tokens = a.sentence.tokens
-        query_weights = a.query_weights[head] if head is not None else a.query_weights.mean(axis=0)
+        query_weights = self._query_weights(a, head)
         v.tokens.set_weights(query_weights, a.query.position)
         if weights_changed or INSPECTED_COL in names:
             v.heatmaps.set_data(a.row_labels, a.col_labels, a.weights, a.query_row, inspected)
@@ -194,8 +193,16 @@ class Controller(QObject):
             v.lines.set_data(a.row_labels, a.col_labels, a.weights, a.query_row)
         v.heatmaps.set_selected_head(head)
         v.lines.set_selected_head(head)
+        self._show_map(a, head, query_weights)
+
+    @staticmethod
+    def _query_weights(a: Analysis, head: int | None) -> np.ndarray:
+        """(n,) the query row's weights in ``head``, or their mean over heads."""
+        return a.query_weights[head] if head is not None else a.query_weights.mean(axis=0)
+
+    def _show_map(self, a: Analysis, head: int | None, query_weights: np.ndarray) -> None:
         c = a.coords
-        v.latent.set_data(
+        self._views.latent.set_data(
             c.tokens, a.col_labels, c.query, a.query.text, np.asarray(query_weights),
             c.head_mixes, c.output, c.neighbours, c.axis_labels, head,
         )

@@ -113,10 +113,12 @@ def test_live_runs_keep_the_output_neighbours_until_settled(glove):
     assert not live.coords.neighbours_settled
     output_words = [w for w, *_, kind in live.coords.neighbours if kind == "output"]
     assert output_words == [w for w, *_, kind in first.coords.neighbours if kind == "output"]
-    settled = pipeline.run(hot)  # changes stopped: the words of this output
+    settled = pipeline.settle(live)  # changes stopped: the words of this output
     fresh = Pipeline(glove).run(hot)
     assert settled.coords.neighbours_settled
     assert settled.coords.neighbours == fresh.coords.neighbours
+    assert settled.result is live.result  # the attention was not computed again
+    assert pipeline.run(hot).coords.neighbours == fresh.coords.neighbours  # a non-live run too
     np.testing.assert_array_equal(live.weights, fresh.weights)  # only the faint words waited
     other_query = pipeline.run(Settings(temperature=0.05, query="sea"), live=True)
     assert other_query.coords.neighbours_settled  # a new query's words are searched at once
