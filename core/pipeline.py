@@ -98,7 +98,6 @@ class Pipeline:
         self.kv = kv
         self.vectors_name: str = vectors_name or str(getattr(kv, "source_name", "word vectors"))
         self._memo: dict[str, tuple[Any, Any]] = {}
-        self._live = False  # the current run is live (see run)
 
     def _stage(self, name: str, key: Any, build: Any) -> Any:
         """Return the memoised value of stage ``name`` if ``key`` is unchanged, else rebuild."""
@@ -123,15 +122,14 @@ class Pipeline:
             Empty sentence, unknown query, bad head settings: a message a person can act on.
         """
         started = time.perf_counter()
-        self._live = live
         try:
-            return self._run(settings, started)
+            return self._run(settings, started, live)
         except AnalysisError:
             raise
         except ValueError as error:  # core's clear messages (OOV, head file, axes words)
             raise AnalysisError(str(error)) from error
 
-    def _run(self, s: Settings, started: float) -> Analysis:
+    def _run(self, s: Settings, started: float, live: bool) -> Analysis:
         if s.mode == "words":
             sentence = self._stage(
                 "sentence",
@@ -170,7 +168,7 @@ class Pipeline:
         )
         row = len(x_kv) if outside else int(query.position)  # type: ignore[arg-type]
         labels = sentence.labels
-        coords = self._coordinates(s, sentence, query, result, row, space)
+        coords = self._coordinates(s, sentence, query, result, row, space, live)
         warnings = mode_warnings + list(sentence.warnings) + _row_warnings(result, row)
         names = labels + ([query.text] if outside else [])  # (r,) one per row of x_q
         warnings += _degenerate_warnings(s.scoring, x_q, names, result)
@@ -283,6 +281,7 @@ class Pipeline:
         result: MultiHeadResult,
         row: int,
         space: KeyedVectors | None = None,
+        live: bool = False,
     ) -> MapCoordinates:
         project = self._projection(s, sentence, query, space)
         weights = result.weights[:, row, :]  # (h, n)
@@ -296,7 +295,7 @@ class Pipeline:
             near_query = self._stage(
                 "query_neighbours", (query.text, exclude), lambda: self._near(query.vector, exclude)
             )
-            near_output, settled = self._output_neighbours(output, (query.text, exclude))
+            near_output, settled = self._output_neighbours(output, (query.text, exclude), live)
             # A word near both is drawn once (as the query's): two labels on one point look wrong.
             near_output = [w for w in near_output if w not in near_query]
             for kind, words in (("query", near_query), ("output", near_output)):
@@ -318,16 +317,16 @@ class Pipeline:
         attention itself is not computed again."""
         if a.coords.neighbours_settled:
             return a
-        self._live = False
         # Only word-vector spaces have neighbours at all, so the space is these vectors.
         coords = self._coordinates(a.settings, a.sentence, a.query, a.result, a.query_row,
                                    self.kv)
         return replace(a, coords=coords)
 
-    def _output_neighbours(self, output: np.ndarray, key: Any) -> tuple[list[str], bool]:
+    def _output_neighbours(self, output: np.ndarray, key: Any,
+                           live: bool) -> tuple[list[str], bool]:
         """The output's nearest words, and whether they were searched for this output."""
         kept = self._memo.get("output_neighbours")
-        if self._live and kept is not None and _same(kept[0], key):
+        if live and kept is not None and _same(kept[0], key):
             return kept[1], False
         words = self._near(output, key[1])
         self._memo["output_neighbours"] = (key, words)
