@@ -136,9 +136,6 @@ class ComputationPanel(QWidget):
         """The step table shown (None before the first)."""
         return self._steps
 
-    def row_count(self) -> int:
-        return self._model.rowCount()
-
     # ----------------------------------------------------------------------------- internals
 
     def _on_current_changed(self, current: QModelIndex | QPersistentModelIndex,
