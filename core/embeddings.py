@@ -19,13 +19,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-else:  # imported on first use: not on the way to the window's first paint (core/lazy_import.py)
-    from core.lazy_import import LazyModule
-
-    pa = LazyModule("pyarrow")
-
 from core import vector_cache
 from core.neighbours import nearest_neighbours
 from core.vector_binary import read_binary_vectors, validate_fasttext_bin
@@ -100,6 +93,7 @@ def open_default_vectors() -> WordVectors:
     global _default_table
     with _default_lock:
         if _default_table is None:
+            import pyarrow as pa  # here, not at the top: not on the way to the first paint
             import pyarrow.parquet as pq
 
             npy, parquet = _default_files()

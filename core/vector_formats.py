@@ -17,17 +17,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-else:  # imported on first use: not on the way to the window's first paint (core/lazy_import.py)
-    from core.lazy_import import LazyModule
-
-    pa, pa_csv = LazyModule("pyarrow"), LazyModule("pyarrow.csv")
 
 VECTOR_FORMATS = (
     "auto",
@@ -161,6 +153,9 @@ def _arrow_parse(chunk: bytes, dim: int) -> tuple[list[str], np.ndarray] | None:
     Arrow's float parser rounds correctly to float64, like Python's ``float``; wherever it
     rejects a token, the exact line-by-line path below decides instead.
     """
+    import pyarrow as pa  # here, not at the top: not on the way to the window's first paint
+    import pyarrow.csv as pa_csv
+
     names = [f"c{i}" for i in range(dim + 1)]
     types = {n: pa.float64() for n in names[1:]} | {"c0": pa.string()}
     try:
