@@ -1,0 +1,67 @@
+"""Grid tables fit their columns as Qt's ResizeToContents would, after each new grid (pytest-qt)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QHeaderView, QTableView
+
+from explorer.views.table_model import GridModel, read_only_view
+
+GRIDS = [
+    (["entropy", "% of max"], [["1.77", "64%"], ["2.46", "89%"]]),
+    (["entropy", "% of max"], [["0.000123", "100%"], ["12.5", "5%"]]),  # wider, then narrower
+    (["entropy", "% of max"], [["1.7", "6%"], ["2.4", "8%"]]),
+    (["1", "2", "3"], [["1.00", "—", "0.52"], ["—", "1.00", "0.83"], ["0.52", "0.83", "1.00"]]),
+    (["key"], [["running"], ["animal"], ["W"]]),
+    (["a", "b"], []),  # no rows: the headers alone
+]
+
+
+@pytest.fixture
+def pair(qtbot):
+    """Our view and a plain ResizeToContents QTableView of the same model."""
+    model = GridModel()
+    ours = read_only_view(model)
+    reference = QTableView()
+    reference.setModel(model)
+    reference.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    reference.verticalHeader().setDefaultSectionSize(20)
+    for view in (ours, reference):
+        qtbot.addWidget(view)
+        view.show()
+    return model, ours, reference
+
+
+def _widths(view: QTableView, cols: int) -> list[int]:
+    return [view.horizontalHeader().sectionSize(c) for c in range(cols)]
+
+
+def test_columns_are_as_wide_as_resize_to_contents_makes_them(pair, qtbot):
+    model, ours, reference = pair
+    for headers, texts in GRIDS:
+        model.set_headers(headers, [f"head {i + 1}" for i in range(len(texts))])
+        cols = len(headers)
+        model.set_grid(texts, cols=cols)
+        qtbot.waitUntil(lambda n=cols: _widths(ours, n) == _widths(reference, n))
+
+
+def test_a_new_grid_with_the_same_shape_refits_its_columns(pair):
+    model, ours, _ = pair
+    model.set_headers(["x"], ["1", "2"])
+    model.set_grid([["1.5"], ["2.5"]])
+    narrow = ours.columnWidth(0)
+    model.set_grid([["1.5"], ["a much longer text than before"]])  # same shape: dataChanged only
+    assert ours.columnWidth(0) > narrow
+    model.set_grid([["1.5"], ["2.5"]])
+    assert ours.columnWidth(0) == narrow  # and narrows again
+
+
+def test_a_font_change_refits_the_columns(pair):
+    model, ours, _ = pair
+    model.set_headers(["x"], ["1"])
+    model.set_grid([["a long text to measure"]])
+    before = ours.columnWidth(0)
+    font = ours.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    ours.setFont(font)
+    assert ours.columnWidth(0) > before
