@@ -241,9 +241,15 @@ class ControlsView(QWidget):
         self._update_visibility(s)
 
     def _show(self, s: Settings) -> None:
-        self.n_heads.setValue(s.n_heads)
-        self.seed.setValue(s.seed)
-        self.d_k.setValue(s.d_k or 0)
+        # A spin box repaints itself (and the group box behind it) on every setValue, even
+        # with its own value: set only what changed (a temperature drag changes one value).
+        for spin, value in ((self.n_heads, s.n_heads), (self.seed, s.seed),
+                            (self.d_k, s.d_k or 0)):
+            if spin.value() != value:
+                spin.setValue(value)
+        # Shown with 2 decimals: the same text is the same (rounded) value.
+        if self.temperature.textFromValue(s.temperature) != self.temperature.cleanText():
+            self.temperature.setValue(s.temperature)
         for field in ("head_strategy", "scoring", "normalization", "oov_policy", "projection"):
             combo: QComboBox = getattr(self, field)
             combo.setCurrentIndex(combo.findData(getattr(s, field)))
@@ -251,7 +257,6 @@ class ControlsView(QWidget):
             self.head_axes.setText(format_pairs(s.head_axes))
             self.head_axes.setCursorPosition(0)
         self.heads_file_button.setText(_short_name(s.heads_file) or "Choose .npz…")
-        self.temperature.setValue(s.temperature)
         self.temperature_slider.setValue(temperature_to_slider(s.temperature))
         self.causal.setChecked(s.causal)
         self.exclude_self.setChecked(s.exclude_self)
