@@ -71,8 +71,8 @@ def load_cached(path: str, fmt: str, cache_dir: str) -> CacheEntry | None:
         count = int(info.get("count", -1))
         if matrix.ndim != 2 or matrix.shape[0] != count:
             return None
-        # Raw bytes into one Arrow array: 3,000,000 words cost ~50 MB instead of ~200 MB as
-        # Python strings (core.vocabulary).
+        # Raw bytes into one buffer: 3,000,000 words cost ~50 MB instead of ~200 MB as Python
+        # strings (core.vocabulary).
         blob = np.fromfile(vocab, dtype=np.uint8)
         words = Vocabulary.from_utf8_lines(blob, count) if count else Vocabulary([])
     except (OSError, ValueError, TypeError):
@@ -100,8 +100,8 @@ def save_cached(
 
     A cache is an optimisation: a read-only or full disk must never stop a load.
     """
-    if any("\n" in w for w in words):
-        return "not cached: a word contains a line break, which the vocabulary file cannot hold"
+    if _has_line_breaks(words):
+        return _LINE_BREAK
     try:
         os.makedirs(cache_dir, exist_ok=True)
         npy, vocab, meta = _paths(cache_dir, cache_key(path))
@@ -113,8 +113,48 @@ def save_cached(
             "warnings": warnings,
         }
         _write_atomically(npy, lambda f: np.save(f, np.ascontiguousarray(matrix)))
-        _write_atomically(vocab, lambda f: f.write("\n".join(words).encode("utf-8")))
+        _write_atomically(vocab, lambda f: f.write(_utf8_lines(words)))
         _write_atomically(meta, lambda f: f.write(json.dumps(info).encode("utf-8")))
+    except (OSError, ValueError) as e:
+        return f"could not write the vector cache in {cache_dir}: {e}"
+    return None
+
+
+# ------------------------------------------------------------------------ vocabularies alone
+
+_LINE_BREAK = "not cached: a word contains a line break, which the vocabulary file cannot hold"
+
+
+def _has_line_breaks(words: Sequence[str]) -> bool:
+    if isinstance(words, Vocabulary):
+        return words.has_line_breaks()
+    return any("\n" in w for w in words)
+
+
+def _utf8_lines(words: Sequence[str]) -> bytes:
+    if isinstance(words, Vocabulary):
+        return words.utf8_lines()
+    return "\n".join(words).encode("utf-8")
+
+
+def load_vocabulary(source: str, count: int, cache_dir: str) -> Vocabulary | None:
+    """The cached ``count`` words read from ``source`` (a file in a format this cache does not
+    parse, e.g. the default set's Parquet word list), or None without a valid entry."""
+    try:
+        vocab = _paths(cache_dir, cache_key(source))[1]
+        return Vocabulary.from_utf8_lines(np.fromfile(vocab, dtype=np.uint8), count)
+    except (OSError, ValueError):
+        return None
+
+
+def save_vocabulary(source: str, cache_dir: str, words: Vocabulary) -> str | None:
+    """Cache the words read from ``source``; a warning message instead of raising on failure."""
+    if words.has_line_breaks():
+        return _LINE_BREAK
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        vocab = _paths(cache_dir, cache_key(source))[1]
+        _write_atomically(vocab, lambda f: f.write(words.utf8_lines()))
     except (OSError, ValueError) as e:
         return f"could not write the vector cache in {cache_dir}: {e}"
     return None

@@ -1,12 +1,15 @@
-"""Compact, read-only vocabularies for loaded word vectors: the words in one Arrow string array.
+"""Compact, read-only vocabularies for loaded word vectors: the words as one UTF-8 buffer.
 
 gensim keeps ``index_to_key`` as a list of Python strings and ``key_to_index`` as a dict: about
 60 bytes per word for the string, 8 for the list slot, ~70 for the dict entry and its int. For
 GloVe's 400,000 words that is ~55 MB, for GoogleNews' 3,000,000 words over 400 MB, more than the
 memory-mapped matrix costs. :class:`Vocabulary` stores the UTF-8 bytes once plus an offset per
-word (~12 bytes per word) and decodes a word only when it is asked for; :class:`KeyIndex` finds a
-word by binary search over an argsort of those bytes (4-8 bytes per word), built on the first
-look-up, so opening a set that is never searched costs no index at all.
+word (4-8 bytes) and decodes a word only when it is asked for; :class:`KeyIndex` finds a word by
+binary search over the rows sorted by their bytes (8 bytes per word, core.byte_sort), sorted on
+the first look-up, so opening a set that is never searched costs no index at all.
+
+Only NumPy is needed: pyarrow did this before, but loading it costs ~70 MB of shared libraries,
+a fifth of the window's memory, for a set (the default one) that never needs its parsers.
 
 Both behave as the ``Sequence[str]`` / ``Mapping[str, int]`` gensim's ``KeyedVectors`` reads
 (``kv[word]``, ``word in kv``, ``get_vector``, ``most_similar``...); they are read-only, so
@@ -18,17 +21,11 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-else:  # imported on first use: not on the way to the window's first paint (core/lazy_import.py)
-    from core.lazy_import import LazyModule
-
-    pa, pc = LazyModule("pyarrow"), LazyModule("pyarrow.compute")
+from core.byte_sort import byte_order
 
 __all__ = ["KeyIndex", "Vocabulary"]
 
@@ -41,19 +38,25 @@ class Vocabulary(Sequence[str]):
 
     Parameters
     ----------
-    words : pyarrow string array, or any iterable of str
+    words : any iterable of str
     """
 
-    def __init__(self, words: pa.Array | pa.ChunkedArray | Iterable[str]) -> None:
-        if isinstance(words, pa.ChunkedArray):
-            words = words.combine_chunks()
-        if not isinstance(words, pa.Array):
-            words = pa.array(list(words), pa.string())
-        if not (pa.types.is_string(words.type) or pa.types.is_large_string(words.type)):
-            raise TypeError(f"a vocabulary holds strings, not {words.type}")
-        if words.null_count:
-            raise ValueError("a vocabulary cannot hold missing words")
-        self._words: pa.Array = words
+    def __init__(self, words: Iterable[str]) -> None:
+        encoded = []
+        for word in words:
+            if not isinstance(word, str):
+                raise TypeError(f"a vocabulary holds strings, not {type(word).__name__}")
+            try:
+                encoded.append(word.encode("utf-8"))
+            except UnicodeEncodeError as e:
+                raise ValueError(f"word {len(encoded) + 1} is not valid Unicode: {e}") from None
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        self._set(b"".join(encoded), np.concatenate([[0], np.cumsum(lengths)]))
+
+    def _set(self, data: bytes, offsets: np.ndarray) -> None:
+        self._data = data  # the UTF-8 words back to back
+        small = len(data) < 2**31
+        self._offsets = offsets.astype(np.int32 if small else np.int64)  # (n + 1,) word starts
 
     @classmethod
     def from_utf8_lines(cls, blob: np.ndarray, count: int) -> Vocabulary:
@@ -64,25 +67,45 @@ class Vocabulary(Sequence[str]):
         breaks = np.flatnonzero(blob == _NEWLINE)  # (count - 1,) positions of the separators
         if count == 0 or len(breaks) != count - 1:
             raise ValueError(f"expected {count} lines, found {len(breaks) + 1}")
-        data = np.delete(blob, breaks)  # the words' bytes back to back
+        try:  # a line break is never inside a UTF-8 sequence: the lines are valid if the blob is
+            blob.tobytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = int(np.searchsorted(breaks, e.start)) + 1
+            raise ValueError(
+                f"the vocabulary is not valid UTF-8 (line {line}: {e.reason})") from None
         ends = np.append(breaks, len(blob)) - np.arange(count)  # (count,) end of word i in data
-        large = len(data) >= 2**31 - 1  # Arrow's string offsets are int32
-        offsets = np.concatenate([[0], ends]).astype(np.int64 if large else np.int32)
-        words = pa.Array.from_buffers(pa.large_string() if large else pa.string(), count,
-                                      [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-        try:
-            words.validate(full=True)  # checks the UTF-8
-        except pa.ArrowInvalid as e:
-            raise ValueError(f"the vocabulary is not valid UTF-8: {e}") from None
-        return cls(words)
+        vocabulary = cls.__new__(cls)
+        vocabulary._set(np.delete(blob, breaks).tobytes(), np.concatenate([[0], ends]))
+        return vocabulary
 
-    @property
-    def arrow(self) -> pa.Array:
-        """The words as one Arrow string array (for vectorised work, e.g. sorting)."""
-        return self._words
+    def utf8(self, i: int) -> bytes:
+        """Word ``i`` as UTF-8 bytes (0 <= i < len)."""
+        return self._data[self._offsets[i]:self._offsets[i + 1]]
+
+    def utf8_lines(self) -> bytes:
+        """All the words, one per line (what :meth:`from_utf8_lines` reads back); only for
+        vocabularies without line breaks in their words (see :meth:`has_line_breaks`)."""
+        data = np.frombuffer(self._data, dtype=np.uint8)
+        return np.insert(data, self._offsets[1:-1].astype(np.intp), _NEWLINE).tobytes()
+
+    def has_line_breaks(self) -> bool:
+        """Whether any word contains a line break."""
+        return _NEWLINE in self._data
+
+    def byte_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """(order, repeat): rows sorted by their words, stably; see core.byte_sort."""
+        return byte_order(np.frombuffer(self._data, dtype=np.uint8), self._offsets)
+
+    def lowered(self) -> Vocabulary:
+        """The same words in lower case (Python's ``str.lower``), row for row."""
+        if self.has_line_breaks():
+            return Vocabulary(w.lower() for w in self)
+        text = self.utf8_lines().decode("utf-8").lower()  # one C call for all the words
+        blob = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        return Vocabulary.from_utf8_lines(blob, len(self)) if len(self) else Vocabulary([])
 
     def __len__(self) -> int:
-        return len(self._words)
+        return len(self._offsets) - 1
 
     @overload
     def __getitem__(self, i: int) -> str: ...
@@ -92,22 +115,26 @@ class Vocabulary(Sequence[str]):
     def __getitem__(self, i: int | slice) -> str | list[str]:
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
-            if step == 1:
-                return self._words.slice(start, max(stop - start, 0)).to_pylist()
-            return [self[j] for j in range(start, stop, step)]
+            return self._decode(range(start, stop, step))
         n = len(self)
         j = int(i)  # numpy integers index too (gensim passes them)
         if not -n <= j < n:
             raise IndexError(f"word index {j} out of range for {n} words")
-        return self._words[j if j >= 0 else j + n].as_py()
+        return self.utf8(j if j >= 0 else j + n).decode("utf-8")
+
+    def _decode(self, rows: range) -> list[str]:
+        starts, ends = self._offsets[:-1][rows.start:rows.stop:rows.step].tolist(), \
+            self._offsets[1:][rows.start:rows.stop:rows.step].tolist()
+        data = self._data
+        return [data[a:b].decode("utf-8") for a, b in zip(starts, ends, strict=True)]
 
     def __iter__(self) -> Iterator[str]:
         for start in range(0, len(self), _ITER_CHUNK):
-            yield from self._words.slice(start, _ITER_CHUNK).to_pylist()
+            yield from self._decode(range(start, min(start + _ITER_CHUNK, len(self))))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Vocabulary):
-            return self._words.equals(other._words)
+            return self._data == other._data and np.array_equal(self._offsets, other._offsets)
         if isinstance(other, Sequence) and not isinstance(other, str | bytes):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
@@ -124,8 +151,8 @@ class KeyIndex(Mapping[str, int]):
     """word -> index, the first index when a word repeats (as gensim's loaders do).
 
     A binary search over the words sorted by their UTF-8 bytes (the same order as Python's
-    ``str`` comparison): about 20 decoded words per look-up for 400,000 words. The sort runs once,
-    on the first look-up (Arrow sorts outside the GIL: ~0.2 s for 400,000 words).
+    ``str`` comparison): about 20 words read per look-up for 400,000 words. The sort runs once,
+    on the first look-up or in :meth:`prepare`'s thread (~0.1 s for 400,000 words).
     """
 
     def __init__(self, words: Vocabulary) -> None:
@@ -143,7 +170,7 @@ class KeyIndex(Mapping[str, int]):
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
-        """Start the sort in a background thread (Arrow sorts outside the GIL); returns at once."""
+        """Start the sort in a background thread (NumPy sorts outside the GIL); returns at once."""
         if self._order is None:
             threading.Thread(target=self._sorted, name="key-index", daemon=True).start()
 
@@ -156,22 +183,21 @@ class KeyIndex(Mapping[str, int]):
         return self._order
 
     def _build(self) -> None:
-        words = self._vocab.arrow
-        # A stable sort keeps repeats in row order, so the search lands on the first of them.
-        order = pc.array_sort_indices(words).to_numpy().astype(np.int64)  # (n,)
-        ranked = words.take(pa.array(order))
-        same = pc.equal(ranked.slice(1), ranked.slice(0, max(len(ranked) - 1, 0)))
-        repeated = np.flatnonzero(same.to_numpy(zero_copy_only=False)) + 1  # (r,) in ranked
-        self._repeats = np.sort(order[repeated])
+        order, repeat = self._vocab.byte_order()  # stable: a repeat comes after its first row
+        self._repeats = np.sort(order[repeat])
         self._order = order
 
     def __getitem__(self, key: Any) -> int:
         if not isinstance(key, str):
             raise KeyError(key)
+        try:
+            target = key.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no word can be it
+            raise KeyError(key) from None
         order = self._sorted()
-        words = self._vocab.arrow
-        at = bisect.bisect_left(range(len(order)), key, key=lambda i: words[order[i]].as_py())
-        if at < len(order) and words[order[at]].as_py() == key:
+        utf8 = self._vocab.utf8
+        at = bisect.bisect_left(range(len(order)), target, key=lambda i: utf8(int(order[i])))
+        if at < len(order) and utf8(int(order[at])) == target:
             return int(order[at])
         raise KeyError(key)
 

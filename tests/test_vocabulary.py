@@ -45,8 +45,10 @@ def test_vocabulary_from_utf8_lines_round_trips_and_rejects_bad_files() -> None:
     assert Vocabulary.from_utf8_lines(blob, len(WORDS)) == WORDS
     with pytest.raises(ValueError, match="lines"):
         Vocabulary.from_utf8_lines(blob, len(WORDS) + 1)
-    with pytest.raises(ValueError, match="UTF-8"):
+    with pytest.raises(ValueError, match="not valid UTF-8 \\(line 1"):
         Vocabulary.from_utf8_lines(np.array([0x61, 0xFF, 0x0A, 0x62], np.uint8), 2)
+    with pytest.raises(ValueError, match="not valid UTF-8 \\(line 3"):  # which line, for a fix
+        Vocabulary.from_utf8_lines(np.array([0x61, 0x0A, 0x62, 0x0A, 0xC3, 0x28], np.uint8), 3)
 
 
 def test_default_vectors_keep_a_compact_vocabulary(glove) -> None:
@@ -132,18 +134,33 @@ def test_the_window_pipeline_on_the_default_set_gives_the_same_result_without_ge
     assert ours.coords.neighbours == theirs.coords.neighbours and ours.coords.neighbours
 
 
-def test_opening_the_default_set_for_the_window_never_imports_gensim() -> None:
+def test_opening_the_default_set_for_the_window_never_imports_gensim_nor_pyarrow_again(
+        tmp_path) -> None:
+    """gensim (with SciPy) costs ~1 s; pyarrow ~70 MB: only the very first start reads the
+    Parquet word list, later ones find the words in the vector cache."""
     import subprocess
     import sys
 
     code = ("import sys; from core.embeddings import open_default_vectors; "
             "from core.pipeline import Pipeline; from core.settings import Settings; "
-            "Pipeline(open_default_vectors()).run(Settings()); "
-            "print(sorted(m for m in ('gensim', 'scipy') if m in sys.modules))")
+            "from explorer.loader import VocabularyIndex; "
+            "table = open_default_vectors(sys.argv[1]); Pipeline(table).run(Settings()); "
+            "assert VocabularyIndex(table.index_to_key).complete('kin', 2) == ['king', 'kind']; "
+            "print(sorted(m for m in ('gensim', 'scipy', 'pyarrow') if m in sys.modules))")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=120, cwd=root)
-    assert out.stdout.strip() == "[]"
+
+    def start() -> str:
+        out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                             text=True, check=True, timeout=120, cwd=root)
+        return out.stdout.strip()
+
+    assert start() == "['pyarrow']"  # the first start: words from the package's Parquet file
+    assert start() == "[]"  # every later one: from the cache
+    cached = list(tmp_path.glob("*.vocab.txt"))
+    assert len(cached) == 1
+    cached[0].write_bytes(b"the\nbroken")  # a damaged entry is read again from the Parquet
+    assert start() == "['pyarrow']"
+    assert start() == "[]"
 
 
 def test_keyed_vectors_with_a_compact_vocabulary_save_and_load(tmp_path) -> None:
@@ -159,3 +176,21 @@ def test_keyed_vectors_with_a_compact_vocabulary_save_and_load(tmp_path) -> None
     np.testing.assert_array_equal(again["cat"], kv["cat"])
     kv.save_word2vec_format(str(tmp_path / "v.txt"))
     assert (tmp_path / "v.txt").read_text(encoding="utf-8").splitlines()[2].startswith("cat ")
+
+
+def test_a_vocabulary_cache_that_cannot_be_written_or_read_is_only_a_miss(tmp_path) -> None:
+    from core import vector_cache
+
+    source = tmp_path / "words.parquet"
+    source.write_bytes(b"stands for a word list in a format the cache does not parse")
+    blocked = tmp_path / "a-file-not-a-folder"
+    blocked.write_text("x")
+    problem = vector_cache.save_vocabulary(str(source), str(blocked), Vocabulary(WORDS[:5]))
+    assert problem and str(blocked) in problem
+    assert vector_cache.load_vocabulary(str(source), 5, str(blocked)) is None
+    assert vector_cache.save_vocabulary(str(source), str(tmp_path), Vocabulary(["a\nb"]))
+    assert vector_cache.save_vocabulary(str(source), str(tmp_path), Vocabulary(WORDS[:5])) is None
+    assert vector_cache.load_vocabulary(str(source), 5, str(tmp_path)) == WORDS[:5]
+    assert vector_cache.load_vocabulary(str(source), 6, str(tmp_path)) is None  # not the count
+    source.write_bytes(b"edited since")  # another size: the entry is not this file's any more
+    assert vector_cache.load_vocabulary(str(source), 5, str(tmp_path)) is None
