@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.views.heatmap_image import HeatmapImage
 from explorer.views.palette import BACKGROUND, WEIGHT_COLORMAP, head_colour, style_plot
 
 MEAN_TITLE = "mean of heads"
@@ -138,7 +139,7 @@ class Heatmap:
     def __init__(self, small: bool) -> None:
         axes = {} if small else {"bottom": VerticalLabelAxis()}
         self.plot = pg.PlotItem(axisItems=axes)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = HeatmapImage(axisOrder="row-major")
         self.image.setColorMap(WEIGHT_COLORMAP)
         self.row_box = QGraphicsRectItem()
         self.row_box.setPen(pg.mkPen("#d62728", width=2))
