@@ -98,6 +98,9 @@ def test_completer_index_is_sorted_lazily_and_still_completes(glove) -> None:
     small.prepare()
     assert small.complete("PAR", 10) == ["Paris", "park", "PARTY"]  # any case, file order
     assert small.complete("  ") == [] and small.complete("q") == []
+    accents = VocabularyIndex(["École", "écrit", "ECU", "a\nb", "A\nB"])  # Unicode lower case
+    assert accents.complete("éc") == ["École", "écrit"]
+    assert accents.complete("a\n") == ["a\nb", "A\nB"]  # line breaks: lowered word by word
 
 
 # --------------------------------------------------------------------------- gensim-free default
