@@ -25,73 +25,111 @@ _SPOTS = (("right", -0.5), ("right", -0.9), ("right", -0.1), ("left", -0.5), ("l
           ("right", 0.6), ("left", -1.6), ("left", 0.6))
 
 
+MAX_OPTIONAL = 150
+"""At most this many optional labels (words, neighbours) are placed on the latent map."""
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom (plain floats: fast tests)
+Cells = dict[tuple[int, int], list[Box]]
+
+_CELL = 32.0
+"""Side in pixels (a power of two: exact division) of the grid that boxes are filed under, so
+that testing a new box looks at its neighbours only (a 512-word sentence: thousands of tests
+per layout, each of which compared against every placed label and drawn point before)."""
+
+
+def _file(cells: Cells, box: Box) -> None:
+    """File ``box`` under every grid cell it covers."""
+    for cx in range(int(box[0] // _CELL), int(box[2] // _CELL) + 1):
+        for cy in range(int(box[1] // _CELL), int(box[3] // _CELL) + 1):
+            cell = cells.get((cx, cy))
+            if cell is None:
+                cells[cx, cy] = [box]
+            else:
+                cell.append(box)
+
+
+def _meets(cells: Cells, left: float, top: float, right: float, bottom: float) -> bool:
+    """Whether the box meets a filed box (QRectF.intersects: touching edges do not)."""
+    for cx in range(int(left // _CELL), int(right // _CELL) + 1):
+        for cy in range(int(top // _CELL), int(bottom // _CELL) + 1):
+            for l2, t2, r2, b2 in cells.get((cx, cy), ()):
+                if left < r2 and l2 < right and top < b2 and t2 < bottom:
+                    return True
+    return False
+
+
+def _filed(boxes: np.ndarray) -> Cells:
+    """The grid of (m, 4) boxes (left, top, right, bottom)."""
+    cells: Cells = {}
+    for left, top, right, bottom in boxes.tolist():
+        _file(cells, (left, top, right, bottom))
+    return cells
+
+
+def _boxes(rects: Sequence[QRectF]) -> np.ndarray:
+    """(m, 4) boxes of the non-empty rectangles (Qt: an empty rect meets nothing)."""
+    xywh = np.array([r.getRect() for r in rects], dtype=float).reshape(-1, 4)
+    return _normalised(xywh[:, 0], xywh[:, 1], xywh[:, 2], xywh[:, 3])
+
+
+def _normalised(left: np.ndarray, top: np.ndarray, w: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Boxes (left, top, right, bottom) of the rectangles (x, y, w, h) with w and h not 0,
+    edges in order whatever the signs of w and h (as plain floats compare them)."""
+    keep = (w != 0) & (h != 0)
+    left, top, w, h = left[keep], top[keep], w[keep], h[keep]
+    right, bottom = left + w, top + h
+    return np.stack([np.minimum(left, right), np.minimum(top, bottom),
+                     np.maximum(left, right), np.maximum(top, bottom)], axis=1)
+
+
+def _place(ax: list[float], ay: list[float], sizes: list[tuple[float, float]],
+           gaps: list[float], must: list[bool], outer: Box | None, placed: Cells,
+           points: Cells) -> list[tuple[float, float] | None]:
+    """The top-left corner of each label, or None; see :func:`place_labels` (``placed`` holds
+    the labels' boxes as they are placed, ``points`` the boxes to avoid)."""
+    result: list[tuple[float, float] | None] = []
+    o_left, o_top, o_right, o_bottom = outer if outer is not None else (0.0, 0.0, 0.0, 0.0)
+    for x, y, (w, h), gap, needed in zip(ax, ay, sizes, gaps, must, strict=True):
+        choice = fallback = over_points = None  # over_points: free of labels, not of points
+        if w != 0 and h != 0 and outer is not None:  # an empty box fits nowhere
+            for side, level in _SPOTS:  # _spot() inlined: this loop runs thousands of times
+                if side == "centre":
+                    left, top = x - w / 2, (y - gap - h if level == "above" else y + gap)
+                else:
+                    left = x + gap if side == "right" else x - gap - w
+                    top = y + level * h  # type: ignore[operator]  (a number beside a side)
+                corner = (left, top)
+                right, bottom = left + w, top + h
+                if right < left:
+                    left, right = right, left
+                if bottom < top:
+                    top, bottom = bottom, top
+                if not (o_left <= left and right <= o_right and o_top <= top
+                        and bottom <= o_bottom):
+                    continue
+                fallback = fallback or corner
+                if not _meets(placed, left, top, right, bottom):
+                    if not _meets(points, left, top, right, bottom):
+                        choice = corner
+                        break
+                    over_points = over_points or corner
+        choice = choice or over_points
+        if choice is None and needed:
+            choice = fallback or _spot(x, y, w, h, gap, "right", -0.5)
+        if choice is not None and w != 0 and h != 0:
+            left, top = choice
+            _file(placed, (min(left, left + w), min(top, top + h), max(left, left + w),
+                           max(top, top + h)))
+        result.append(choice)
+    return result
+
+
 def _spot(ax: float, ay: float, w: float, h: float, gap: float, side: str,
           level: float | str) -> tuple[float, float]:
     """The top-left corner of a w x h label at one of _SPOTS around the anchor (ax, ay)."""
     if side == "centre":
         return ax - w / 2, (ay - gap - h if level == "above" else ay + gap)
     return (ax + gap if side == "right" else ax - gap - w), ay + float(level) * h
-
-
-MAX_OPTIONAL = 150
-"""At most this many optional labels (words, neighbours) are placed on the latent map."""
-
-Box = tuple[float, float, float, float]  # left, top, right, bottom (plain floats: fast tests)
-
-
-def _box(left: float, top: float, w: float, h: float) -> Box | None:
-    """A rectangle as a normalised box, None when it is empty (Qt: an empty rect meets and
-    fits nothing)."""
-    if w == 0 or h == 0:
-        return None
-    right, bottom = left + w, top + h
-    return min(left, right), min(top, bottom), max(left, right), max(top, bottom)
-
-
-def _inside(box: Box, outer: Box | None) -> bool:
-    """QRectF.contains(QRectF) on boxes: edges may touch."""
-    return outer is not None and outer[0] <= box[0] and box[2] <= outer[2] \
-        and outer[1] <= box[1] and box[3] <= outer[3]
-
-
-_CELL = 64.0
-"""Side in pixels of the grid that :class:`_Placed` files rectangles under."""
-
-
-class _Placed:
-    """Boxes already placed, filed by the grid cells they cover, so that testing a new one looks
-    at its neighbours only (a 512-word sentence: thousands of tests per layout, each of which
-    compared against every placed label before)."""
-
-    def __init__(self, rects: Sequence[QRectF]) -> None:
-        self._cells: dict[tuple[int, int], list[Box]] = {}
-        for rect in rects:
-            box = _box(*rect.getRect())
-            if box is not None:
-                self.add(box)
-
-    @staticmethod
-    def _span(box: Box) -> tuple[range, range]:
-        return (range(int(box[0] // _CELL), int(box[2] // _CELL) + 1),
-                range(int(box[1] // _CELL), int(box[3] // _CELL) + 1))
-
-    def add(self, box: Box) -> None:
-        xs, ys = self._span(box)
-        for cx in xs:
-            for cy in ys:
-                self._cells.setdefault((cx, cy), []).append(box)
-
-    def overlaps(self, box: Box) -> bool:
-        """Whether ``box`` meets a placed box (QRectF.intersects: touching edges do not)."""
-        left, top, right, bottom = box
-        xs, ys = self._span(box)
-        cells = self._cells
-        for cx in xs:
-            for cy in ys:
-                for l2, t2, r2, b2 in cells.get((cx, cy), ()):
-                    if left < r2 and l2 < right and top < b2 and t2 < bottom:
-                        return True
-        return False
 
 
 def place_labels(anchors: list[QPointF], sizes: list[tuple[float, float]], gaps: list[float],
@@ -105,45 +143,27 @@ def place_labels(anchors: list[QPointF], sizes: list[tuple[float, float]], gaps:
     ``avoid`` (a crowded map keeps its labels). A label that ``must`` be shown and finds no free
     spot goes at its first spot inside ``bounds``.
     """
-    placed, points, result = _Placed(taken), _Placed(avoid), []
-    outer = _box(*bounds.getRect())
-    for anchor, (w, h), gap, needed in zip(anchors, sizes, gaps, must, strict=True):
-        ax, ay = anchor.x(), anchor.y()
-        choice: tuple[float, float] | None = None
-        fallback: tuple[float, float] | None = None
-        over_points: tuple[float, float] | None = None  # free of labels, not of points
-        for side, level in _SPOTS:
-            corner = _spot(ax, ay, w, h, gap, side, level)
-            box = _box(*corner, w, h)
-            if box is None or not _inside(box, outer):
-                continue
-            fallback = fallback or corner
-            if not placed.overlaps(box):
-                if not points.overlaps(box):
-                    choice = corner
-                    break
-                over_points = over_points or corner
-        choice = choice or over_points
-        if choice is None and needed:
-            choice = fallback or _spot(ax, ay, w, h, gap, "right", -0.5)
-        if choice is not None:
-            box = _box(*choice, w, h)
-            if box is not None:
-                placed.add(box)
-            result.append(QRectF(choice[0], choice[1], w, h))
-        else:
-            result.append(None)
-    return result
+    corners = _place([a.x() for a in anchors], [a.y() for a in anchors], sizes, gaps, must,
+                     _outer(bounds), _filed(_boxes(taken)), _filed(_boxes(avoid)))
+    return [None if c is None else QRectF(c[0], c[1], w, h)
+            for c, (w, h) in zip(corners, sizes, strict=True)]
 
 
-def _map_points(transform: QTransform, xy: np.ndarray) -> list[QPointF]:
-    """``transform.map`` of each (x, y) row; a scale + translation (a plot's view) in one NumPy
-    step, with Qt's own arithmetic (m11·x + dx), so the points are the same to the last bit."""
+def _outer(bounds: QRectF) -> Box | None:
+    """``bounds`` as a box, None when it is empty (nothing fits in it)."""
+    boxes = _boxes([bounds]).tolist()
+    return (boxes[0][0], boxes[0][1], boxes[0][2], boxes[0][3]) if boxes else None
+
+
+def _map_xy(transform: QTransform, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``transform.map`` of each (x, y) row as x and y arrays; a scale + translation (a plot's
+    view) in one NumPy step, with Qt's own arithmetic (m11·x + dx), so the points are the same
+    to the last bit."""
     if transform.type().value <= QTransform.TransformationType.TxScale.value:
-        x = transform.m11() * xy[:, 0] + transform.dx()
-        y = transform.m22() * xy[:, 1] + transform.dy()
-        return [QPointF(px, py) for px, py in zip(x.tolist(), y.tolist(), strict=True)]
-    return [transform.map(QPointF(float(px), float(py))) for px, py in xy]
+        return transform.m11() * xy[:, 0] + transform.dx(), transform.m22() * xy[:, 1] + \
+            transform.dy()
+    points = [transform.map(QPointF(float(px), float(py))) for px, py in xy]
+    return np.array([p.x() for p in points]), np.array([p.y() for p in points])
 
 
 def points_bounds(xy: np.ndarray) -> QRectF:
@@ -179,6 +199,8 @@ class LabelLayer(pg.GraphicsObject):
         self._sizes: list[tuple[float, float]] = []
         self._text_sizes: dict[str, tuple[float, float]] = {}
         self._cache: tuple[tuple, list[tuple[int, QRectF]]] | None = None
+        self._markers: tuple[tuple, np.ndarray] | None = None  # (transform, marker boxes)
+        self._filed_cells: tuple[np.ndarray, Cells] | None = None  # (marker boxes, their grid)
         self.painted: list[tuple[str, QRectF]] = []
         """(text, rectangle in device pixels) of each label drawn by the last paint (tests)."""
 
@@ -199,7 +221,7 @@ class LabelLayer(pg.GraphicsObject):
         self._gaps = list(gaps) if gaps is not None else [4.0] * n
         self._must = list(must) if must is not None else [False] * n
         self._sizes = [self._size(t) for t in self._texts]
-        self._cache = None
+        self._cache = self._markers = None
         self.informViewBoundsChanged()
         self.update()
 
@@ -227,8 +249,9 @@ class LabelLayer(pg.GraphicsObject):
             return self._cache[1]
         ok = np.isfinite(self._xy).all(axis=1)
         finite = [i for i in self._order if ok[i]]
-        taken = [r for _, r in self._above.layout(transform, bounds)] if self._above else []
-        markers = self.markers(transform) + (self._above.markers(transform) if self._above else [])
+        above = self._above
+        taken = _boxes([r for _, r in above.layout(transform, bounds)] if above else [])
+        points = self._points_cells(transform)
         # A crowded map cannot show hundreds of labels anyway: try the first MAX_OPTIONAL optional
         # ones (in priority order) and leave the rest to their points' tooltips. Placing all 512
         # of a long sentence took ~12 ms per paint.
@@ -236,24 +259,47 @@ class LabelLayer(pg.GraphicsObject):
         if len(optional) > MAX_OPTIONAL:
             dropped = set(optional[MAX_OPTIONAL:])
             finite = [i for i in finite if i not in dropped]
-        anchors = _map_points(transform, self._xy[finite])
-        rects = place_labels(anchors, [self._sizes[i] for i in finite],
-                             [self._gaps[i] for i in finite], [self._must[i] for i in finite],
-                             bounds, taken, markers)
-        shown = [(i, r) for i, r in zip(finite, rects, strict=True) if r is not None]
+        x, y = _map_xy(transform, self._xy[finite])
+        sizes = [self._sizes[i] for i in finite]
+        corners = _place(x.tolist(), y.tolist(), sizes, [self._gaps[i] for i in finite],
+                         [self._must[i] for i in finite], _outer(bounds), _filed(taken),
+                         points)
+        shown = [(i, QRectF(c[0], c[1], w, h))
+                 for i, c, (w, h) in zip(finite, corners, sizes, strict=True) if c is not None]
         self._cache = (key, shown)
         return shown
 
-    def markers(self, transform: QTransform) -> list[QRectF]:
-        """Device rectangles of the markers this layer's points are drawn with (see __init__)."""
+    def _points_cells(self, transform: QTransform) -> Cells:
+        """The grid of the marker boxes labels keep off: this layer's and the layers above."""
+        own = self.marker_boxes(transform)
+        if self._above is None:
+            return self._filed_markers(transform)
+        if not len(own):  # the usual case (neighbour words): the grid the layer above filed
+            return self._above._points_cells(transform)
+        return _filed(np.vstack([own, self._above.marker_boxes(transform)]))
+
+    def _filed_markers(self, transform: QTransform) -> Cells:
+        """This layer's marker boxes filed in a grid, remembered with them."""
+        boxes = self.marker_boxes(transform)
+        if self._filed_cells is None or self._filed_cells[0] is not boxes:
+            self._filed_cells = (boxes, _filed(boxes))
+        return self._filed_cells[1]
+
+    def marker_boxes(self, transform: QTransform) -> np.ndarray:
+        """(m, 4) device boxes (left, top, right, bottom) of the markers this layer's points
+        are drawn with (see __init__); remembered for the transform until new labels."""
+        key = (transform.m11(), transform.m22(), transform.dx(), transform.dy())
+        if self._markers is not None and self._markers[0] == key:
+            return self._markers[1]
         if not self._marks_points:
-            return []
-        ok = np.isfinite(self._xy).all(axis=1)
-        rows = np.flatnonzero(ok)
-        centres = _map_points(transform, self._xy[rows])
-        halves = [self._gaps[i] - 1.0 for i in rows.tolist()]
-        return [QRectF(c.x() - h, c.y() - h, 2 * h, 2 * h) for c, h in zip(centres, halves,
-                                                                          strict=True)]
+            boxes = np.zeros((0, 4))
+        else:
+            rows = np.flatnonzero(np.isfinite(self._xy).all(axis=1))
+            x, y = _map_xy(transform, self._xy[rows])
+            halves = np.asarray(self._gaps, dtype=float)[rows] - 1.0
+            boxes = _normalised(x - halves, y - halves, 2 * halves, 2 * halves)
+        self._markers = (key, boxes)
+        return boxes
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802, ANN001, ANN201
         """Bounds of the labelled points along axis ``ax`` (for the ViewBox's auto-range)."""
