@@ -206,3 +206,23 @@ def test_toy_editor_emits_valid_inputs_for_a_good_edit(editor, qtbot):
     assert editor.tables["X"].item(1, 2).background().color().alpha() == 0
     editor.set_cell_text("X", 0, 0, "first")
     assert editor.toy().tokens[0] == "first"
+
+
+def test_step_columns_refit_after_a_font_change(panel, qtbot, tiny_kv):
+    """Text widths are remembered between updates: a new font must measure them again."""
+    run = prepare_lesson(lesson("animal_it"), tiny_kv)
+    panel.resize(900, 320)
+    panel.show()
+    qtbot.waitExposed(panel)
+    steps = computation_steps(run.result, run.heads, 1, run.row, run.row_labels, run.col_labels)
+    table = panel._table
+    panel.set_steps(steps)
+    qtbot.waitUntil(lambda: len(table.rows_on_screen()) > 0)
+    panel.set_steps(steps)
+    narrow = table.columnWidth(1)
+    font = table.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    table.setFont(font)
+    panel.set_steps(steps)
+    assert table.columnWidth(1) > narrow
+    assert _cells_fit(table, table.rows_on_screen())

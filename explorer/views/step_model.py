@@ -60,6 +60,8 @@ class StepsModel(TextTableModel):
 
     def set_highlighted(self, key: int | None) -> None:
         """Colour key ``key``'s row (None: no row)."""
+        if key == self._highlighted:  # the same row: nothing to repaint (new steps repaint all)
+            return
         old, self._highlighted = self._highlighted, key
         for row in {old, key} - {None}:
             assert row is not None
@@ -134,6 +136,9 @@ class StepsTable(OnScreenTableView):
         self._steps_model = model
         self._widths: dict[int, int] = {}  # the widest each column has been for these steps
         self._fitted_rows: set[int] = set()  # rows already measured for these steps
+        # (fonts and style, {bold: {None: metrics, text: advance}}, {(key text, bold):
+        # padding}, {column: header width}): measurements that stay while the fonts do.
+        self._measured: tuple[tuple, dict, dict, dict] = ((), {}, {}, {})
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -158,31 +163,61 @@ class StepsTable(OnScreenTableView):
             return
         self._fitted_rows.update(rows)
         model = self._steps_model
-        metrics = {False: QFontMetricsF(self.font()), True: QFontMetricsF(model.bold_font)}
-        padding = self._padding(metrics[rows[0] >= model.n_keys], rows[0])
+        fonts = self._fonts()
+        padding = self._padding(rows[0])
         header = self.horizontalHeader()
         for col in range(len(STEP_COLUMNS) - 1):
-            width = max(header.sectionSizeHint(col), self._widths.get(col, 0))
+            width = max(self._header_width(col), self._widths.get(col, 0))
             for row in rows:
+                advances = fonts[row >= model.n_keys]
                 text = model.cell_text(row, col)
-                advance = metrics[row >= model.n_keys].horizontalAdvance(text)
-                width = max(width, math.ceil(advance) + padding)
+                advance = advances.get(text)
+                if advance is None:
+                    advance = advances[text] = math.ceil(
+                        advances[None].horizontalAdvance(text))  # type: ignore[union-attr]
+                width = max(width, advance + padding)
             self._widths[col] = width
             if header.sectionSize(col) != width:
                 header.resizeSection(col, width)
 
-    def _padding(self, metrics: QFontMetricsF, row: int) -> int:
+    def _fonts(self) -> dict[bool, dict]:
+        """Per font (bold or not): its metrics (key None) and the texts' advances measured in
+        it, kept while the fonts stay (the same numbers come back as the person drags)."""
+        key = (self.font().key(), self._steps_model.bold_font.key(),
+               self.horizontalHeader().font().key(), self.style().name())
+        if self._measured[0] != key or len(self._measured[1][False]) > 4096:
+            self._measured = (key, {False: {None: QFontMetricsF(self.font())},
+                                    True: {None: QFontMetricsF(self._steps_model.bold_font)}},
+                              {}, {})
+        return self._measured[1]
+
+    def _header_width(self, col: int) -> int:
+        """The header's own width for ``col`` (its label is fixed), measured once per font."""
+        self._fonts()
+        known = self._measured[3]
+        if col not in known:
+            known[col] = self.horizontalHeader().sectionSizeHint(col)
+        return known[col]
+
+    def _padding(self, row: int) -> int:
         """What the item delegate adds around a cell's text (the style's margins), measured on
-        ``row``'s key cell (``metrics``: that row's font), plus the grid line, as QTableView's
-        own sizeHintForColumn counts it."""
+        ``row``'s key cell (in that row's font), plus the grid line, as QTableView's own
+        sizeHintForColumn counts it; remembered per text and font."""
         index = self._steps_model.index(row, 0)
         if not index.isValid():
             return 0
-        option = QStyleOptionViewItem()
-        self.initViewItemOption(option)
-        hint = self.itemDelegate().sizeHint(option, index).width()
+        bold = row >= self._steps_model.n_keys
         text = self._steps_model.cell_text(index.row(), 0)
-        return hint - math.ceil(metrics.horizontalAdvance(text)) + (1 if self.showGrid() else 0)
+        self._fonts()
+        known = self._measured[2]
+        if (text, bold) not in known:
+            option = QStyleOptionViewItem()
+            self.initViewItemOption(option)
+            hint = self.itemDelegate().sizeHint(option, index).width()
+            metrics = self._measured[1][bold][None]
+            known[text, bold] = hint - math.ceil(metrics.horizontalAdvance(text)) + (
+                1 if self.showGrid() else 0)
+        return known[text, bold]
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         # Rows scrolled into view (by this table or by the dock around it) are fitted when first
