@@ -244,6 +244,19 @@ def test_latent_map_points_labels_lines(qtbot):
     assert np.array_equal(np.argsort(alphas), np.argsort(weights))
 
 
+def test_latent_map_head_mixes_reuse_their_markers(qtbot):
+    """Markers are rendered once per brush object: new brushes per update piled up renders."""
+    view = show(qtbot, LatentMap())
+    for seed in range(6):  # mixes move, as when the temperature changes
+        view.set_data(**latent_args(seed=seed))
+        view.grab()
+        if seed == 0:
+            rendered = len(view.head_mixes.fragmentAtlas)
+    assert len(view.head_mixes.fragmentAtlas) == rendered
+    brushes = view.head_mixes.data["brush"]
+    assert [b.color().name() for b in brushes] == [head_colour(i).name() for i in range(3)]
+
+
 def test_latent_map_axes_show_plain_numbers_for_small_coordinates(qtbot):
     view = show(qtbot, LatentMap())
     args = latent_args()

@@ -18,7 +18,7 @@ import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from explorer.views.label_layer import LabelLayer, points_bounds
@@ -29,6 +29,18 @@ _QUERY_BRUSH = pg.mkBrush("#d62728")
 _OUTPUT_BRUSH = pg.mkBrush("#111111")
 _NEIGHBOUR_COLOUR = QColor(150, 150, 150)
 _TOKEN_SIZE, _QUERY_SIZE, _OUTPUT_SIZE, _MIX_SIZE = 10, 20, 16, 10  # marker sizes in pixels
+_HEAD_BRUSHES: dict[int, QBrush] = {}
+
+
+def _head_brush(head: int) -> QBrush:
+    """Head ``head``'s brush, one object per head: pyqtgraph caches a rendered marker per brush
+    object, so a new brush on every update drew (and stored) every marker again."""
+    brush = _HEAD_BRUSHES.get(head)
+    if brush is None:
+        brush = _HEAD_BRUSHES[head] = pg.mkBrush(head_colour(head))
+    return brush
+
+
 class WeightLines(pg.GraphicsObject):
     """Lines from one origin to many targets, each as wide and opaque as its weight."""
 
@@ -163,7 +175,7 @@ class LatentMap(pg.PlotWidget):
     def _set_head_mixes(self, head_mix_xy: np.ndarray, selected_head: int | None) -> None:
         """One small triangle per head in its colour; the selected head's larger."""
         heads = len(head_mix_xy)
-        brushes = [pg.mkBrush(head_colour(i)) for i in range(heads)]
+        brushes = [_head_brush(i) for i in range(heads)]
         sizes = [15 if i == selected_head else 10 for i in range(heads)]
         self.head_mixes.setData(pos=head_mix_xy, brush=brushes, size=sizes,
                                 data=[f"head {i + 1} mix" for i in range(heads)])
