@@ -17,6 +17,8 @@ from explorer.views.palette import (
     HEAD_COLOURS,
     WEIGHT_COLORMAP,
     head_colour,
+    lut_index,
+    lut_indices,
     text_colour_on,
     weight_colour,
 )
@@ -69,6 +71,13 @@ def test_palette_colours():
     assert text_colour_on(1.0) == QColor("black")  # light yellow end
 
 
+def test_palette_indexes_many_weights_as_one_at_a_time():
+    steps = np.arange(256) / 255
+    weights = np.concatenate([steps, steps + 0.5 / 255, [np.nan, np.inf, -np.inf, -1.0, 2.0],
+                              np.random.default_rng(0).random(1000)])
+    assert lut_indices(weights).tolist() == [lut_index(w) for w in weights]
+
+
 # ---------------------------------------------------------------------------- token strip
 
 
@@ -94,6 +103,12 @@ def test_token_strip_shading_marks_and_click(qtbot):
     assert blocker.args == [4]
     with qtbot.assertNotEmitted(strip.token_clicked):
         qtbot.mouseClick(skipped, Qt.MouseButton.LeftButton)
+
+    strip.set_weights(weights * 0.5, query_position=2)  # new colours and a new outline
+    assert [chip.background for chip in strip.used_chips] == [
+        weight_colour(w) for w in weights * 0.5]
+    assert [chip.outlined for chip in strip.used_chips] == [False, False, True, False, False]
+    assert strip.used_chips[1].toolTip().startswith("weight 0.300")
 
     strip.set_weights(None, None)
     assert len({chip.background.name() for chip in strip.used_chips}) == 1

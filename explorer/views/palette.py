@@ -53,6 +53,14 @@ def lut_index(w: float) -> int:
     return int(round(min(max(float(w), 0.0), 1.0) * (_LUT_SIZE - 1)))
 
 
+def lut_indices(weights: np.ndarray) -> np.ndarray:
+    """:func:`lut_index` of every weight at once (the same rounding: half to even)."""
+    w = np.asarray(weights, dtype=float)
+    scaled = np.rint(np.clip(np.nan_to_num(w, nan=0.0, posinf=0.0, neginf=0.0), 0.0, 1.0)
+                     * (_LUT_SIZE - 1))
+    return scaled.astype(int)
+
+
 def weight_colour(w: float) -> QColor:
     """The colour of weight ``w`` in WEIGHT_COLORMAP (a new QColor the caller may change)."""
     return QColor(_LUT[lut_index(w)])

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.views.palette import lut_index, text_colour_on, weight_colour
+from explorer.views.palette import lut_index, lut_indices, text_colour_on, weight_colour
 
 if TYPE_CHECKING:
     from core.tokens import Token
@@ -129,11 +129,14 @@ class TokenChip(QWidget):
         if token.used:
             self.setCursor(Qt.CursorShape.PointingHandCursor)
 
-    def show_weight(self, weight: float | None, outlined: bool) -> None:
+    def show_weight(self, weight: float | None, outlined: bool, index: int | None = None) -> None:
         """Shade the chip by ``weight`` (None: unshaded) and outline it or not; it repaints
-        only when its colours or outline change (a slider drag moves most weights a little)."""
+        only when its colours or outline change (a slider drag moves most weights a little).
+        ``index``: the weight's colour-table index, when the caller has it already."""
         self.weight = weight
-        shade = (None if weight is None else lut_index(weight), outlined)
+        if weight is not None and index is None:
+            index = lut_index(weight)
+        shade = (None if weight is None else index, outlined)
         if shade == self._shade:
             return
         self._shade = shade
@@ -257,9 +260,14 @@ class TokenStrip(QWidget):
         if weights is not None and len(weights) != len(self._used_chips):
             weights = None
         self.blockSignals(True)  # recolouring is not something the person did
-        values = None if weights is None else np.asarray(weights, dtype=float).tolist()
-        for i, chip in enumerate(self._used_chips):
-            chip.show_weight(None if values is None else values[i], i == query_position)
+        if weights is None:
+            for i, chip in enumerate(self._used_chips):
+                chip.show_weight(None, i == query_position)
+        else:  # colour indices in one NumPy step: 512 chips, one lut_index each, took ~1.5 ms
+            values = np.asarray(weights, dtype=float)
+            for i, (chip, weight, index) in enumerate(zip(
+                    self._used_chips, values.tolist(), lut_indices(values).tolist(), strict=True)):
+                chip.show_weight(weight, i == query_position, index)
         self.blockSignals(False)
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
