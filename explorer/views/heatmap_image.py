@@ -29,7 +29,7 @@ from PySide6.QtGui import QImage, QPaintEngine, QPainter, qRgb, qRgba
 __all__ = ["HeatmapImage", "sampled_cells"]
 
 _MAX_PIXELS = 2048 * 2048  # more pixels than that to fill: not a thumbnail, leave it to pyqtgraph
-_COLOUR_TABLES: dict[bytes, list[int]] = {}  # look-up table bytes -> QImage colour table
+_COLOUR_TABLES: dict[bytes, np.ndarray] = {}  # look-up table bytes -> ARGB32 colours
 
 
 def sampled_cells(count: int, scale: float, offset: float) -> tuple[np.ndarray, float, float]:
@@ -52,13 +52,16 @@ def sampled_cells(count: int, scale: float, offset: float) -> tuple[np.ndarray, 
     return cells, start, end - start
 
 
-def _colour_table(lut: np.ndarray) -> list[int]:
-    """pyqtgraph's Indexed8 colour table for ``lut`` (256 x RGB or RGBA), made once."""
+def _colour_table(lut: np.ndarray) -> np.ndarray:
+    """pyqtgraph's Indexed8 colour table for ``lut`` (256 x RGB or RGBA) as 32-bit ARGB
+    pixels, made once per table. Qt draws an Indexed8 image by converting it to ARGB32 first:
+    looking the indices up in NumPy does that conversion once instead of on every draw (and
+    draws the same pixels; ARGB32_Premultiplied or RGB32 would scale with other rounding)."""
     key = lut.tobytes() + bytes(lut.shape[1:])
     table = _COLOUR_TABLES.get(key)
     if table is None:
         make = qRgb if lut.shape[1] == 3 else qRgba
-        table = _COLOUR_TABLES[key] = [make(*colour) for colour in lut.tolist()]
+        table = _COLOUR_TABLES[key] = np.array([make(*c) for c in lut.tolist()], dtype=np.uint32)
     return table
 
 
@@ -108,20 +111,19 @@ class HeatmapImage(pg.ImageItem):
         rows, cols = image.shape
         key = (device.m11(), device.m22(), device.dx(), device.dy())
         if self._shown is None or self._shown[0] != key:
-            row_cells, top, height = sampled_cells(rows, device.m22(), device.dy())
-            col_cells, left, width = sampled_cells(cols, device.m11(), device.dx())
-            if len(row_cells) * len(col_cells) > _MAX_PIXELS:  # zoomed far in: no saving
-                return None
-            where = QRectF(left, top, width, height)
-            if len(row_cells) >= rows and len(col_cells) >= cols:  # every cell shows: all of
+            if abs(device.m11()) >= 1 and abs(device.m22()) >= 1:  # every cell shows: all of
                 sampled, where = image, QRectF(0, 0, cols, rows)  # them, drawn as pyqtgraph does
             else:
-                sampled = image[row_cells][:, col_cells]
+                row_cells, top, height = sampled_cells(rows, device.m22(), device.dy())
+                col_cells, left, width = sampled_cells(cols, device.m11(), device.dx())
+                if len(row_cells) * len(col_cells) > _MAX_PIXELS:  # zoomed far in: no saving
+                    return None
+                sampled, where = image[row_cells][:, col_cells], QRectF(left, top, width, height)
             if np.isnan(sampled.min()):  # NaN cells are transparent in pyqtgraph's path
                 return None
             index = _to_index(sampled, float(levels[0]), float(levels[1]))
-            qimage = pg.functions.ndarray_to_qimage(index, QImage.Format.Format_Indexed8)
-            qimage.setColorTable(_colour_table(lut))
+            pixels = _colour_table(lut).take(index)  # (rows, cols) uint32, C-contiguous
+            qimage = pg.functions.ndarray_to_qimage(pixels, QImage.Format.Format_ARGB32)
             self._shown = (key, where, qimage)
         return self._shown[1], self._shown[2]
 
@@ -135,4 +137,4 @@ def _to_index(values: np.ndarray, low: float, high: float) -> np.ndarray:
     scaled -= low
     scaled *= 256 / (high - low if high != low else 1)
     np.clip(scaled, 0, 255, out=scaled)
-    return np.ascontiguousarray(scaled.astype(np.uint8))
+    return scaled.astype(np.uint8)
