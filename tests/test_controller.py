@@ -49,7 +49,9 @@ def test_first_result_reaches_every_view(setup):
     assert weights.shape == (4, len(cols), len(cols)) and cols[query_row] == "it"
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-5)
     assert inspected is None
-    assert views.lines.calls["set_data"][-1][2] is weights
+    assert views.lines.calls["set_data"][-1][2] is weights  # one array for both views,
+    assert not weights.flags.writeable  # which nobody can change under them
+    np.testing.assert_array_equal(weights, controller.analysis.weights)
     latent = views.latent.calls["set_data"][-1]
     assert latent[0].shape == (len(cols), 2) and latent[3] == "it" and latent[-1] is None
     weights_shown, position = views.tokens.calls["set_weights"][-1]

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.views.arrays import frozen
 from explorer.views.heatmap_image import HeatmapImage
 from explorer.views.palette import BACKGROUND, WEIGHT_COLORMAP, head_colour, style_plot
 
@@ -259,7 +260,7 @@ class HeatmapGrid(QWidget):
     def set_data(self, row_labels: list[str], col_labels: list[str], weights: np.ndarray,
                  query_row: int, inspected_col: int | None = None) -> None:
         """Show ``weights`` (h, r, n) for every head, their mean, and the focused head large."""
-        weights = np.array(weights, dtype=np.float32, ndmin=3)  # a copy nobody mutates later
+        weights = frozen(weights, np.float32, ndmin=3)  # an array nobody changes later
         heads = weights.shape[0]
         self._weights = weights
         self._mean = weights.mean(axis=0) if heads else np.zeros(weights.shape[1:], np.float32)

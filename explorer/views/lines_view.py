@@ -13,6 +13,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from explorer.views.arrays import frozen
 from explorer.views.palette import head_colour
 
 _MARGIN = 8.0
@@ -63,7 +64,7 @@ class LinesView(QWidget):
     def set_data(self, row_labels: list[str], col_labels: list[str], weights: np.ndarray,
                  query_row: int) -> None:
         """Show ``weights`` (h, r, n): r query rows against n key columns, for h heads."""
-        weights = np.array(weights, ndmin=3, copy=True)  # the caller may reuse its array
+        weights = frozen(weights, ndmin=3)  # the caller may reuse its array: not this one
         self._rows, self._cols = list(row_labels), list(col_labels)
         self._weights = weights
         self._query_row = query_row
