@@ -3,7 +3,8 @@ and the progress of a load with its Cancel button."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from core.settings import Settings
@@ -27,7 +28,7 @@ class StatusBar(QStatusBar):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop loading; the current vectors stay.")
         self.cancel_button.clicked.connect(self.cancel_requested)
-        self.addWidget(self.message, 1)
+        self.addWidget(_MessageBox(self.message), 1)
         self.addPermanentWidget(self.progress)
         self.addPermanentWidget(self.cancel_button)
         self.progress.hide()
@@ -71,3 +72,37 @@ class StatusBar(QStatusBar):
         self.progress.hide()
         self.cancel_button.hide()
         self.show_message(text, error=error)
+
+
+class _MessageBox(QWidget):
+    """Holds the message label without a layout, as wide as the bar gives it.
+
+    QLabel.setText always asks for a new layout; in a layout that request climbs to the status
+    bar and the main window, which then lay out and repaint the whole bar after every update
+    (each shows a new time). Here it stops at this box, which only follows the label's height,
+    and a long message cannot make the window's minimum width grow.
+    """
+
+    def __init__(self, label: QLabel) -> None:
+        super().__init__()
+        self._label = label
+        label.setParent(self)
+        self._height = label.sizeHint().height()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(0, self._height)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(0, self._height)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # the label's text changed
+            height = self._label.sizeHint().height()
+            if height != self._height:  # more lines: the bar makes room
+                self._height = height
+                self.updateGeometry()
+        return super().event(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        self._label.setGeometry(self.rect())
+        super().resizeEvent(event)

@@ -1,0 +1,62 @@
+"""The status bar: a new message repaints the message alone and never widens the window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QMainWindow, QSizeGrip
+
+from explorer.status_bar import StatusBar
+
+
+class PaintCounter(QObject):
+    def __init__(self, widget: QObject) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def _window(qtbot) -> tuple[QMainWindow, StatusBar]:  # noqa: ANN001
+    window = QMainWindow()
+    status = StatusBar(window)
+    window.setStatusBar(status)
+    qtbot.addWidget(window)
+    window.resize(600, 200)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, status
+
+
+def test_a_new_message_repaints_only_the_message(qtbot):
+    window, status = _window(qtbot)
+    status.show_message("12 tokens x 4 heads in 5.1 ms")
+    qtbot.wait(50)  # shown and settled
+    grip = PaintCounter(status.findChild(QSizeGrip))
+    message = PaintCounter(status.message)
+    status.show_message("12 tokens x 4 heads in 12.25 ms · a warning")  # wider text
+    qtbot.waitUntil(lambda: message.count > 0)
+    QApplication.processEvents()
+    assert grip.count == 0  # the bar was not laid out and repainted again
+    assert status.message.text() == "12 tokens x 4 heads in 12.25 ms · a warning"
+
+
+def test_a_long_message_does_not_widen_the_window(qtbot):
+    window, status = _window(qtbot)
+    before = window.minimumSizeHint().width()
+    status.show_message("a very long warning " * 40)
+    QApplication.processEvents()
+    assert window.minimumSizeHint().width() == before
+
+
+def test_a_message_of_two_lines_gets_the_room_it_needs(qtbot):
+    window, status = _window(qtbot)
+    status.show_message("one line")
+    qtbot.wait(20)
+    one_line = status.message.height()
+    status.show_message("first line\nsecond line")
+    qtbot.waitUntil(lambda: status.message.height() > one_line)
+    assert status.message.width() == status.message.parentWidget().width()
