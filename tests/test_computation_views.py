@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 
 from core.lessons import lesson, prepare_lesson
-from core.steps import computation_steps, head_statistics, matrix_view
+from core.steps import computation_steps, format_number, head_statistics, matrix_view
 from explorer.views.computation_view import ComputationPanel
 from explorer.views.matrix_view import MatrixView
 from explorer.views.toy_editor import ToyVectorEditor
@@ -226,3 +228,26 @@ def test_step_columns_refit_after_a_font_change(panel, qtbot, tiny_kv):
     panel.set_steps(steps)
     assert table.columnWidth(1) > narrow
     assert _cells_fit(table, table.rows_on_screen())
+
+
+def test_new_numbers_in_the_same_rows_repaint_only_their_columns(panel, qtbot, tiny_kv):
+    run = prepare_lesson(lesson("animal_it"), tiny_kv)
+    steps = computation_steps(run.result, run.heads, 1, run.row, run.row_labels, run.col_labels)
+    model = panel._table.model()
+    panel.set_steps(steps)
+    announced: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, *_: announced.append(
+        (a.row(), a.column(), b.row(), b.column())))
+    hotter = dataclasses.replace(  # what a new temperature changes
+        steps, tempered=steps.tempered / 2, logits=steps.logits / 2,
+        weights=steps.weights[::-1].copy(), weighted_values=steps.weighted_values * 2)
+    panel.set_steps(hotter)
+    last = model.rowCount() - 1
+    assert announced == [(0, 3, last, 6)]  # keys, scores, scaled scores: as they were
+    assert panel.cell_text(0, 3) == format_number(hotter.tempered[0])
+    assert panel.cell_text(0, 5) == format_number(hotter.weights[0])
+    announced.clear()
+    renamed = dataclasses.replace(hotter, key_labels=tuple(f"k{i}" for i in range(
+        len(hotter.key_labels))))
+    panel.set_steps(renamed)  # other words, as many: the key column too
+    assert announced == [(0, 0, last, 0)] and panel.cell_text(0, 0) == "k0"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 
 # isort: split
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPaintEvent
 from PySide6.QtWidgets import (
@@ -38,6 +39,19 @@ VECTOR_TIP_COMPONENTS = 64
 """The weight × value cell shows 4 components; its tooltip up to this many."""
 
 
+# The StepTable fields each column shows (in any row: keys, Σ, W_O); see StepsModel._format.
+_COLUMN_FIELDS = (("key_labels",), ("raw_scores",), ("scaled",), ("tempered",), ("logits",),
+                  ("weights",), ("weighted_values", "head_output", "wo_part", "output"))
+
+
+def _same(a: object, b: object) -> bool:
+    """Whether two field values show the same (arrays: same shape and numbers, NaN included)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (a is b or (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                           and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)))
+    return a == b
+
+
 class StepsModel(TextTableModel):
     """The rows of a `StepTable`, the highlighted key's row coloured."""
 
@@ -52,11 +66,23 @@ class StepsModel(TextTableModel):
         self.set_shape(0, len(STEP_COLUMNS))
 
     def set_steps(self, steps: StepTable) -> None:
-        """Show ``steps`` (the Σ row, and the W_O row if any, after the keys)."""
-        self._steps = steps
+        """Show ``steps`` (the Σ row, and the W_O row if any, after the keys).
+
+        With the same rows as before, only the columns whose numbers changed are announced:
+        the view repaints those cells alone (a new temperature leaves the keys, scores and
+        scaled scores as they were: 3 of 7 columns).
+        """
+        old, self._steps = self._steps, steps
         self._texts = {}
-        extra = 1 if steps.wo_part is None else 2
-        self.set_shape(len(steps.key_labels) + extra, len(STEP_COLUMNS))
+        rows = len(steps.key_labels) + (1 if steps.wo_part is None else 2)
+        if old is None or rows != self.rowCount() or (old.wo_part is None) != (
+                steps.wo_part is None):
+            self.set_shape(rows, len(STEP_COLUMNS))
+            return
+        changed = [col for col, fields in enumerate(_COLUMN_FIELDS)
+                   if not all(_same(getattr(old, f), getattr(steps, f)) for f in fields)]
+        if changed:
+            self.dataChanged.emit(self.index(0, changed[0]), self.index(rows - 1, changed[-1]))
 
     def set_highlighted(self, key: int | None) -> None:
         """Colour key ``key``'s row (None: no row)."""
