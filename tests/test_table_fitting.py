@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from explorer.views.table_model import GridModel, read_only_view
@@ -65,3 +66,22 @@ def test_a_font_change_refits_the_columns(pair):
     font.setPointSizeF(font.pointSizeF() * 2)
     ours.setFont(font)
     assert ours.columnWidth(0) > before
+
+
+def test_a_new_grid_of_the_same_shape_announces_only_what_changed(pair):
+    model, ours, _ = pair
+    model.set_headers(["a", "b", "c"], ["1", "2"])
+    model.set_grid([["1.0", "2.0", "x"], ["3.0", "4.0", "y"]])
+    announced: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, *_: announced.append(
+        (a.row(), a.column(), b.row(), b.column())))
+    model.set_grid([["1.0", "2.0", "x"], ["3.0", "4.0", "y"]])
+    assert announced == []  # nothing new: nothing to repaint
+    model.set_grid([["1.0", "2.5", "x"], ["3.0", "4.5", "y"]])
+    assert announced == [(0, 1, 1, 1)]
+    assert model.cell_text(1, 1) == "4.5"
+    model.set_grid([["1.0", "2.5", "x"], ["3.0", "4.5", "y"]],
+                   [[None, None, None], [None, None, QColor("red")]])  # backgrounds from none
+    model.set_grid([["1.0", "2.5", "x"], ["3.0", "4.5", "y"]],
+                   [[None, None, None], [None, None, QColor("blue")]])
+    assert announced[-1] == (1, 2, 1, 2) and model.cell_background(1, 2) == QColor("blue")

@@ -141,15 +141,35 @@ class GridModel(TextTableModel):
 
     def set_grid(self, texts: list[list[str]], backgrounds: list[list[QColor | None]] | None = None,
                  cols: int | None = None) -> None:
-        """Show ``texts[row][col]`` (``cols`` when there may be no rows)."""
+        """Show ``texts[row][col]`` (``cols`` when there may be no rows).
+
+        With the same shape, only the block of cells that changed is announced, so the view
+        repaints those (and nothing when nothing changed)."""
+        old_texts, old_backgrounds = self._texts, self._backgrounds
         self._texts, self._backgrounds = texts, backgrounds
-        self.set_shape(len(texts), cols if cols is not None else len(texts[0]) if texts else 0)
+        cols = cols if cols is not None else len(texts[0]) if texts else 0
+        if (len(texts), cols) != (self._rows, self._cols) or (old_backgrounds is None) != (
+                backgrounds is None):
+            self.set_shape(len(texts), cols)
+            return
+        changed = [(r, c) for r in range(len(texts)) for c in range(cols) if texts[r][c]
+                   != old_texts[r][c] or _differs(backgrounds, old_backgrounds, r, c)]
+        if changed:
+            rows_changed, cols_changed = [r for r, _ in changed], [c for _, c in changed]
+            self.dataChanged.emit(self.index(min(rows_changed), min(cols_changed)),
+                                  self.index(max(rows_changed), max(cols_changed)))
 
     def cell_text(self, row: int, col: int) -> str:
         return self._texts[row][col]
 
     def cell_background(self, row: int, col: int) -> QColor | None:
         return None if self._backgrounds is None else self._backgrounds[row][col]
+
+
+def _differs(new: list[list[QColor | None]] | None, old: list[list[QColor | None]] | None,
+             row: int, col: int) -> bool:
+    """Whether a cell's background changed (both grids with or both without backgrounds)."""
+    return new is not None and old is not None and new[row][col] != old[row][col]
 
 
 class OnScreenTableView(QTableView):
