@@ -97,3 +97,39 @@ def test_nan_cells_take_pyqtgraphs_path(qtbot):
     image.paint(painter)
     painter.end()
     assert image.qimage is not None and image.qimage.size().toTuple() == (100, 100)
+
+
+HIGH_DPI_CHILD = """
+import numpy as np, pyqtgraph as pg
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from explorer.views.heatmap_image import HeatmapImage
+canvas = pg.GraphicsLayoutWidget()
+canvas.resize(200, 200)
+plot = canvas.addPlot()
+image = HeatmapImage(axisOrder="row-major")
+image.setColorMap("viridis")
+plot.addItem(image)
+image.setImage(np.random.default_rng(0).random((512, 512)), autoLevels=False, levels=(0, 1))
+canvas.show()
+for _ in range(5):
+    app.processEvents()
+canvas.grab()
+# device pixels across the image: its width on screen, in logical pixels, times the ratio
+side = image.mapRectToDevice(image.boundingRect()).width() * canvas.devicePixelRatioF()
+print(canvas.devicePixelRatioF(), image._shown[2].width() / side)
+"""
+
+
+def test_a_high_dpi_screen_gets_one_cell_per_device_pixel():
+    """At a device-pixel ratio of 2 the sampled image has twice the logical pixels."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="2",
+               PYQTGRAPH_QT_LIB="PySide6")
+    out = subprocess.run([sys.executable, "-c", "import PySide6\n" + HIGH_DPI_CHILD], env=env,
+                         capture_output=True, text=True, timeout=60, check=True)
+    ratio, per_pixel = map(float, out.stdout.split())
+    assert ratio == 2.0 and per_pixel == pytest.approx(1.0, abs=0.02)
