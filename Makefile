@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean bytecode
 
 # One install (with the test extras) serves both commands; it is redone when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -13,13 +13,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Where PYTHONDONTWRITEBYTECODE is set (common in containers) Python never caches bytecode and
+# compiles the application's ~60 modules from source on every start: ~0.16 s of a ~0.85 s start.
+# compileall writes the caches anyway; when they are current it only compares times (~0.05 s).
+bytecode: $(STAMP)
+	$(PY) -m compileall -q core explorer main.py
+
+run: bytecode
 	$(PY) main.py
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen PYQTGRAPH_QT_LIB=PySide6 $(PY) -m pytest
 
-bench: $(STAMP)
+bench: bytecode
 	QT_QPA_PLATFORM=offscreen PYQTGRAPH_QT_LIB=PySide6 $(PY) -m benchmarks
 
 lint: $(STAMP)
