@@ -377,7 +377,9 @@ def _degenerate_warnings(
                 f"Zero vector(s) for {', '.join(dict.fromkeys(zero))}: cosine similarity with a "
                 "vector of no direction is undefined, so those scores are 0."
             )
-    if not np.isfinite(result.scores).all():
+    # min and max are NaN or infinite exactly when some score is: two SIMD reductions instead
+    # of a (h, n, n) mask (~4 ms at 512 tokens x 12 heads).
+    if not (np.isfinite(result.scores.min()) and np.isfinite(result.scores.max())):
         notes.append(
             "Some scores overflowed the float range (the vectors hold huge values): the "
             "largest scores share all the weight."
