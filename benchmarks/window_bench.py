@@ -285,5 +285,29 @@ def _child() -> None:
     app.exec()
 
 
+def _profile_updates(n: int, heads: int, runs: int) -> None:
+    """Only the measured updates, many times over, for a sampling profiler to attach to:
+    ``py-spy record -o update.svg -- python -m benchmarks.window_bench --updates 12 4 300``."""
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    from PySide6.QtWidgets import QApplication
+
+    from benchmarks.timing import median
+    from core.embeddings import load_default_vectors
+
+    app = QApplication.instance() or QApplication([])
+    kv = load_default_vectors()  # as run_updates
+    with tempfile.TemporaryDirectory(prefix="ae-bench-window-") as cache:
+        window = _make_window(kv, _sentence(kv, n), heads, cache)
+        window.controller.flush()
+        times, _ = measure_updates(app, window, runs, budget_s=float("inf"), min_runs=runs)
+        window.close()
+    print(f"update_ms.n{n}_h{heads}: median {median(times):.1f} ms over {len(times)} updates")
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--child"]:
     _child()
+elif __name__ == "__main__" and sys.argv[1:2] == ["--updates"]:
+    _profile_updates(*(int(a) for a in sys.argv[2:5]))
