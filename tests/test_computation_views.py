@@ -103,16 +103,23 @@ def _cells_fit(table, rows) -> bool:  # noqa: ANN001
                <= table.columnWidth(c) for r in rows for c in range(model.columnCount() - 1))
 
 
-def test_step_columns_fit_the_rows_on_screen_and_scrolled_to(panel, qtbot, tiny_kv):
+def _shown_steps(panel, qtbot, tiny_kv):
+    """The panel on screen with a lesson's steps, set again once laid out (the formulas above
+    took room): the column widths start anew."""
     run = prepare_lesson(lesson("animal_it"), tiny_kv)
     panel.resize(900, 320)
     panel.show()
     qtbot.waitExposed(panel)
     steps = computation_steps(run.result, run.heads, 1, run.row, run.row_labels, run.col_labels)
     panel.set_steps(steps)
+    qtbot.waitUntil(lambda: len(panel._table.rows_on_screen()) > 0)
+    panel.set_steps(steps)
+    return steps
+
+
+def test_step_columns_fit_the_rows_on_screen_and_scrolled_to(panel, qtbot, tiny_kv):
+    _shown_steps(panel, qtbot, tiny_kv)
     table = panel._table
-    qtbot.waitUntil(lambda: len(table.rows_on_screen()) > 0)
-    panel.set_steps(steps)  # again, laid out (the formulas above took room): widths start anew
     first = table.rows_on_screen()
     assert len(first) < table.model().rowCount()  # the test needs rows off screen
     assert _cells_fit(table, first)
@@ -212,15 +219,8 @@ def test_toy_editor_emits_valid_inputs_for_a_good_edit(editor, qtbot):
 
 def test_step_columns_refit_after_a_font_change(panel, qtbot, tiny_kv):
     """Text widths are remembered between updates: a new font must measure them again."""
-    run = prepare_lesson(lesson("animal_it"), tiny_kv)
-    panel.resize(900, 320)
-    panel.show()
-    qtbot.waitExposed(panel)
-    steps = computation_steps(run.result, run.heads, 1, run.row, run.row_labels, run.col_labels)
+    steps = _shown_steps(panel, qtbot, tiny_kv)
     table = panel._table
-    panel.set_steps(steps)
-    qtbot.waitUntil(lambda: len(table.rows_on_screen()) > 0)
-    panel.set_steps(steps)
     narrow = table.columnWidth(1)
     font = table.font()
     font.setPointSizeF(font.pointSizeF() * 1.5)
