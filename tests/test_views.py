@@ -476,3 +476,19 @@ def test_plan_layout_prefers_the_roomier_arrangement():
     for plan, (w, h) in ((tall, (500, 700)), (wide, (900, 420))):
         assert plan.cols * plan.rows >= 5 and plan.small >= 40
         assert plan.side + 120 <= w and plan.side + 90 <= h
+
+
+def test_every_small_heatmap_and_its_title_fit_in_a_crowded_canvas(qtbot):
+    """12 heads, 300 words, a short canvas: pyqtgraph widens a plot to its title, so a plan with
+    maps narrower than "head 12" pushed the last column out of sight."""
+    labels = [f"word{i}" for i in range(300)]
+    grid = show(qtbot, HeatmapGrid(), (557, 370))
+    grid.set_data(labels, labels, softmax_weights(12, 300, 300), query_row=0)
+    qtbot.wait(10)
+    visible = grid.canvas.mapToScene(grid.canvas.viewport().rect()).boundingRect()
+    boxes = [grid.small_heatmap(h).plot.sceneBoundingRect() for h in [None, *range(12)]]
+    for i, box in enumerate(boxes):
+        assert visible.contains(box), (i, box, visible)
+        title = grid.small_heatmap(None if i == 0 else i - 1).plot.titleLabel
+        assert title.boundingRect().width() <= box.width() + 0.5
+        assert not any(box.intersects(other) for other in boxes[i + 1:])

@@ -44,6 +44,8 @@ _GAP = 6  # between the focused map, the colour bar and the small maps
 _SMALL_GAP = 4  # between small maps
 _FOCUS_TITLE_H = 26
 _SMALL_TITLE_H = 18
+_SMALL_TITLE_POINTS = 8.0
+_TITLE_PADDING = 6  # pyqtgraph's title label around its text, in pixels
 _SMALL_MIN, _SMALL_MAX = 44.0, 150.0  # side of a small map, in pixels
 _TICK_POINT_SIZES = (9.0, 8.0, 7.0)  # tick fonts tried, largest first, so every label fits
 
@@ -58,12 +60,14 @@ class Plan(NamedTuple):
     small: float  # of each small map's image area
 
 
-def plan_layout(width: float, height: float, extra_w: float, extra_h: float, count: int) -> Plan:
+def plan_layout(width: float, height: float, extra_w: float, extra_h: float, count: int,
+                small_min: float = _SMALL_MIN) -> Plan:
     """Place a square focused map (plus ``extra_w`` x ``extra_h`` of axes) and ``count`` small maps.
 
     Every arrangement (small maps below or beside, any column count) is tried; the one with the
-    largest focused map wins, small maps about a third of its side (within _SMALL_MIN.._SMALL_MAX)
-    and grown into space the focused map cannot use.
+    largest focused map wins, small maps about a third of its side (within small_min.._SMALL_MAX)
+    and grown into space the focused map cannot use. ``small_min`` is at least as wide as the
+    widest small title: pyqtgraph makes a plot as wide as its title, whatever the layout says.
     """
     count = max(count, 1)  # before any data: room for the mean's map
     best, best_score = Plan(True, count, 1, 0.0, 0.0), -math.inf
@@ -81,11 +85,11 @@ def plan_layout(width: float, height: float, extra_w: float, extra_h: float, cou
                 lines, across, title = cols, rows, 0.0
                 long_free, short_free = free_w - (cols - 1) * _SMALL_GAP, free_h
             # The focused side s and the small side t share ``long_free``: s + lines*(t+title).
-            t = min(_SMALL_MAX, fit_small, max(_SMALL_MIN, (long_free - lines * title)
-                                                / (3 + lines)))
+            t = min(_SMALL_MAX, fit_small, max(small_min, (long_free - lines * title)
+                                               / (3 + lines)))
             side = min(short_free, long_free - lines * (t + title))
             t = max(t, min(_SMALL_MAX, fit_small, (long_free - side) / lines - title))
-            score = side + 0.25 * t - (1000 if t < _SMALL_MIN else 0) - 0.1 * across
+            score = side + 0.25 * t - (1000 if t < small_min else 0) - 0.1 * across
             if score > best_score:
                 best, best_score = Plan(below, cols, rows, max(side, 0.0), max(t, 0.0)), score
     return best
@@ -325,7 +329,7 @@ class HeatmapGrid(QWidget):
             font = QFont(self.font())
             font.setPointSizeF(points)
             extra_w, extra_h = self._axes_size(font)
-            plan = plan_layout(width, height, extra_w, extra_h, count)
+            plan = plan_layout(width, height, extra_w, extra_h, count, self._small_min())
             label_px = QFontMetricsF(font).height() + 1
             most = max(len(self._rows), len(self._cols), 1)
             if _label_step(most, plan.side, label_px) == 1:
@@ -335,6 +339,15 @@ class HeatmapGrid(QWidget):
         self._tick_font, self._plan = font, plan
         self._apply_plan(plan, *self._axes_size(font))
         self._update_ticks()
+
+    def _small_min(self) -> float:
+        """The narrowest small map: its title (the widest, "head 12", in bold as when selected)."""
+        font = QFont(self.font())
+        font.setPointSizeF(_SMALL_TITLE_POINTS)
+        font.setBold(True)
+        widest = max(QFontMetricsF(font).horizontalAdvance(t) for t in
+                     (SMALL_MEAN_TITLE, f"head {max(self._shown_small - 1, 1)}"))
+        return max(_SMALL_MIN, math.ceil(widest) + _TITLE_PADDING)
 
     def _axes_size(self, font: QFont) -> tuple[float, float]:
         """Width and height the focused plot needs beside its image (axes, title, colour bar)."""
@@ -405,7 +418,8 @@ class HeatmapGrid(QWidget):
             head = None if i == 0 else i - 1
             text = SMALL_MEAN_TITLE if head is None else f"head {i}"
             colour = "k" if head is None else head_colour(head)
-            heatmap.set_title(text, colour, "8pt", head == self._selected_head, _SMALL_TITLE_H)
+            selected = head == self._selected_head
+            heatmap.set_title(text, colour, f"{_SMALL_TITLE_POINTS:g}pt", selected, _SMALL_TITLE_H)
         title = MEAN_TITLE if self._selected_head is None else f"head {self._selected_head + 1}"
         self.focused.set_title(title, "k", "10pt", True, _FOCUS_TITLE_H)
 
