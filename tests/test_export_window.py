@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QContextMenuEvent, QImage, QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTabWidget
 from test_cli import distinct_colours, viridis_indices
 
 from core.export_data import load_json_weights
@@ -123,6 +123,28 @@ def test_right_click_a_view_exports_it(window, asked, tmp_path, qtbot):
     window.exports.last_menu.actions()[0].trigger()
     window.exports.last_menu.close()
     assert asked.calls[-1][0] == "tokens"
+
+
+def test_right_click_on_a_matrix_plot_offers_our_export_menu(window, asked, qtbot):
+    """The matrix plots build no pyqtgraph menu (axis controls no one needs there): our menu,
+    with the export entries, opens instead."""
+    from explorer.views.matrix_view import MatrixPanel
+
+    asked.answer = lambda target, path: None  # cancelled: nothing written
+    panel = window.findChildren(MatrixPanel)[0]
+    tabs = next(t for t in window.findChildren(QTabWidget) if t.isAncestorOf(panel))
+    tabs.setCurrentIndex(tabs.count() - 1)  # the Matrices page
+    panel.stack.setCurrentWidget(panel.plot)  # drawn as a heatmap, not numbers
+    qtbot.waitUntil(lambda: panel.plot.isVisible() and panel.plot.width() > 20)
+    viewport = panel.plot.viewport()
+    centre = viewport.rect().center()
+    QApplication.sendEvent(viewport, QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, centre, viewport.mapToGlobal(centre)))
+    menu = window.exports.last_menu
+    assert menu is not None and menu.actions()[0].text() == EXPORT_VIEW_TEXT
+    menu.actions()[0].trigger()
+    menu.close()
+    assert asked.calls[-1][0] == "computation"
 
 
 def test_pyqtgraph_export_entry_is_ours(window, asked, tmp_path):

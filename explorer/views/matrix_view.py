@@ -57,7 +57,9 @@ class MatrixPanel(QWidget):
         self.table.setFont(small)
         self.plot = pg.GraphicsLayoutWidget()
         self.plot.setBackground("w")
-        self._view = self.plot.addViewBox(lockAspect=False, invertY=True)
+        # No pyqtgraph menu: ours (export) shows instead, like the other views', and the start
+        # does not build 8 menus of axis controls for a tab that may never be opened (~40 ms).
+        self._view = self.plot.addViewBox(lockAspect=False, invertY=True, enableMenu=False)
         self._view.setMouseEnabled(False, False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self._view.addItem(self.image)
