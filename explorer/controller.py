@@ -80,7 +80,6 @@ class Controller(QObject):
         self._failing = False  # the last recompute failed: the analysis is older than the settings
         self._analysis: Analysis | None = None
         self._shown_tokens: tuple[Any, ...] | None = None
-        self._frozen: tuple[Analysis | None, np.ndarray] = (None, np.zeros(0))  # _shown_weights
         self._described: tuple[Analysis | None, dict[str, str]] = (None, {})  # hover texts
         self._pending: set[str] = set()
         self._timer = QTimer(self)
@@ -189,21 +188,15 @@ class Controller(QObject):
             self._shown_tokens = a.sentence.tokens
         query_weights = self._query_weights(a, head)
         v.tokens.set_weights(query_weights, a.query.position)
+        # One read-only array both views keep without copying (the core's result already is).
+        weights = frozen(a.weights)
         if weights_changed or INSPECTED_COL in names:
-            v.heatmaps.set_data(a.row_labels, a.col_labels, self._shown_weights(a), a.query_row,
-                                inspected)
+            v.heatmaps.set_data(a.row_labels, a.col_labels, weights, a.query_row, inspected)
         if weights_changed:
-            v.lines.set_data(a.row_labels, a.col_labels, self._shown_weights(a), a.query_row)
+            v.lines.set_data(a.row_labels, a.col_labels, weights, a.query_row)
         v.heatmaps.set_selected_head(head)
         v.lines.set_selected_head(head)
         self._show_map(a, head, query_weights)
-
-    def _shown_weights(self, a: Analysis) -> np.ndarray:
-        """``a.weights`` as one read-only copy that the views keep without copying it again
-        (each copied them: two copies of 12 x 512 x 512 weights per update)."""
-        if self._frozen[0] is not a:
-            self._frozen = (a, frozen(a.weights))
-        return self._frozen[1]
 
     @staticmethod
     def _query_weights(a: Analysis, head: int | None) -> np.ndarray:

@@ -324,12 +324,12 @@ class HeatmapGrid(QWidget):
         """Choose the tick font and the arrangement for the canvas size; apply them if new."""
         width, height = self.canvas.width() - 8, self.canvas.height() - 8
         count = self._shown_small
-        font, plan = self._tick_font, None
+        font, plan, small_min = self._tick_font, None, self._small_min()
         for points in _TICK_POINT_SIZES:  # the largest font with which every label fits
             font = QFont(self.font())
             font.setPointSizeF(points)
             extra_w, extra_h = self._axes_size(font)
-            plan = plan_layout(width, height, extra_w, extra_h, count, self._small_min())
+            plan = plan_layout(width, height, extra_w, extra_h, count, small_min)
             label_px = QFontMetricsF(font).height() + 1
             most = max(len(self._rows), len(self._cols), 1)
             if _label_step(most, plan.side, label_px) == 1:

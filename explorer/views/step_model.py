@@ -17,7 +17,7 @@ import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 # isort: split
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -26,7 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.steps import StepTable, format_number, format_vector
-from explorer.views.table_model import LEFT, RIGHT, OnScreenTableView, TextTableModel
+from explorer.views.table_model import (
+    LEFT,
+    RIGHT,
+    OnScreenTableView,
+    TextTableModel,
+    TextWidths,
+)
 
 STEP_COLUMNS = ("key", "score", "÷ scale", "÷ T", "mask", "weight", "weight × value")
 STEP_TIPS = ("the key token", "the raw score of the scoring function",
@@ -162,9 +168,11 @@ class StepsTable(OnScreenTableView):
         self._steps_model = model
         self._widths: dict[int, int] = {}  # the widest each column has been for these steps
         self._fitted_rows: set[int] = set()  # rows already measured for these steps
-        # (fonts and style, {bold: {None: metrics, text: advance}}, {(key text, bold):
-        # padding}, {column: header width}): measurements that stay while the fonts do.
-        self._measured: tuple[tuple, dict, dict, dict] = ((), {}, {}, {})
+        # Measurements that stay while the fonts and style do (see _keep_measurements).
+        self._measured_for: tuple = ()
+        self._advances: dict[bool, TextWidths] = {}  # bold or not -> widths in that font
+        self._paddings: dict[tuple[str, bool], int] = {}  # (key text, bold) -> delegate padding
+        self._header_widths: dict[int, int] = {}  # column -> its header's own width
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -189,41 +197,33 @@ class StepsTable(OnScreenTableView):
             return
         self._fitted_rows.update(rows)
         model = self._steps_model
-        fonts = self._fonts()
+        self._keep_measurements()
         padding = self._padding(rows[0])
         header = self.horizontalHeader()
         for col in range(len(STEP_COLUMNS) - 1):
             width = max(self._header_width(col), self._widths.get(col, 0))
             for row in rows:
-                advances = fonts[row >= model.n_keys]
-                text = model.cell_text(row, col)
-                advance = advances.get(text)
-                if advance is None:
-                    advance = advances[text] = math.ceil(
-                        advances[None].horizontalAdvance(text))  # type: ignore[union-attr]
-                width = max(width, advance + padding)
+                advance = self._advances[row >= model.n_keys](model.cell_text(row, col))
+                width = max(width, math.ceil(advance) + padding)
             self._widths[col] = width
             if header.sectionSize(col) != width:
                 header.resizeSection(col, width)
 
-    def _fonts(self) -> dict[bool, dict]:
-        """Per font (bold or not): its metrics (key None) and the texts' advances measured in
-        it, kept while the fonts stay (the same numbers come back as the person drags)."""
+    def _keep_measurements(self) -> None:
+        """Forget the measurements when the fonts or the style changed since they were made."""
         key = (self.font().key(), self._steps_model.bold_font.key(),
                self.horizontalHeader().font().key(), self.style().name())
-        if self._measured[0] != key or len(self._measured[1][False]) > 4096:
-            self._measured = (key, {False: {None: QFontMetricsF(self.font())},
-                                    True: {None: QFontMetricsF(self._steps_model.bold_font)}},
-                              {}, {})
-        return self._measured[1]
+        if key != self._measured_for:
+            self._measured_for = key
+            self._advances = {False: TextWidths(self.font()),
+                              True: TextWidths(self._steps_model.bold_font)}
+            self._paddings, self._header_widths = {}, {}
 
     def _header_width(self, col: int) -> int:
         """The header's own width for ``col`` (its label is fixed), measured once per font."""
-        self._fonts()
-        known = self._measured[3]
-        if col not in known:
-            known[col] = self.horizontalHeader().sectionSizeHint(col)
-        return known[col]
+        if col not in self._header_widths:
+            self._header_widths[col] = self.horizontalHeader().sectionSizeHint(col)
+        return self._header_widths[col]
 
     def _padding(self, row: int) -> int:
         """What the item delegate adds around a cell's text (the style's margins), measured on
@@ -234,16 +234,15 @@ class StepsTable(OnScreenTableView):
             return 0
         bold = row >= self._steps_model.n_keys
         text = self._steps_model.cell_text(index.row(), 0)
-        self._fonts()
-        known = self._measured[2]
-        if (text, bold) not in known:
+        if (text, bold) not in self._paddings:
+            if len(self._paddings) >= TextWidths.LIMIT:  # the keys of many sentences
+                self._paddings.clear()
             option = QStyleOptionViewItem()
             self.initViewItemOption(option)
             hint = self.itemDelegate().sizeHint(option, index).width()
-            metrics = self._measured[1][bold][None]
-            known[text, bold] = hint - math.ceil(metrics.horizontalAdvance(text)) + (
-                1 if self.showGrid() else 0)
-        return known[text, bold]
+            advance = math.ceil(self._advances[bold].metrics.horizontalAdvance(text))
+            self._paddings[text, bold] = hint - advance + (1 if self.showGrid() else 0)
+        return self._paddings[text, bold]
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         # Rows scrolled into view (by this table or by the dock around it) are fitted when first

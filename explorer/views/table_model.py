@@ -191,6 +191,25 @@ class OnScreenTableView(QTableView):
         return range(first, (model.rowCount() if last < 0 else last + 1))
 
 
+class TextWidths:
+    """How wide texts are in one font (font-metric advances), remembered: the same numbers come
+    back update after update as a slider moves. Starts again past ``LIMIT`` texts."""
+
+    LIMIT = 4096
+
+    def __init__(self, font: QFont) -> None:
+        self.metrics = QFontMetricsF(font)
+        self._known: dict[str, float] = {}
+
+    def __call__(self, text: str) -> float:
+        width = self._known.get(text)
+        if width is None:
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()
+            width = self._known[text] = self.metrics.horizontalAdvance(text)
+        return width
+
+
 class FittedGridView(QTableView):
     """A read-only view of a `GridModel` whose columns fit their texts, as ResizeToContents
     would fit them, measured more cheaply.
@@ -207,7 +226,7 @@ class FittedGridView(QTableView):
         super().__init__(parent)
         self.setModel(model)
         self._grid = model
-        self._text_widths: dict[str, float] = {}  # font-metric advance of each text seen
+        self._text_widths = TextWidths(self.font())
         self._column_widths: dict[tuple, int] = {}  # (header, widest text, ...) -> px
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         for signal in (model.dataChanged, model.modelReset, model.rowsInserted,
@@ -217,18 +236,13 @@ class FittedGridView(QTableView):
     def fit_columns(self, *_: Any) -> None:
         """Give each column the width of its widest cell or its header, whichever is more."""
         model, header = self._grid, self.horizontalHeader()
-        metrics = QFontMetricsF(self.font())
-        known = self._text_widths
-        if len(known) > 4096:  # texts of many updates: start again
-            known.clear()
+        widths = self._text_widths
+        if len(self._column_widths) > TextWidths.LIMIT:  # texts of many updates: start again
             self._column_widths.clear()
         for col in range(model.columnCount()):
             widest, widest_w = -1, -1.0
             for row in range(model.rowCount()):
-                text = model.cell_text(row, col)
-                w = known.get(text)
-                if w is None:
-                    w = known[text] = metrics.horizontalAdvance(text)
+                w = widths(model.cell_text(row, col))
                 if w > widest_w:
                     widest, widest_w = row, w
             # A grid cell's size depends on its text alone (one font, no icons), a header's on
@@ -257,7 +271,7 @@ class FittedGridView(QTableView):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._text_widths.clear()
+            self._text_widths = TextWidths(self.font())
             self._column_widths.clear()
             self.fit_columns()
 
