@@ -55,6 +55,7 @@ def _run_gui(args: argparse.Namespace, request: Request) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Attention Explorer")
+    collector = collect_garbage_from_the_event_loop()  # noqa: F841 (kept alive until exit)
     # A screenshot is reproducible: defaults + options, and it neither reads nor writes the store.
     store = None if args.screenshot else Store()
     settings = request.settings
@@ -74,6 +75,20 @@ def _run_gui(args: argparse.Namespace, request: Request) -> int:
     window.show()
     window.load_vectors(path, settings.vectors_format, trusted=trusted)
     return int(app.exec())
+
+
+def collect_garbage_from_the_event_loop() -> Any:
+    """Python's cycle collector only from a timer in the event loop (pyqtgraph's
+    GarbageCollector), never from inside a Qt call.
+
+    An automatic collection can start inside any allocation, e.g. within
+    ``QObject::disconnect`` (pyqtgraph disconnects on every update) while Qt holds one of its
+    pooled signal-slot locks; freeing a QMenu there (a discarded plot's menu) takes a lock of
+    the same pool and the process hangs. Seen once in the test suite.
+    """
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    return GarbageCollector(interval=1.0)
 
 
 def _screenshot(app: Any, window: Any, path: str | None, out: str, size: tuple[int, int]) -> int:

@@ -95,13 +95,15 @@ def repeat(fn: Callable[[], Any], runs: int, warmup: int = 1, scale: float = 1.0
     for _ in range(warmup):
         fn()
     times = []
+    was_enabled = gc.isenabled()  # the window keeps it off (main.collect_garbage_from_...)
     for _ in range(runs):
         gc.collect()
         gc.disable()
         try:
             seconds, _ = time_once(fn)
         finally:
-            gc.enable()
+            if was_enabled:
+                gc.enable()
         times.append(seconds * scale)
     return times
 

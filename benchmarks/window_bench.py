@@ -261,6 +261,7 @@ def _child() -> None:
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Attention Explorer")
+    collector = main.collect_garbage_from_the_event_loop()  # noqa: F841 (as main.py)
     settings = main.settings_from_args(main.build_parser().parse_args(["--fresh"]))
     window = MainWindow(settings, None)  # None: neither read nor write the person's settings
     window.resize(*WINDOW_SIZE)

@@ -31,6 +31,27 @@ def make_tiny_vectors(dim: int = TINY_DIM, seed: int = 7):
     return kv
 
 
+@pytest.fixture(scope="session", autouse=True)
+def garbage_collector(qapp):
+    """As the application does (main.collect_garbage_from_the_event_loop): cycles collected from
+    the event loop only, never from inside a Qt call, where freeing a QMenu can deadlock."""
+    import gc
+
+    from main import collect_garbage_from_the_event_loop
+
+    collector = collect_garbage_from_the_event_loop()
+    yield collector
+    collector.timer.stop()
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def collect_between_tests(garbage_collector):
+    """Between tests is a safe point too (some tests never run the event loop)."""
+    yield
+    garbage_collector.check()
+
+
 @pytest.fixture
 def tiny_kv():
     """A fresh tiny vector table (the tests may not share mutations)."""
