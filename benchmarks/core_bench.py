@@ -26,7 +26,7 @@ TORCH_TARGET = Target("<=", 1.3)
 
 def _inputs(n: int, h: int, d: int) -> tuple[np.ndarray, Any]:
     """A random float32 sentence of n tokens and seeded random head projections."""
-    from core.heads import build_heads
+    from core.maths.heads import build_heads
 
     x = np.random.default_rng(0).standard_normal((n, d)).astype(np.float32)  # (n, d)
     return x, build_heads("random", d, h, seed=0, dtype=np.float32)
@@ -78,7 +78,7 @@ def sizes(cfg: Config) -> tuple[int, int, int]:
 
 
 def run(cfg: Config) -> list[Result]:
-    from core.attention import multi_head_attention
+    from core.maths.attention import multi_head_attention
 
     n, h, d = sizes(cfg)
     x, heads = _inputs(n, h, d)

@@ -33,7 +33,7 @@ def _default_subset(n_words: int) -> Any:
     """The default set, or its first ``n_words`` (the most frequent) as a new KeyedVectors."""
     from gensim.models import KeyedVectors
 
-    from core.embeddings import load_default_vectors
+    from core.vectors.load import load_default_vectors
 
     kv = load_default_vectors()
     if n_words >= len(kv.index_to_key):
@@ -75,7 +75,7 @@ def _compare(name: str, path: Path, fmt: str, folder: Path, runs: int) -> list[R
     """Our first open vs gensim's load of the same file, interleaved; ``name`` names the keys."""
     from gensim.models import KeyedVectors
 
-    from core.embeddings import load_vectors
+    from core.vectors.load import load_vectors
 
     fresh = _FreshCaches(folder)
     binary = fmt == "word2vec_binary"
@@ -107,7 +107,7 @@ def _compare(name: str, path: Path, fmt: str, folder: Path, runs: int) -> list[R
 
 def _reopen(path: Path, folder: Path, runs: int) -> Result:
     """Opening a file whose cache entry exists (written once before timing)."""
-    from core.embeddings import load_vectors
+    from core.vectors.load import load_vectors
 
     cache = str(folder / "cache-reopen")
     load_vectors(path, cache_dir=cache)
@@ -185,7 +185,7 @@ def run(cfg: Config, only: Sequence[str] = ()) -> list[Result]:
 
 def run_neighbours(cfg: Config, only: Sequence[str] = ()) -> list[Result]:
     """The 10 nearest words to an arbitrary vector, over all 400,000 default words."""
-    from core.embeddings import load_default_vectors, nearest_neighbours
+    from core.vectors.load import load_default_vectors, nearest_neighbours
 
     kv = load_default_vectors()
     rng = np.random.default_rng(0)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.embeddings import load_default_vectors, load_vectors  # noqa: E402
+from core.vectors.load import load_default_vectors, load_vectors  # noqa: E402
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -36,7 +36,7 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 def cold_default_open() -> float:
     """Open the default set in a fresh interpreter (includes importing gensim, as the app does)."""
     code = (
-        "import time; t = time.perf_counter(); from core.embeddings import load_default_vectors;"
+        "import time; t = time.perf_counter(); from core.vectors.load import load_default_vectors;"
         "kv = load_default_vectors(); print(time.perf_counter() - t)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

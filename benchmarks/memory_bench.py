@@ -4,7 +4,7 @@
 the first result, then reads its VmRSS (window_bench's start-up child does exactly that).
 
 ``rss_mb.big_mmap``: a 3,000,000 x 300 float32 set (GoogleNews-sized, 3.6 GB; ``--quick``:
-300,000 x 300) is written straight into the vector cache's format (``core.vector_cache``): a
+300,000 x 300) is written straight into the vector cache's format (``core.vectors.cache``): a
 ``.npy`` made with ``np.lib.format.open_memmap`` in chunks, the vocabulary file and the metadata,
 under the key of a small stand-in source file. A fresh process imports the loader, reads VmRSS,
 opens the set through ``load_vectors`` (a cache hit: the matrix is memory-mapped, so only the
@@ -34,7 +34,7 @@ CHUNK_ROWS = 100_000  # 120 MB of float32 per chunk: the generator never holds t
 
 def write_cached_set(folder: Path, rows: int, dim: int = BIG_DIM) -> tuple[str, str]:
     """A cache entry for a stand-in source file; returns (source path, cache folder)."""
-    from core import vector_cache
+    from core.vectors import cache as vector_cache
 
     source = folder / "big-vectors.txt"
     source.write_text(f"{rows} {dim}\n", encoding="utf-8")  # never parsed: the cache hits first
@@ -65,7 +65,7 @@ def _big_child(source: str, cache_dir: str) -> None:
 
     from gensim.models import KeyedVectors  # noqa: F401 (imported before the "before" reading)
 
-    from core.embeddings import load_vectors
+    from core.vectors.load import load_vectors
 
     gc.collect()
     before = rss_mb()

@@ -178,7 +178,7 @@ def run_updates(cfg: Any, only: Sequence[str]) -> list[Any]:
     from PySide6.QtWidgets import QApplication
 
     from benchmarks.timing import Result, Target, wanted
-    from core.embeddings import load_default_vectors
+    from core.vectors.load import load_default_vectors
 
     app = QApplication.instance() or QApplication([])
     kv = load_default_vectors()
@@ -296,7 +296,7 @@ def _profile_updates(n: int, heads: int, runs: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     from benchmarks.timing import median
-    from core.embeddings import load_default_vectors
+    from core.vectors.load import load_default_vectors
 
     app = QApplication.instance() or QApplication([])
     kv = load_default_vectors()  # as run_updates

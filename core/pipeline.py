@@ -16,10 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.attention import MultiHeadResult, causal_mask, exclude_self_mask, multi_head_attention
-from core.embeddings import nearest_neighbours
-from core.heads import HeadProjections, build_heads
-from core.modes import (
+from core.inputs import (
     identity_projection,
     sentence_query,
     sentence_rows,
@@ -29,9 +26,23 @@ from core.modes import (
     toy_rows,
     uses_toy,
 )
-from core.projection import Projection2D, fit_pca, fit_vocabulary_pca, word_axes
+from core.maths.attention import (
+    MultiHeadResult,
+    causal_mask,
+    exclude_self_mask,
+    multi_head_attention,
+)
+from core.maths.heads import HeadProjections, build_heads
 from core.settings import Settings
-from core.tokens import EmbeddedSentence, QueryChoice, embed_sentence, lookup_key, resolve_query
+from core.vectors.load import nearest_neighbours
+from core.vectors.projection import Projection2D, fit_pca, fit_vocabulary_pca, word_axes
+from core.vectors.tokens import (
+    EmbeddedSentence,
+    QueryChoice,
+    embed_sentence,
+    lookup_key,
+    resolve_query,
+)
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -146,7 +157,7 @@ class Pipeline:
             )
             space: KeyedVectors | None = self.kv
             mode_warnings: list[str] = []
-        else:  # sentence and toy mode (core.modes): other rows, the same computation after
+        else:  # sentence and toy mode (core.inputs): other rows, the same computation after
             sentence, query, heads, space, mode_warnings = self._mode_inputs(s)
         x_kv = sentence.vectors  # (n, d)
         outside = query.position is None
@@ -190,7 +201,7 @@ class Pipeline:
     def _mode_inputs(
         self, s: Settings
     ) -> tuple[EmbeddedSentence, QueryChoice, HeadProjections, KeyedVectors | None, list[str]]:
-        """Rows, query and heads of sentence and toy mode (`core.modes`), and the word space
+        """Rows, query and heads of sentence and toy mode (`core.inputs`), and the word space
         for the latent map's projection and neighbours (None for toy vectors)."""
         if uses_toy(s) or s.mode == "toy":
             if s.toy is None:

@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from core.attention import NORMALIZATIONS, SCORINGS
-from core.heads import HEAD_STRATEGIES
+from core.maths.attention import NORMALIZATIONS, SCORINGS
+from core.maths.heads import HEAD_STRATEGIES
 from core.toy import ToyInputError, ToyInputs, make_toy
 
 SETTINGS_VERSION = 1

@@ -18,10 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from core.attention import MultiHeadResult, multi_head_attention
-
-__all__ = ["MAX_TOY_DIM", "MIN_TOY_DIM", "ToyInputError", "ToyInputs", "make_toy", "parse_number",
-           "run_toy"]
+__all__ = ["MAX_TOY_DIM", "MIN_TOY_DIM", "ToyInputError", "ToyInputs", "make_toy", "parse_number"]
 
 MIN_TOY_DIM = 2
 MAX_TOY_DIM = 8
@@ -105,18 +102,6 @@ def make_toy(
         wo = _matrix(w_o, "W_O")
         _expect_shape(wo, "W_O", (wv.shape[1], None), "one row per column of W_V")
     return ToyInputs(tuple(str(t) for t in tokens), xs, wq, wk, wv, wo)
-
-
-def run_toy(
-    toy: ToyInputs, *, query: int | None = None, scoring: str = "dot",
-    normalization: str = "softmax", temperature: float = 1.0, **scoring_params: Any,
-) -> MultiHeadResult:
-    """One-head attention over the toy tokens: every token as a query, or row ``query`` only
-    (kept 2-D, so the result always has a query axis)."""
-    x_q = toy.x if query is None else toy.x[query:query + 1]  # (r, d)
-    return multi_head_attention(x_q, toy.x, toy.w_q, toy.w_k, toy.w_v, toy.w_o, 1,
-                                scoring=scoring, normalization=normalization,
-                                temperature=temperature, **scoring_params)
 
 
 def parse_number(text: str) -> float:

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from core.attention import NORMALIZATIONS, SCORINGS
-from core.heads import HEAD_STRATEGIES
-from core.session import SessionError, load_session
+from core.files.session import SessionError, load_session
+from core.maths.attention import NORMALIZATIONS, SCORINGS
+from core.maths.heads import HEAD_STRATEGIES
 from core.settings import Settings, SettingsError
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # as explorer.export (which imports Qt)
-DATA_SUFFIXES = (".json", ".csv", ".npz")  # as core.export_data
+DATA_SUFFIXES = (".json", ".csv", ".npz")  # as core.files.export_data
 VECTOR_FORMATS = ("auto", "word2vec_text", "word2vec_binary", "glove_text", "fasttext_text",
-                  "fasttext_bin", "gensim_kv")  # as core.vector_formats (which imports pyarrow)
+                  "fasttext_bin", "gensim_kv")  # as core.vectors.text_files (which imports pyarrow)
 DEFAULT_SIZE = "1400x900"
 
 DESCRIPTION = """\

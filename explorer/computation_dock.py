@@ -28,10 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.lessons import Lesson
-from core.modes import toy_output_is_concat
+from core.explain.lessons import Lesson
+from core.explain.matrices import matrix_view
+from core.explain.steps import computation_steps
+from core.inputs import toy_output_is_concat
+from core.maths.statistics import head_statistics
 from core.pipeline import Analysis
-from core.steps import computation_steps, head_statistics, matrix_view
 from explorer.modes import MODE_TEXT, InputsDock, mode_changes
 from explorer.views.computation_view import ComputationPanel
 from explorer.views.matrix_view import MatrixView

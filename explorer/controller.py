@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from core.modes import uses_toy
+from core.inputs import uses_toy
 from core.pipeline import Analysis, AnalysisError, Pipeline
 from explorer.state import INSPECTED_COL, VECTORS, ExplorerState
 from explorer.views.arrays import frozen

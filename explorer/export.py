@@ -31,7 +31,7 @@ from PySide6.QtGui import (
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QWidget
 
-from core.atomic import ExportError, write_atomically
+from core.files.atomic import ExportError, write_atomically
 
 if TYPE_CHECKING:
     from core.pipeline import Analysis

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.atomic import ExportError
-from core.export_data import export_data
+from core.files.atomic import ExportError
+from core.files.export_data import export_data
 from explorer import dialogs, export_dialogs
 from explorer.actions import window_action
 from explorer.export import export_figure, figure_caption

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.session import SESSION_SUFFIX
+from core.files.session import SESSION_SUFFIX
 
 FIGURE_FILTER = "PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"
 DATA_FILTER = ("JSON, everything (*.json);;CSV, weights in long form (*.csv);;"

@@ -45,7 +45,7 @@ def run(request: Request) -> int:
 
 def load_vectors(request: Request) -> Any:
     """The KeyedVectors named by the settings (the bundled default set when None)."""
-    from core import embeddings  # gensim: imported only now (PITFALLS 13)
+    from core.vectors import load as embeddings  # gensim: imported only now (PITFALLS 13)
 
     path = request.settings.vectors_path
     try:
@@ -79,8 +79,8 @@ def compute(kv: Any, request: Request) -> tuple[Pipeline, Analysis]:
 
 
 def write_data(analysis: Analysis, path: str) -> None:
-    from core.atomic import ExportError
-    from core.export_data import export_data
+    from core.files.atomic import ExportError
+    from core.files.export_data import export_data
 
     try:
         export_data(analysis, path)
@@ -94,7 +94,7 @@ def write_figure(kv: Any, pipeline: Pipeline, request: Request) -> None:
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    from core.atomic import ExportError
+    from core.files.atomic import ExportError
     from explorer.export_actions import export_explorer_view
     from explorer.main_window import MainWindow
 

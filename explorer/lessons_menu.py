@@ -1,6 +1,6 @@
-"""The Lessons menu: each worked example of `core.lessons` as a preset, and the input modes.
+"""The Lessons menu: each worked example of `core.explain.lessons` as a preset, and the input modes.
 
-Opening a lesson replaces the settings with the lesson's (`core.modes.lesson_settings`: toy mode
+Opening a lesson replaces the settings with the lesson's (`core.inputs.lesson_settings`: toy mode
 for the toy examples, sentence mode on the 2D eat/drink plane for the "I drink water" ones, the
 word-vector sentence for "animal ... it"), so the window shows the worked example's numbers, and
 shows its explanation above the computation panel.
@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QMenu
 
-from core.lessons import LESSONS, Lesson, lesson
-from core.modes import lesson_settings
+from core.explain.lessons import LESSONS, Lesson, lesson, lesson_settings
 from explorer.actions import window_action
 from explorer.modes import MODE_TEXT
 

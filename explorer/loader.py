@@ -2,7 +2,7 @@
 
 Parsing a text vector file holds the GIL for seconds to minutes and other files need gensim
 (and SciPy) imported, about a second (PITFALLS 9, 13), so loading never happens on the GUI
-thread (the default set needs no gensim: ``core.embeddings.open_default_vectors``).
+thread (the default set needs no gensim: ``core.vectors.load.open_default_vectors``).
 A :class:`VectorLoader` lives on the GUI thread and owns one worker + thread per load;
 the worker's signals reach the loader's ``@Slot`` methods as queued calls, so the loader's own
 signals are always emitted on the GUI thread (PITFALLS 15). Python keeps a reference to every
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.vocabulary import Vocabulary
+from core.vectors.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -169,7 +169,7 @@ class LoadWorker(QObject):
         return pipeline
 
     def _load(self) -> Any:
-        from core import embeddings
+        from core.vectors import load as embeddings
 
         if self.path is None:
             self._report(0.0)

@@ -25,10 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.lessons import lesson
-from core.modes import lesson_toy
+from core.explain.lessons import lesson, lesson_toy
+from core.explain.steps import format_number
 from core.settings import Settings, ToySpec
-from core.steps import format_number
 from core.toy import MAX_TOY_DIM, MIN_TOY_DIM, ToyInputs, make_toy, parse_number
 from explorer.views.toy_editor import ToyVectorEditor
 

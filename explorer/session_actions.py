@@ -1,6 +1,6 @@
 """File > Open session… (Ctrl+Shift+O), Save session (Ctrl+S), Save session as… (Ctrl+Shift+S).
 
-A session (:mod:`core.session`, versioned JSON, written atomically) holds everything a person
+A session (:mod:`core.files.session`, versioned JSON, written atomically) holds everything a person
 set: the settings (vectors file, sentence, query, every control, the selected head, the
 projection) plus the view state kept here: the current tab of each tab widget (named by its
 tab titles), the splitter sizes, which docks are shown and the inspected key column.
@@ -21,8 +21,8 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget
 
-from core.atomic import ExportError
-from core.session import SESSION_SUFFIX, SessionError, load_session, save_session
+from core.files.atomic import ExportError
+from core.files.session import SESSION_SUFFIX, SessionError, load_session, save_session
 from core.settings import Settings
 from explorer import dialogs, export_dialogs
 from explorer.actions import window_action

@@ -61,7 +61,7 @@ def tiny_kv():
 @pytest.fixture(scope="session")
 def glove():
     """The bundled GloVe 6B 50d vectors (memory-mapped, loaded once per test run)."""
-    from core.embeddings import load_default_vectors
+    from core.vectors.load import load_default_vectors
 
     return load_default_vectors()
 

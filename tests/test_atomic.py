@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from core.atomic import ExportError, write_atomically
+from core.files.atomic import ExportError, write_atomically
 
 
 def leftovers(folder):  # noqa: ANN001, ANN201

@@ -1,4 +1,4 @@
-"""Properties of core.attention: scoring, normalisation, masks, multi-head, dtypes."""
+"""Properties of core.maths.attention: scoring, normalisation, masks, multi-head, dtypes."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from core.attention import (
+from core.maths.attention import (
     NORMALIZATIONS,
     SCORINGS,
     attend,
     causal_mask,
-    entropy,
     exclude_self_mask,
     multi_head_attention,
     padding_mask,
 )
+from core.maths.statistics import entropy
 
 FAST = settings(max_examples=30, deadline=None)
 # No subnormals: q * c may underflow to exactly 0 where q / T stays > 0, and ReLU then tells
@@ -390,7 +390,7 @@ def test_multi_head_projection_errors():
 def test_attention_runs_blas_on_one_thread_and_restores_the_count():
     import threading
 
-    from core.blas import blas_threads, single_blas_thread
+    from core.maths.threads import blas_threads, single_blas_thread
 
     before = blas_threads()
     with single_blas_thread():
@@ -410,7 +410,7 @@ def test_attention_runs_blas_on_one_thread_and_restores_the_count():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_heads_split_over_threads_give_the_serial_numbers(monkeypatch, dtype):
-    import core.parallel
+    import core.maths.threads
 
     rng = np.random.default_rng(5)
     h, n, d = 5, 7, 10
@@ -423,11 +423,11 @@ def test_heads_split_over_threads_give_the_serial_numbers(monkeypatch, dtype):
     def run():
         return multi_head_attention(x, x, *w, None, h, mask=mask, temperature=0.5)
 
-    monkeypatch.setattr(core.parallel, "MIN_ELEMENTS", 10**12)  # one chunk: one thread
+    monkeypatch.setattr(core.maths.threads, "MIN_ELEMENTS", 10**12)  # one chunk: one thread
     serial = run()
-    monkeypatch.setattr(core.parallel, "MIN_ELEMENTS", 0)
-    monkeypatch.setattr(core.parallel.os, "cpu_count", lambda: 4)
-    assert len(core.parallel.head_chunks(h, n, n)) == 4
+    monkeypatch.setattr(core.maths.threads, "MIN_ELEMENTS", 0)
+    monkeypatch.setattr(core.maths.threads.os, "cpu_count", lambda: 4)
+    assert len(core.maths.threads.head_chunks(h, n, n)) == 4
     threaded = run()
     for name in ("scores", "logits", "weights", "head_outputs", "output", "empty_rows"):
         a, b = getattr(serial, name), getattr(threaded, name)

@@ -17,7 +17,7 @@ from gensim.models import KeyedVectors
 
 from core.pipeline import Analysis, AnalysisError, Pipeline
 from core.settings import TEMPERATURE_RANGE, Settings
-from core.tokens import MAX_TOKENS
+from core.vectors.tokens import MAX_TOKENS
 
 SENTENCE = "the cat sat on the mat"
 UNKNOWN = "qwxzv blorfquux zzqqxxj"  # in neither vocabulary

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.embeddings import VectorFileError, load_vectors
-from core.vector_formats import FASTTEXT_MAGIC
+from core.vectors.load import VectorFileError, load_vectors
+from core.vectors.text_files import FASTTEXT_MAGIC
 
 ROWS = ["the 0.1 0.2 0.3", "cat 0.4 0.5 0.6", "sat -1 2 3.5", "mat 1e-3 2E2 -0"]
 WORDS = ["the", "cat", "sat", "mat"]

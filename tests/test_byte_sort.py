@@ -1,4 +1,4 @@
-"""core.byte_sort orders words exactly as Python's str comparison does, stably, and finds repeats:
+"""core.vectors.byte_sort orders words exactly as Python's str comparison does, stably, and finds repeats:
 the vocabulary's word look-up (KeyIndex) and the query completer rely on both."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.byte_sort import byte_order
-from core.vocabulary import KeyIndex, Vocabulary
+from core.vectors.byte_sort import byte_order
+from core.vectors.vocabulary import KeyIndex, Vocabulary
 
 
 def buffers(words: list[str]) -> tuple[np.ndarray, np.ndarray]:

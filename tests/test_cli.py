@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 import main
-from core.export_data import load_json_weights
+from core.files.export_data import load_json_weights
 from core.pipeline import Pipeline
-from core.session import SESSION_FORMAT, save_session
+from core.files.session import SESSION_FORMAT, save_session
 from core.settings import Settings
 from explorer import cli
 
@@ -79,8 +79,8 @@ def test_every_option_maps_to_a_setting(vectors):
 
 
 def test_the_cli_knows_the_cores_names():
-    from core.export_data import DATA_SUFFIXES
-    from core.vector_formats import VECTOR_FORMATS
+    from core.files.export_data import DATA_SUFFIXES
+    from core.vectors.text_files import VECTOR_FORMATS
     from explorer.export import FIGURE_SUFFIXES
 
     assert cli.VECTOR_FORMATS == VECTOR_FORMATS
@@ -137,7 +137,7 @@ def test_export_data_json_and_csv_headless(capsys, env, vectors, tmp_path):
     assert main.main([*argv, "--export-data", str(out_json)]) == 0
     assert main.main([*argv, "--export-data", str(out_csv)]) == 0
     assert capsys.readouterr().err == ""
-    from core.embeddings import load_vectors
+    from core.vectors.load import load_vectors
 
     settings = main.settings_from_args(main.build_parser().parse_args(argv))
     expected = Pipeline(load_vectors(vectors, use_cache=False)).run(settings).weights
@@ -187,7 +187,7 @@ def test_export_png_headless_has_the_size_and_real_content(capsys, env, vectors,
     assert distinct_colours(image) > 300
     cells = viridis_indices(image)
     assert len(cells) > 5000 and len(np.unique(cells)) > 15  # heatmaps, not one flat colour
-    from core.embeddings import load_vectors
+    from core.vectors.load import load_vectors
 
     settings = Settings(vectors_path=str(vectors), query="it", n_heads=3)
     caption = figure_caption(Pipeline(load_vectors(vectors, use_cache=False)).run(settings))

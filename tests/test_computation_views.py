@@ -9,8 +9,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from core.lessons import lesson, prepare_lesson
-from core.steps import computation_steps, format_number, head_statistics, matrix_view
+from core.explain.lessons import lesson, prepare_lesson
+from core.explain.matrices import matrix_view
+from core.explain.steps import computation_steps, format_number
+from core.maths.statistics import head_statistics
 from explorer.views.computation_view import ComputationPanel
 from explorer.views.matrix_view import MatrixView
 from explorer.views.toy_editor import ToyVectorEditor

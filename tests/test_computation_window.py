@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core.lessons import LESSONS, lesson, prepare_lesson, sentence_attention
+from core.explain.lessons import LESSONS, lesson, prepare_lesson, sentence_attention
 from core.settings import Settings
-from core.steps import computation_steps, format_number
+from core.explain.steps import computation_steps, format_number
 from explorer import dialogs
 from explorer.lessons_menu import open_lesson
 from explorer.main_window import MainWindow

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from core.embeddings import (
+from core.vectors.load import (
     DEFAULT_VECTORS_NAME,
     VECTOR_FORMATS,
     LoadCancelled,
@@ -234,7 +234,7 @@ def test_truncated_fasttext_bin_fails_fast(fasttext_bin: Path, tmp_path: Path) -
 
 
 def test_default_vectors() -> None:
-    from core.embeddings import _default_files
+    from core.vectors.load import _default_files
 
     kv = load_default_vectors()
     assert len(kv) == 400_000 and kv.vector_size == 50

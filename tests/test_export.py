@@ -13,8 +13,8 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from core.atomic import ExportError
-from core.export_data import (
+from core.files.atomic import ExportError
+from core.files.export_data import (
     MEAN_HEAD,
     analysis_to_dict,
     export_csv,

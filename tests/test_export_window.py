@@ -13,7 +13,7 @@ from PySide6.QtGui import QContextMenuEvent, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QTabWidget
 from test_cli import distinct_colours, viridis_indices
 
-from core.export_data import load_json_weights
+from core.files.export_data import load_json_weights
 from core.settings import Settings
 from explorer import export_dialogs
 from explorer.export import figure_caption

@@ -1,4 +1,4 @@
-"""core.heads: every head strategy builds valid, documented projections."""
+"""core.maths.heads: every head strategy builds valid, documented projections."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.attention import attend, multi_head_attention
-from core.heads import HEAD_STRATEGIES, HeadFileError, HeadProjections, build_heads
+from core.maths.attention import attend, multi_head_attention
+from core.maths.heads import HEAD_STRATEGIES, HeadFileError, HeadProjections, build_heads
 
 D = 10
 RNG = np.random.default_rng(11)

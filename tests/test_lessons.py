@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from core.lessons import (
+from core.explain.lessons import (
     DRINK_PLANE,
     LESSONS,
     lesson,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.lessons import LESSONS, lesson, lesson_numbers, run_lesson
-from core.modes import lesson_settings, lesson_toy
+from core.explain.lessons import LESSONS, lesson, lesson_numbers, run_lesson
+from core.explain.lessons import lesson_settings, lesson_toy
 from core.pipeline import AnalysisError, Pipeline
 from core.settings import Settings, SettingsError, ToySpec
 from explorer.modes import resize_toy

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core.attention import multi_head_attention
-from core.heads import build_heads
+from core.maths.attention import multi_head_attention
+from core.maths.heads import build_heads
 from core.pipeline import AnalysisError, Pipeline
 from core.settings import Settings
 

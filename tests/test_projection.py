@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.projection import ProjectionError, fit_pca, fit_vocabulary_pca, word_axes
+from core.vectors.projection import ProjectionError, fit_pca, fit_vocabulary_pca, word_axes
 
 
 def test_pca_axes_are_the_top_principal_directions():

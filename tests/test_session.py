@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from core.atomic import ExportError
-from core.session import (
+from core.files.atomic import ExportError
+from core.files.session import (
     SESSION_FORMAT,
     SESSION_VERSION,
     SessionError,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QKeySequence
 
-from core.session import SESSION_FORMAT, load_session, save_session
+from core.files.session import SESSION_FORMAT, load_session, save_session
 from core.settings import Settings
 from explorer import export_dialogs
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.attention import NORMALIZATIONS, SCORINGS, multi_head_attention
-from core.heads import HeadProjections
-from core.lessons import lesson, prepare_lesson
-from core.masks import entropy
-from core.steps import (
+from core.maths.attention import NORMALIZATIONS, SCORINGS, multi_head_attention
+from core.maths.heads import HeadProjections
+from core.explain.lessons import lesson, prepare_lesson
+from core.maths.statistics import entropy
+from core.explain.steps import (
     computation_steps,
     format_number,
     format_vector,

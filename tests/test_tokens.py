@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.tokens import (
+from core.vectors.tokens import (
     OutOfVocabularyError,
     embed_sentence,
     resolve_query,

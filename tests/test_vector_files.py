@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from core.embeddings import VectorFileError, detect_format, load_vectors
+from core.vectors.load import VectorFileError, detect_format, load_vectors
 
 ROWS = ["the 0.1 0.2 0.3", "cat 0.4 0.5 0.6", "sat -1 2 3.5", "mat 1e-3 2E2 -0"]
 
@@ -191,9 +191,9 @@ def test_fasttext_bad_magic(tmp_path: Path) -> None:
 
 
 def test_line_numbers_are_exact_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import core.vector_formats
+    import core.vectors.text_files
 
-    monkeypatch.setattr(core.vector_formats, "_CHUNK_BYTES", 100)  # many small chunks
+    monkeypatch.setattr(core.vectors.text_files, "_CHUNK_BYTES", 100)  # many small chunks
     rows = [f"w{i} {i} 0.5 -1" for i in range(200)]
     kv = load(write(tmp_path, "\n".join(rows) + "\n", "ok.txt"))
     assert len(kv) == 200 and kv["w150"][0] == 150

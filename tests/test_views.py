@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QScrollArea, QSplitter, QWidget
 
-from core.tokens import Token
+from core.vectors.tokens import Token
 from explorer.views.heatmaps_view import HeatmapGrid, plan_layout
 from explorer.views.label_layer import place_labels
 from explorer.views.latent_view import LatentMap

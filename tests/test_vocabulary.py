@@ -1,4 +1,4 @@
-"""Compact vocabularies (core.vocabulary): the list/dict behaviour gensim and the views rely on,
+"""Compact vocabularies (core.vectors.vocabulary): the list/dict behaviour gensim and the views rely on,
 and the completer's prefix index built lazily over them."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from core.embeddings import nearest_neighbours
-from core.vocabulary import KeyIndex, Vocabulary
+from core.vectors.load import nearest_neighbours
+from core.vectors.vocabulary import KeyIndex, Vocabulary
 
 WORDS = ["the", "cat", "Cat", "café", "東京", "", "the", "a b", "zebra", "cat's"]
 
@@ -76,7 +76,7 @@ def test_neighbours_divide_by_the_row_lengths_exactly(glove) -> None:
 
 
 def test_neighbours_of_zero_and_huge_rows_stay_finite() -> None:
-    from core.embeddings import _make_keyed_vectors
+    from core.vectors.load import _make_keyed_vectors
 
     rows = np.array([[1, 0], [0, 0], [3e38, 3e38], [1e-30, 1e-30], [-1, 0]], dtype=np.float32)
     kv = _make_keyed_vectors(["x", "zero", "huge", "tiny", "minus"], rows, "t", None, [])
@@ -107,7 +107,7 @@ def test_completer_index_is_sorted_lazily_and_still_completes(glove) -> None:
 
 
 def test_default_word_vectors_read_like_the_keyed_vectors(glove) -> None:
-    from core.embeddings import DEFAULT_VECTORS_NAME, open_default_vectors
+    from core.vectors.load import DEFAULT_VECTORS_NAME, open_default_vectors
 
     table = open_default_vectors()
     assert table is open_default_vectors() and table.vectors is glove.vectors
@@ -127,7 +127,7 @@ def test_default_word_vectors_read_like_the_keyed_vectors(glove) -> None:
 
 def test_the_window_pipeline_on_the_default_set_gives_the_same_result_without_gensim(
         glove) -> None:
-    from core.embeddings import open_default_vectors
+    from core.vectors.load import open_default_vectors
     from core.pipeline import Pipeline
     from core.settings import Settings
 
@@ -144,7 +144,7 @@ def test_opening_the_default_set_for_the_window_never_imports_gensim_nor_pyarrow
     import subprocess
     import sys
 
-    code = ("import sys; from core.embeddings import open_default_vectors; "
+    code = ("import sys; from core.vectors.load import open_default_vectors; "
             "from core.pipeline import Pipeline; from core.settings import Settings; "
             "from explorer.loader import VocabularyIndex; "
             "table = open_default_vectors(sys.argv[1]); Pipeline(table).run(Settings()); "
@@ -169,7 +169,7 @@ def test_opening_the_default_set_for_the_window_never_imports_gensim_nor_pyarrow
 def test_keyed_vectors_with_a_compact_vocabulary_save_and_load(tmp_path) -> None:
     from gensim.models import KeyedVectors
 
-    from core.embeddings import _make_keyed_vectors
+    from core.vectors.load import _make_keyed_vectors
 
     kv = _make_keyed_vectors(WORDS, np.eye(len(WORDS), 3, dtype=np.float32), "t", None, [])
     kv.key_to_index.prepare()  # sorted or not, it pickles
@@ -182,7 +182,7 @@ def test_keyed_vectors_with_a_compact_vocabulary_save_and_load(tmp_path) -> None
 
 
 def test_a_vocabulary_cache_that_cannot_be_written_or_read_is_only_a_miss(tmp_path) -> None:
-    from core import vector_cache
+    from core.vectors import cache as vector_cache
 
     source = tmp_path / "words.parquet"
     source.write_bytes(b"stands for a word list in a format the cache does not parse")

@@ -134,7 +134,7 @@ def test_head_selector_and_neighbours(window):
 
 
 def test_latent_point_hover_names_the_nearest_words(window, tiny_kv):
-    from core.embeddings import nearest_neighbours
+    from core.vectors.load import nearest_neighbours
     from core.pipeline import NEIGHBOURS
 
     tip = window.latent.tokens.opts["tip"]  # what pyqtgraph shows on hovering a word's point
@@ -302,7 +302,7 @@ def test_open_a_good_file_then_a_bad_one(window, qtbot, tmp_path, errors):
 
 
 def test_cancel_a_load(window, qtbot, monkeypatch, tiny_kv, tmp_path):
-    from core import embeddings
+    from core.vectors import load as embeddings
 
     def slow_load(path, fmt, *, trust_pickle, progress, cancel, cache_dir):  # noqa: ARG001
         progress(0.3)

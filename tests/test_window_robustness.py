@@ -25,8 +25,8 @@ from PySide6.QtWidgets import QApplication
 from test_bad_vector_files import CASES
 
 from benchmarks.timing import rss_mb
-from core.attention import NORMALIZATIONS, SCORINGS
-from core.heads import HEAD_STRATEGIES
+from core.maths.attention import NORMALIZATIONS, SCORINGS
+from core.maths.heads import HEAD_STRATEGIES
 from core.settings import OOV_POLICIES, PROJECTIONS, TEMPERATURE_RANGE
 from explorer.main_window import MainWindow
 

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from core.attention import attend, multi_head_attention
+from core.maths.attention import attend, multi_head_attention
 
 TOL = 1e-9
 

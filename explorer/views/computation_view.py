@@ -1,7 +1,7 @@
 """The arithmetic of the query row, key by key: scores, scaling, temperature, mask, weights.
 
-Shows a `core.steps.StepTable` (and `HeadStatistics`); computes nothing itself. The table is a
-model over the step table (explorer.views.step_model) that formats only the rows on screen, so a
+Shows a `core.explain.steps.StepTable` (and `HeadStatistics`); computes nothing itself. The table is
+a model over the step table (explorer.views.step_model) that formats only the rows on screen, so a
 512-key sentence costs what the visible rows cost; the formulas above it are re-written for the
 highlighted key (a heatmap cell click calls `highlight_key`; clicking a row emits `key_selected`).
 """
@@ -17,7 +17,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
-from core.steps import HeadStatistics, StepTable, format_number, step_formulas
+from core.explain.steps import StepTable, format_number, step_formulas
+from core.maths.statistics import HeadStatistics
 from explorer.views.statistics_view import HeadStatisticsView
 from explorer.views.step_model import HIGHLIGHT, STEP_COLUMNS, SUM_ROW, StepsModel, StepsTable
 

@@ -1,6 +1,6 @@
 """The matrix view of one head: I → Q, K, V → A, A′ → O, tokens as columns.
 
-Shows a `core.steps.MatrixViewData`; computes nothing itself. Each matrix is a small grid of
+Shows a `core.explain.steps.MatrixViewData`; computes nothing itself. Each matrix is a small grid of
 numbers while it fits (≤ 12×12) and a heatmap (one ImageItem, built once, updated with
 ``setImage``) when it is larger. The vector perspective beside the grid shows the same score as
 one query vector dotted with one key vector.
@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.steps import MatrixViewData, NamedMatrix, format_number, format_vector
+from core.explain.matrices import MatrixViewData, NamedMatrix
+from core.explain.steps import format_number, format_vector
 from explorer.views.table_model import GridModel, read_only_view
 
 MAX_NUMBERS = 12

@@ -1,6 +1,6 @@
 """Per-head statistics of the query row: entropy, strongest key, and how alike the heads are.
 
-Shows a `core.steps.HeadStatistics`; computes nothing itself. Built once, updated in place.
+Shows a `core.explain.steps.HeadStatistics`; computes nothing itself. Built once, updated in place.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from core.steps import HeadStatistics, format_number
+from core.explain.steps import format_number
+from core.maths.statistics import HeadStatistics
 from explorer.views.table_model import GridModel, read_only_view
 
 HEAD_COLUMNS = ("entropy", "% of max", "max w", "key")
@@ -43,7 +44,7 @@ class HeadStatisticsView(QWidget):
         layout.addWidget(self._similarity, 1)
 
     def set_statistics(self, stats: HeadStatistics) -> None:
-        """Show ``stats`` (from `core.steps.head_statistics`)."""
+        """Show ``stats`` (from `core.explain.steps.head_statistics`)."""
         n_heads = len(stats.entropy)
         names = [f"head {h + 1}" for h in range(n_heads)]  # counted from 1, as on screen
         rows = []

@@ -1,4 +1,5 @@
-"""The step table of the computation panel: a model over a `core.steps.StepTable` and its view.
+"""The step table of the computation panel: a model over a `core.explain.steps.StepTable` and its
+view.
 
 One row per key (key, score, ÷ scale, ÷ T, mask, weight, weight × value), then the Σ row and,
 with W_O, the W_O row. Texts are formatted when the view asks for them (the rows on screen) and
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.steps import StepTable, format_number, format_vector
+from core.explain.steps import StepTable, format_number, format_vector
 from explorer.views.table_model import (
     LEFT,
     RIGHT,

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from explorer.views.palette import lut_index, lut_indices, text_colour_on, weight_colour
 
 if TYPE_CHECKING:
-    from core.tokens import Token
+    from core.vectors.tokens import Token
 
 _PAD_X, _PAD_Y, _SPACING = 6, 3, 4
 _UNSHADED = QColor("#f0f0f0")  # background of used tokens before any weights arrive

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.steps import format_number
+from core.explain.steps import format_number
 from core.toy import ToyInputError, ToyInputs, make_toy, parse_number
 
 MATRICES = ("X", "W_Q", "W_K", "W_V", "W_O")

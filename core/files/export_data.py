@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from core.atomic import ExportError, write_atomically
+from core.files.atomic import ExportError, write_atomically
 
 if TYPE_CHECKING:
     from core.pipeline import Analysis

@@ -1,8 +1,8 @@
 """Normalisations of attention logits into weights: softmax, ReLU and sparsemax.
 
-Kept apart from the scoring so ``core/attention.py`` stays one readable path. Each takes logits
-(..., n_q, n_kv) with masked entries at ``-inf`` and returns ``(weights, empty_rows)``: weights
-of the logits' dtype, each row summing to 1 or all zero (then flagged in ``empty_rows``
+Kept apart from the scoring so ``core/maths/attention.py`` stays one readable path. Each takes
+logits (..., n_q, n_kv) with masked entries at ``-inf`` and returns ``(weights, empty_rows)``:
+weights of the logits' dtype, each row summing to 1 or all zero (then flagged in ``empty_rows``
 (..., n_q)), never NaN, even for logits near the largest float.
 
 Speed: a (12, 512, 512) float32 stack is 12 MB, so every full-size temporary costs milliseconds.

@@ -2,14 +2,14 @@
 
 Every parser here returns the same thing, ``(words, matrix, warnings)``: the vocabulary in file
 order, a ``(n_words, dim)`` float32 matrix and human-readable warnings. Building a gensim
-``KeyedVectors`` from that is left to :mod:`core.embeddings`, so this module never imports gensim.
+``KeyedVectors`` from that is left to :mod:`core.vectors.load`, so this module never imports gensim.
 
 The text parser gives results identical to gensim's ``load_word2vec_format`` (same keys, same
 order, same float32 bits: both parse each number as a float64 and round it once to float32) but
 parses whole chunks in C, which makes it several times faster. Malformed files raise
 :class:`VectorFileError` naming the file, the line or byte offset and what was expected, instead of
 gensim's bare ``ValueError``/``EOFError`` (PITFALLS 10). File checks and format detection live in
-:mod:`core.vector_detect`, the binary formats in :mod:`core.vector_binary`.
+:mod:`core.vectors.detect`, the binary formats in :mod:`core.vectors.binary_files`.
 """
 
 from __future__ import annotations

@@ -24,12 +24,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from core.attention import MultiHeadResult
-from core.heads import HeadProjections
-from core.masks import entropy
+from core.maths.attention import MultiHeadResult
+from core.maths.heads import HeadProjections
 
-__all__ = ["HeadStatistics", "MatrixViewData", "NamedMatrix", "StepTable", "computation_steps",
-           "format_number", "format_vector", "head_statistics", "matrix_view", "step_formulas"]
+__all__ = ["StepTable", "computation_steps", "format_number", "format_vector", "step_formulas"]
 
 Array = NDArray[np.floating[Any]]
 
@@ -107,7 +105,7 @@ class StepTable:
         return int(np.argmax(self.weights))
 
 
-def _per_row(result: MultiHeadResult) -> dict[str, Any]:
+def per_row(result: MultiHeadResult) -> dict[str, Any]:
     """The per-head arrays with a query axis, also for a 1-D query (which drops it)."""
     names = ("weights", "scores", "logits", "queries", "head_outputs")
     one_query = result.weights.ndim == 2  # (h, n) instead of (h, r, n)
@@ -154,7 +152,7 @@ def computation_steps(
     -------
     StepTable
     """
-    a = _per_row(result)
+    a = per_row(result)
     n_heads = a["weights"].shape[0]
     note = ""
     if head is None:
@@ -266,157 +264,4 @@ def step_formulas(table: StepTable, key: int) -> tuple[str, ...]:
         _logit_formula(table, key),
         _weight_formula(table, key),
         *_output_formulas(table),
-    )
-
-
-# ----------------------------------------------------------------------------- matrix view
-
-
-@dataclass(frozen=True, eq=False)
-class NamedMatrix:
-    """One matrix of the matrix view, tokens as columns."""
-
-    symbol: str  #: "I", "Q", "K", "V", "A", "A′", "O"
-    description: str  #: what it is, e.g. "scores Kᵀ Q"
-    array: Array  #: (rows, cols)
-    row_names: str  #: what the rows are, e.g. "d_k"
-    row_labels: tuple[str, ...]  #: one per row (token names for A/A′, else dimension numbers)
-    col_labels: tuple[str, ...]  #: one per column
-    col_names: str = "n"  #: what the columns are: "n" tokens, or "r" query rows
-
-    @property
-    def title(self) -> str:
-        """E.g. ``Q: d_k×n = 12×15``."""
-        rows, cols = self.array.shape
-        return f"{self.symbol}: {self.row_names}×{self.col_names} = {rows}×{cols}"
-
-
-@dataclass(frozen=True, eq=False)
-class MatrixViewData:
-    """I → Q, K, V → A, A′ → O for one head, and one query/key pair as vectors."""
-
-    head: int
-    matrices: tuple[NamedMatrix, ...]  #: I (and I_q for outside queries), Q, K, V, A, A′, O
-    query_row: int  #: which column of Q is the chosen query
-    key_index: int  #: which column of K the vector perspective shows
-    query_vector: Array  #: (d_k,)
-    key_vector: Array  #: (d_k,)
-    score: float  #: A[key_index, query_row]
-    weight: float  #: A′[key_index, query_row]
-
-    def by_symbol(self, symbol: str) -> NamedMatrix:
-        """The matrix named ``symbol``."""
-        return next(m for m in self.matrices if m.symbol == symbol)
-
-
-def _dims(count: int) -> tuple[str, ...]:
-    return tuple(str(i) for i in range(count))
-
-
-def matrix_view(
-    result: MultiHeadResult, heads: HeadProjections | None, x_q: ArrayLike, x_kv: ArrayLike,
-    head: int | None, *, row: int = 0, row_labels: Sequence[str] | None = None,
-    col_labels: Sequence[str] | None = None, key: int | None = None,
-) -> MatrixViewData:
-    """The matrices of one head with tokens as columns: I (d×n) → Q, K, V → A, A′ → O.
-
-    ``A = Kᵀ Q`` holds the scores with keys as rows and queries as columns (``A[j, i]`` is
-    query i's score for key j), ``A′`` the weights, and ``O = V A′`` the head's outputs. When the
-    queries are not the keys' tokens (an outside query word) ``I_q`` is shown as well. ``heads``
-    is accepted for symmetry with `computation_steps`; the matrices come from ``result``.
-    """
-    a = _per_row(result)
-    h = 0 if head is None else head
-    xq, xkv = np.atleast_2d(np.asarray(x_q)), np.asarray(x_kv)  # (r, d), (n, d)
-    r, n = a["weights"].shape[1:]
-    rows = tuple(row_labels) if row_labels is not None else _dims(r)
-    cols = tuple(col_labels) if col_labels is not None else _dims(n)
-    q = a["queries"][h].T  # (r, d_k) -> (d_k, r)
-    k = result.keys[h].T  # (n, d_k) -> (d_k, n)
-    v = result.values[h].T  # (n, d_v) -> (d_v, n)
-    scores = a["scores"][h].T  # (r, n) -> (n, r): keys as rows
-    weights = a["weights"][h].T  # (n, r)
-    out = a["head_outputs"][h].T  # (r, d_v) -> (d_v, r)
-    mats = [NamedMatrix("I", "inputs, one column per token", xkv.T, "d", _dims(xkv.shape[1]),
-                        cols)]
-    # Self-attention: the queries are the tokens (n columns); else r query rows of their own.
-    r_name = "n"
-    if xq.shape != xkv.shape or not np.array_equal(xq, xkv):
-        r_name = "r"
-        mats.append(NamedMatrix("I_q", "query inputs", xq.T, "d", _dims(xq.shape[1]), rows,
-                                r_name))
-    mats += [
-        NamedMatrix("Q", "queries W_Qᵀ I", q, "d_k", _dims(q.shape[0]), rows, r_name),
-        NamedMatrix("K", "keys W_Kᵀ I", k, "d_k", _dims(k.shape[0]), cols),
-        NamedMatrix("V", "values W_Vᵀ I", v, "d_v", _dims(v.shape[0]), cols),
-        NamedMatrix("A", "scores Kᵀ Q (rows keys, columns queries)", scores, "n", cols, rows,
-                    r_name),
-        NamedMatrix("A′", "weights: A normalised per column", weights, "n", cols, rows, r_name),
-        NamedMatrix("O", "head outputs V A′", out, "d_v", _dims(out.shape[0]), rows, r_name),
-    ]
-    j = int(np.argmax(weights[:, row])) if key is None else key
-    return MatrixViewData(h, tuple(mats), row, j, q[:, row], k[:, j], float(scores[j, row]),
-                          float(weights[j, row]))
-
-
-# ----------------------------------------------------------------------------- head statistics
-
-
-@dataclass(frozen=True, eq=False)
-class HeadStatistics:
-    """How each head spreads the query row's weight, and how alike the heads are."""
-
-    row: int
-    entropy: Array  #: (h,) nats; 0 = all weight on one key, log(n) = uniform
-    max_entropy: float  #: log(n)
-    max_weight: Array  #: (h,)
-    max_key: NDArray[np.intp]  #: (h,) index of the key with the max weight
-    max_key_labels: tuple[str, ...]  #: (h,) its name ("—" for a row with no weight)
-    similarity: Array  #: (h, h) 1 − Jensen–Shannon divergence (base 2); NaN for an empty row
-    similarity_name: str = "1 − Jensen–Shannon divergence (log base 2): 1 = same weights, " \
-                           "0 = no key in common"
-
-
-def _jensen_shannon_similarity(p: Array) -> Array:
-    """1 − JSD between every pair of rows of ``p`` (h, n); NaN where a row sums to 0."""
-    totals = p.sum(axis=-1)  # (h,)
-    m = (p[:, None, :] + p[None, :, :]) / 2  # (h, h, n) the mixture of each pair
-    # JSD = H(m) − (H(p) + H(q)) / 2; dividing by log 2 puts it in [0, 1].
-    own = entropy(p)  # (h,)
-    jsd = (entropy(m) - (own[:, None] + own[None, :]) / 2) / math.log(2)  # (h, h)
-    similarity = np.clip(1 - jsd, 0.0, 1.0)
-    empty = np.isclose(totals, 0)  # an all-zero row is not a distribution
-    similarity[empty, :] = np.nan
-    similarity[:, empty] = np.nan
-    return similarity
-
-
-def head_statistics(
-    weights: ArrayLike, row: int, col_labels: Sequence[str] | None = None
-) -> HeadStatistics:
-    """Entropy, strongest key and head×head similarity of query row ``row``.
-
-    Parameters
-    ----------
-    weights : (h, r, n) array
-        Every head's weights (``MultiHeadResult.weights``).
-    row : int
-        The query row.
-    col_labels : sequence of str, optional
-        Key names (n,), for ``max_key_labels``.
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim == 2:
-        w = w[:, None, :]  # (h, n) -> (h, 1, n): a single query
-    p = w[:, row, :]  # (h, n)
-    n = p.shape[1]
-    labels = tuple(col_labels) if col_labels is not None else _dims(n)
-    max_key = np.argmax(p, axis=1)  # (h,)
-    max_weight = p.max(axis=1)  # (h,)
-    return HeadStatistics(
-        row=row, entropy=entropy(p), max_entropy=math.log(n) if n else 0.0,
-        max_weight=max_weight, max_key=max_key,
-        max_key_labels=tuple(labels[j] if wt > 0 else "—" for j, wt in zip(max_key, max_weight,
-                                                                           strict=True)),
-        similarity=_jensen_shannon_similarity(p),
     )

@@ -2,8 +2,9 @@
 
 Everything returns a gensim ``KeyedVectors`` with three extra attributes the GUI shows:
 ``load_warnings`` (list of str, empty when all went well), ``source_name`` and ``source_path``;
-``open_default_vectors`` returns the same default set as a ``core.word_vectors.WordVectors``, the
-read-only part of that interface, for the window's start-up.
+``open_default_vectors`` returns the same default set as a
+``core.vectors.word_vectors.WordVectors``, the read-only part of that interface, for the window's
+start-up.
 
 gensim is imported inside functions only: importing it pulls in SciPy, about a second (PITFALLS
 13), which the application should not pay at start-up or in tests that never load vectors.
@@ -19,11 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core import vector_cache
-from core.neighbours import nearest_neighbours
-from core.vector_binary import read_binary_vectors, validate_fasttext_bin
-from core.vector_detect import check_local_file, detect_format
-from core.vector_formats import (
+from core.vectors import cache as vector_cache
+from core.vectors.binary_files import read_binary_vectors, validate_fasttext_bin
+from core.vectors.detect import check_local_file, detect_format
+from core.vectors.neighbours import nearest_neighbours
+from core.vectors.text_files import (
     VECTOR_FORMATS,
     LoadCancelled,
     LoadContext,
@@ -32,8 +33,8 @@ from core.vector_formats import (
     read_text_vectors,
     zero_rows_note,
 )
-from core.vocabulary import Vocabulary
-from core.word_vectors import WordVectors, keyed_vectors
+from core.vectors.vocabulary import Vocabulary
+from core.vectors.word_vectors import WordVectors, keyed_vectors
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -87,7 +88,7 @@ def open_default_vectors(cache_dir: str | None = None) -> WordVectors:
     """The bundled GloVe 6B 50d vectors without importing gensim (what the window uses).
 
     The matrix is memory-mapped read-only, so opening takes a fraction of a second and pages
-    are read on demand; the 400,000 words are one UTF-8 buffer (core.vocabulary). The same
+    are read on demand; the 400,000 words are one UTF-8 buffer (core.vectors.vocabulary). The same
     instance is returned on every call: treat it as read-only.
 
     The words come from the package's Parquet file the first time, then from a copy in the

@@ -1,16 +1,14 @@
-"""Attention masks (True = may attend) and the entropy of attention rows.
+"""Attention masks (True = may attend).
 
-Kept apart from the attention steps so ``core/attention.py`` stays one readable path.
+Kept apart from the attention steps so ``core/maths/attention.py`` stays one readable path.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["causal_mask", "entropy", "exclude_self_mask", "padding_mask"]
+__all__ = ["causal_mask", "exclude_self_mask", "padding_mask"]
 
 
 def causal_mask(n_q: int, n_kv: int | None = None) -> NDArray[np.bool_]:
@@ -37,16 +35,3 @@ def padding_mask(valid: ArrayLike, n_q: int) -> NDArray[np.bool_]:
     if valid_keys.ndim != 1:
         raise ValueError(f"valid must be 1-D (n_kv,), got shape {valid_keys.shape}")
     return np.broadcast_to(valid_keys, (n_q, valid_keys.shape[0])).copy()  # (n_q, n_kv)
-
-
-def entropy(weights: ArrayLike) -> NDArray[np.floating[Any]]:
-    """Entropy in nats of each row of weights (..., n_kv) -> (...), with 0 * log 0 = 0.
-
-    0 for a one-hot (or all-zero) row, ``log(n_kv)`` for a uniform row.
-    """
-    w = np.asarray(weights)
-    w = w if np.issubdtype(w.dtype, np.floating) else w.astype(np.float64)
-    positive = w > 0
-    # log is taken of 1 where w == 0, so 0 * log 0 contributes exactly 0 and never warns.
-    terms = np.where(positive, w * np.log(np.where(positive, w, 1)), 0)  # (..., n_kv)
-    return -np.sum(terms, axis=-1)  # (...)

@@ -1,6 +1,6 @@
 """Checking a word-vector file before reading it, and detecting its format from its content.
 
-Split from :mod:`core.vector_formats`. Everything here looks at no more than the first 64 KiB of
+Split from :mod:`core.vectors.text_files`. Everything here looks at no more than the first 64 KiB of
 a file, so a wrong choice costs nothing; the parsers then validate the whole file.
 """
 
@@ -11,7 +11,7 @@ import re
 import stat
 import struct
 
-from core.vector_formats import (
+from core.vectors.text_files import (
     _BOM,
     _SNIFF_BYTES,
     FASTTEXT_MAGIC,

@@ -1,10 +1,10 @@
-"""The inputs of sentence mode and toy mode, and the worked examples (lessons) as settings.
+"""The rows of sentence mode and toy mode: where the vectors come from when they are not words.
 
 The pipeline's word mode embeds the sentence's words; the two other modes only change where the
 rows come from, and then share every later step (heads, attention, masks, the latent map):
 
 sentences  each context sentence is one key row, the mean of its word vectors
-           (`core.lessons.sentence_vectors`); the query sentence is one more row, like an outside
+           (`sentence_vectors`); the query sentence is one more row, like an outside
            query word. A context sentence can be the query too (``query_index``).
 toy        the rows are a hand-typed table (`core.settings.ToySpec`): tokens, 2- to 8-dimensional
            vectors, W_Q, W_K, W_V and optionally W_O. Sentence mode can take its word vectors
@@ -22,27 +22,24 @@ toy has one head (with a warning).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.heads import HeadProjections
-from core.lessons import DRINK_PLANE, Lesson, lesson, sentence_vectors
-from core.projection import Projection2D
-from core.settings import Settings, ToySpec
-from core.tokens import EmbeddedSentence, QueryChoice, Token
+from core.maths.heads import HeadProjections
+from core.settings import Settings
 from core.toy import ToyInputs
+from core.vectors.projection import Projection2D
+from core.vectors.tokens import EmbeddedSentence, QueryChoice, Token, embed_sentence
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
 
-__all__ = ["SENTENCE_LESSONS", "identity_projection", "lesson_settings", "lesson_toy",
-           "sentence_query", "sentence_rows", "toy_heads", "toy_keyed_vectors",
-           "toy_output_is_concat", "toy_query", "toy_rows", "uses_toy"]
+__all__ = ["SentenceVectors", "identity_projection", "sentence_query", "sentence_rows",
+           "sentence_vectors", "toy_heads", "toy_keyed_vectors", "toy_output_is_concat",
+           "toy_query", "toy_rows", "uses_toy"]
 
-SENTENCE_LESSONS: dict[str, dict[str, tuple[float, float]]] = {
-    "drink_water_cosine": DRINK_PLANE, "drink_water_dot": DRINK_PLANE}
-"""Lessons that run in sentence mode, with the word table their sentences are made of."""
 
 
 def uses_toy(s: Settings) -> bool:
@@ -149,58 +146,36 @@ def identity_projection(d: int) -> Projection2D | None:
     return Projection2D(np.zeros(2), np.eye(2), ("dimension 0", "dimension 1"))
 
 
-# ----------------------------------------------------------------------------- lessons
+# ----------------------------------------------------------------------------- sentence vectors
 
 
-def _rows(m: Any) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(float(v) for v in row) for row in m)
+@dataclass(frozen=True)
+class SentenceVectors:
+    """Sentences as vectors: each the mean of the vectors of its known words."""
+
+    labels: tuple[str, ...]  #: (m,) the sentences that got a vector
+    vectors: np.ndarray  #: (m, d)
+    warnings: tuple[str, ...]
 
 
-def _value_projection(x: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """A W_V with X @ W_V = values: c·I when the values are c·X, else least squares."""
-    c = float(np.sum(x * values) / np.sum(x * x))
-    if np.allclose(c * x, values, rtol=0, atol=1e-12):
-        return c * np.eye(x.shape[1])
-    return np.linalg.lstsq(x, values, rcond=None)[0]
+def sentence_vectors(
+    sentences: Sequence[str], kv: KeyedVectors, oov_policy: str = "skip"
+) -> SentenceVectors:
+    """Each sentence → the mean of its word vectors (`core.vectors.tokens.embed_sentence`).
 
-
-def lesson_toy(item: Lesson) -> ToySpec:
-    """A toy lesson's table: its inputs and W matrices (the identity where it has none)."""
-    if item.id in SENTENCE_LESSONS:
-        plane = SENTENCE_LESSONS[item.id]
-        plain = _rows(np.eye(2))
-        return ToySpec(tuple(plane), _rows(plane.values()), plain, plain, plain)
-    assert item.inputs is not None, f"lesson {item.id!r} is not a toy lesson"
-    x = np.asarray(item.inputs, np.float64)
-    eye = np.eye(x.shape[1])
-    w_q = eye if item.w_q is None else np.asarray(item.w_q, np.float64)
-    w_k = eye if item.w_k is None else np.asarray(item.w_k, np.float64)
-    w_v = eye if item.w_v is None else np.asarray(item.w_v, np.float64)
-    if item.values is not None:
-        w_v = _value_projection(x, np.asarray(item.values, np.float64))
-    query, label = None, "query"
-    if item.query is not None and not isinstance(item.query, int):
-        query, label = tuple(float(v) for v in item.query), item.query_label or "query"
-    return ToySpec(item.tokens, _rows(x), _rows(w_q), _rows(w_k), _rows(w_v),
-                   None if item.w_o is None else _rows(item.w_o), query, label)
-
-
-def lesson_settings(item: Lesson | str, base: Settings | None = None) -> Settings:
-    """The settings that put a lesson's numbers on screen (keeping ``base``'s vector file)."""
-    item = lesson(item) if isinstance(item, str) else item
-    base = base if base is not None else Settings()
-    keep = {"vectors_path": base.vectors_path, "vectors_format": base.vectors_format,
-            "toy": base.toy}
-    if item.settings is not None:
-        return item.settings.updated(**keep)
-    spec = lesson_toy(item)
-    common = dict(keep, toy=spec, scoring=item.scoring, normalization=item.normalization,
-                  temperature=item.temperature, n_heads=1, d_k=None, selected_head=None)
-    if item.id in SENTENCE_LESSONS:
-        return Settings(**common, mode="sentences", sentences_use_toy=True,  # type: ignore[arg-type]
-                        context_sentences=tuple(item.tokens), query_sentence=item.query_label)
-    if isinstance(item.query, int) or item.query is None:
-        index = item.query or 0  # self-attention lessons show the first token's row
-        return Settings(**common, mode="toy", query=item.tokens[index],  # type: ignore[arg-type]
-                        query_index=index)
-    return Settings(**common, mode="toy", query=spec.query_label)  # type: ignore[arg-type]
+    A sentence with no known word has no vector: it is left out with a warning.
+    """
+    labels: list[str] = []
+    rows: list[np.ndarray] = []
+    warnings: list[str] = []
+    for sentence in sentences:
+        embedded = embed_sentence(sentence, kv, oov_policy)
+        warnings += [f"{sentence!r}: {w}" for w in embedded.warnings]
+        if len(embedded.vectors) == 0:
+            warnings.append(f"{sentence!r} has no word these vectors know; left out")
+            continue
+        labels.append(sentence)
+        rows.append(embedded.vectors.mean(axis=0))  # (n_words, d) -> (d,)
+    d = int(kv.vector_size)
+    matrix = np.array(rows, dtype=kv.vectors.dtype).reshape(-1, d)  # (m, d)
+    return SentenceVectors(tuple(labels), matrix, tuple(warnings))

@@ -1,6 +1,6 @@
 """Reading binary word-vector files: the word2vec C tool's format and fastText ``.bin`` checks.
 
-Split from :mod:`core.vector_formats` (text formats, detection, the shared :class:`LoadContext`).
+Split from :mod:`core.vectors.text_files` (text formats, the shared :class:`LoadContext`).
 The word2vec reader walks the records over a memory map and copies only the vectors; the fastText
 validator walks the whole ``.bin`` structure before gensim reads it, because gensim neither checks
 the magic number nor survives a file cut inside its vocabulary (it loops forever, PITFALLS 11).
@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from core.vector_formats import (
+from core.vectors.text_files import (
     _BOM,
     FASTTEXT_MAGIC,
     LoadContext,

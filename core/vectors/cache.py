@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from core.vocabulary import Vocabulary
+from core.vectors.vocabulary import Vocabulary
 
 CACHE_VERSION = 2  # bump when the parsers' output changes, to ignore older entries
 APP_NAME = "attention-explorer"
@@ -72,7 +72,7 @@ def load_cached(path: str, fmt: str, cache_dir: str) -> CacheEntry | None:
         if matrix.ndim != 2 or matrix.shape[0] != count:
             return None
         # Raw bytes into one buffer: 3,000,000 words cost ~50 MB instead of ~200 MB as Python
-        # strings (core.vocabulary).
+        # strings (core.vectors.vocabulary).
         blob = np.fromfile(vocab, dtype=np.uint8)
         words = Vocabulary.from_utf8_lines(blob, count) if count else Vocabulary([])
     except (OSError, ValueError, TypeError):

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from core.atomic import write_atomically
+from core.files.atomic import write_atomically
 from core.settings import Settings, SettingsError
 
 SESSION_FORMAT = "attention-explorer-session"
@@ -59,7 +59,7 @@ def save_session(
     ------
     SessionError
         ``view`` holds something JSON cannot store (the file is not touched).
-    core.atomic.ExportError
+    core.files.atomic.ExportError
         The file could not be written (missing folder, permission, disk full).
     """
     try:

@@ -27,22 +27,19 @@ Conventions: row vectors throughout (``Q = X @ W_Q``); a mask is boolean with Tr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from core.blas import single_blas_thread
-from core.masks import causal_mask, entropy, exclude_self_mask, padding_mask
-from core.normalize import NORMALIZATIONS, NORMALIZERS
-from core.parallel import softmax_attention
+from core.maths.masks import causal_mask, exclude_self_mask, padding_mask
+from core.maths.normalize import NORMALIZATIONS, NORMALIZERS, softmax_into
+from core.maths.scoring import SCORERS, SCORINGS
+from core.maths.threads import over_head_groups, single_blas_thread
 
 __all__ = ["NORMALIZATIONS", "SCORINGS", "AttentionResult", "MultiHeadResult", "attend",
-           "causal_mask", "entropy", "exclude_self_mask", "multi_head_attention", "padding_mask"]
-
-SCORINGS: tuple[str, ...] = ("dot", "scaled_dot", "cosine", "general", "additive")
+           "causal_mask", "exclude_self_mask", "multi_head_attention", "padding_mask"]
 
 Array = NDArray[np.floating[Any]]
 
@@ -111,18 +108,6 @@ def _check_temperature(temperature: float) -> float:
     return t
 
 
-def _param(params: dict[str, Any], name: str, shape: str, dtype: np.dtype[Any]) -> Array:
-    """Fetch a scoring parameter as an array of the working dtype, or say what is missing."""
-    if name not in params or params[name] is None:
-        raise ValueError(f"scoring parameter {name!r} is missing; expected shape {shape}")
-    return np.asarray(params[name], dtype=dtype)
-
-
-def _check_shape(value: np.ndarray, name: str, expected: tuple[int, ...], text: str) -> None:
-    if value.shape != expected:
-        raise ValueError(f"scoring parameter {name!r} has shape {value.shape}; expected {text}")
-
-
 def _check_mask(mask: ArrayLike | None, scores_shape: tuple[int, ...]) -> NDArray[np.bool_] | None:
     """Validate a boolean mask and broadcast it to the scores' shape."""
     if mask is None:
@@ -136,77 +121,6 @@ def _check_mask(mask: ArrayLike | None, scores_shape: tuple[int, ...]) -> NDArra
         raise ValueError(
             f"mask of shape {m.shape} does not broadcast to the scores' shape {scores_shape}"
         ) from None
-
-
-# ----------------------------------------------------------------------------- scoring
-
-
-def _dot(q: Array, k: Array, params: dict[str, Any]) -> Array:
-    return q @ np.swapaxes(k, -1, -2)  # (..., n_q, d_k) @ (..., d_k, n_kv) -> (..., n_q, n_kv)
-
-
-def _row_norms(x: Array) -> Array:
-    """Row lengths (..., n, 1) that neither overflow (1e30 in float32) nor underflow (1e-30).
-
-    Squaring such entries leaves the float range, so those rows are measured after dividing
-    by their largest entry; ordinary rows keep the plain (bit-identical) computation.
-    """
-    with np.errstate(over="ignore", under="ignore"):  # detected and redone just below
-        norms = np.linalg.norm(x, axis=-1, keepdims=True)  # (..., n, 1)
-    peak = np.max(np.abs(x), axis=-1, keepdims=True) if x.shape[-1] else norms  # (..., n, 1)
-    lost = ~np.isfinite(norms) | ((norms < np.sqrt(np.finfo(x.dtype).tiny)) & (peak > 0))
-    if not lost.any():
-        return norms
-    scaled = peak * np.linalg.norm(x / np.where(peak == 0, 1, peak), axis=-1, keepdims=True)
-    return np.where(lost, scaled, norms)
-
-
-def _cosine(q: Array, k: Array, params: dict[str, Any]) -> Array:
-    # A zero vector has no direction: dividing by 1 instead of 0 makes its score 0, not NaN.
-    q_norm = _row_norms(q)  # (..., n_q, 1)
-    k_norm = _row_norms(k)  # (..., n_kv, 1)
-    q_unit = q / np.where(q_norm == 0, 1, q_norm)
-    k_unit = k / np.where(k_norm == 0, 1, k_norm)
-    return _dot(q_unit, k_unit, params)  # (..., n_q, n_kv)
-
-
-def _general(q: Array, k: Array, params: dict[str, Any]) -> Array:
-    d_k = q.shape[-1]
-    w = _param(params, "W", f"({d_k}, {d_k}) or (h, {d_k}, {d_k})", q.dtype)
-    batch = q.shape[:-2]
-    if w.shape != (d_k, d_k) and w.shape != (*batch, d_k, d_k):
-        raise ValueError(
-            f"scoring parameter 'W' has shape {w.shape}; expected ({d_k}, {d_k})"
-            + (f" or {(*batch, d_k, d_k)}" if batch else "")
-        )
-    q_w = q @ w  # (..., n_q, d_k) @ (..., d_k, d_k) -> (..., n_q, d_k)
-    return _dot(q_w, k, params)  # (..., n_q, n_kv)
-
-
-def _additive(q: Array, k: Array, params: dict[str, Any]) -> Array:
-    d_k = q.shape[-1]
-    w1 = _param(params, "W1", f"(d_a, {d_k})", q.dtype)
-    w2 = _param(params, "W2", f"(d_a, {d_k})", q.dtype)
-    v = _param(params, "v", "(d_a,)", q.dtype)
-    if w1.ndim != 2 or w1.shape[1] != d_k:
-        raise ValueError(f"scoring parameter 'W1' has shape {w1.shape}; expected (d_a, {d_k})")
-    d_a = w1.shape[0]
-    _check_shape(w2, "W2", (d_a, d_k), f"({d_a}, {d_k}), the same shape as W1")
-    _check_shape(v, "v", (d_a,), f"({d_a},), one entry per row of W1")
-    # Row-vector convention: W1 q becomes q @ W1.T.
-    q_a = q @ w1.T  # (..., n_q, d_a)
-    k_a = k @ w2.T  # (..., n_kv, d_a)
-    hidden = np.tanh(q_a[..., :, None, :] + k_a[..., None, :, :])  # (..., n_q, n_kv, d_a)
-    return hidden @ v  # (..., n_q, n_kv)
-
-
-_SCORERS: dict[str, Callable[[Array, Array, dict[str, Any]], Array]] = {
-    "dot": _dot,
-    "scaled_dot": _dot,  # same raw scores; the sqrt(d_k) divisor is reported as `scale`
-    "cosine": _cosine,
-    "general": _general,
-    "additive": _additive,
-}
 
 
 # ----------------------------------------------------------------------------- the one path
@@ -228,13 +142,14 @@ def _attend_batched(
     # Dividing by sqrt(d_k) keeps the variance of q.k near 1 whatever the width, so softmax
     # does not saturate into a one-hot row just because vectors are long (Vaswani et al. 2017).
     scale = float(np.sqrt(q.shape[-1])) if scoring == "scaled_dot" else 1.0
-    if q.ndim == k.ndim == v.ndim == 3 and scoring in ("dot", "scaled_dot") \
-            and normalization == "softmax" and q.shape[0] == k.shape[0] == v.shape[0]:
-        # The common multi-head case: the same steps, heads split over threads (core/parallel).
+    fast = q.ndim == k.ndim == v.ndim == 3 and q.shape[0] == k.shape[0] == v.shape[0] \
+        and scoring in ("dot", "scaled_dot") and normalization == "softmax"
+    if fast:
+        # The common multi-head case, (h, n, d_k): the same steps as below, written into arrays
+        # allocated once, with groups of heads on a few threads (NumPy drops the GIL in them).
         allowed = _check_mask(mask, (q.shape[0], q.shape[1], k.shape[1]))
-        steps = softmax_attention(q, k, v, scale * temperature, allowed)
-        return AttentionResult(*steps, scale, temperature)
-    scores = _SCORERS[scoring](q, k, params)  # (..., n_q, n_kv)
+        return _softmax_over_heads(q, k, v, scale, temperature, allowed)
+    scores = SCORERS[scoring](q, k, params)  # (..., n_q, n_kv)
     with np.errstate(over="ignore"):  # a logit past the largest float is +inf, handled below
         logits = scores / (scale * temperature)  # (..., n_q, n_kv)
     allowed = _check_mask(mask, logits.shape)
@@ -243,6 +158,33 @@ def _attend_batched(
     weights, empty_rows = NORMALIZERS[normalization](logits)  # (..., n_q, n_kv), (..., n_q)
     output = weights @ v  # (..., n_q, n_kv) @ (..., n_kv, d_v) -> (..., n_q, d_v)
     return AttentionResult(scores, logits, weights, output, empty_rows, scale, temperature)
+
+
+def _softmax_over_heads(
+    q: Array, k: Array, v: Array, scale: float, temperature: float,
+    allowed: NDArray[np.bool_] | None,
+) -> AttentionResult:
+    """``_attend_batched`` for dot/scaled_dot + softmax on q (h, n_q, d_k), k (h, n_kv, d_k),
+    v (h, n_kv, d_v): each group of heads writes its slice of the results, so nothing is
+    concatenated afterwards and every head's numbers equal the one-thread path's."""
+    h, n_q, n_kv = q.shape[0], q.shape[1], k.shape[1]
+    scores = np.empty((h, n_q, n_kv), q.dtype)  # (h, n_q, n_kv)
+    logits = np.empty_like(scores)
+    weights = np.empty_like(scores)
+    output = np.empty((h, n_q, v.shape[2]), q.dtype)  # (h, n_q, d_v)
+    empty = np.empty((h, n_q), np.bool_)
+
+    def steps(heads: slice) -> None:
+        np.matmul(q[heads], np.swapaxes(k[heads], -1, -2), out=scores[heads])  # (., n_q, n_kv)
+        with np.errstate(over="ignore"):  # errstate is per thread: a logit past the float max
+            np.divide(scores[heads], scale * temperature, out=logits[heads])  # is +inf: softmax
+        if allowed is not None:
+            np.copyto(logits[heads], -np.inf, where=~allowed[heads])
+        empty[heads] = softmax_into(logits[heads], weights[heads])
+        np.matmul(weights[heads], v[heads], out=output[heads])  # (., n_q, d_v)
+
+    over_head_groups(steps, h, n_q, n_kv)
+    return AttentionResult(scores, logits, weights, output, empty, scale, temperature)
 
 
 def _prepare(
@@ -309,7 +251,7 @@ def attend(
             "expected queries (n_q, d_k) or (d_k,), keys (n_kv, d_k), values (n_kv, d_v); "
             f"got shapes {q.shape}, {k.shape}, {v.shape}"
         )
-    with single_blas_thread():  # small products: see core/blas.py
+    with single_blas_thread():  # small products: see core/maths/threads.py
         steps = _attend_batched(q, k, v, scoring, normalization, t, mask, scoring_params)
     pick = (lambda a: a[0]) if single else (lambda a: a)  # (1, ...) -> (...) for a 1-D query
     fields = ("scores", "logits", "weights", "output", "empty_rows")
@@ -386,7 +328,7 @@ def multi_head_attention(
         raise ValueError(f"expected x_q (n_q, d) and x_kv (n_kv, d); got {xq.shape}, {xkv.shape}")
     _check_projections(xq.shape[1], wq, wk, wv, o, n_heads)
 
-    with single_blas_thread():  # many small products: see core/blas.py
+    with single_blas_thread():  # many small products: see core/maths/threads.py
         q = _split_heads(xq @ wq, n_heads)  # (n_q, d) @ (d, h*d_k) -> (h, n_q, d_k)
         k = _split_heads(xkv @ wk, n_heads)  # (n_kv, d) -> (h, n_kv, d_k)
         v = _split_heads(xkv @ wv, n_heads)  # (n_kv, d) -> (h, n_kv, d_v)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.vocabulary import KeyIndex, Vocabulary
+from core.vectors.vocabulary import KeyIndex, Vocabulary
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -91,7 +91,7 @@ def keyed_vectors(words: Sequence[str], matrix: np.ndarray, name: str, path: str
 
     ``add_vectors`` would copy the matrix and check every key; setting gensim 4's three index
     structures directly is instant and keeps a memory map a memory map. The vocabulary is kept
-    compact (core.vocabulary): a list and dict of Python strings would cost more than the
+    compact (core.vectors.vocabulary): a list and dict of Python strings would cost more than the
     memory-mapped matrix itself. For a repeated word, the first occurrence wins.
     """
     from gensim.models import KeyedVectors

@@ -3,10 +3,10 @@
 gensim keeps ``index_to_key`` as a list of Python strings and ``key_to_index`` as a dict: about
 60 bytes per word for the string, 8 for the list slot, ~70 for the dict entry and its int. For
 GloVe's 400,000 words that is ~55 MB, for GoogleNews' 3,000,000 words over 400 MB, more than the
-memory-mapped matrix costs. :class:`Vocabulary` stores the UTF-8 bytes once plus an offset per
-word (4-8 bytes) and decodes a word only when it is asked for; :class:`KeyIndex` finds a word by
-binary search over the rows sorted by their bytes (8 bytes per word, core.byte_sort), sorted on
-the first look-up, so opening a set that is never searched costs no index at all.
+memory-mapped matrix costs. :class:`Vocabulary` stores the UTF-8 bytes once plus an offset per word
+(4-8 bytes) and decodes a word only when it is asked for; :class:`KeyIndex` finds a word by binary
+search over the rows sorted by their bytes (8 bytes per word, core.vectors.byte_sort), sorted on the
+first look-up, so opening a set that is never searched costs no index at all.
 
 Only NumPy is needed: pyarrow did this before, but loading it costs ~70 MB of shared libraries,
 a fifth of the window's memory, for a set (the default one) that never needs its parsers.
@@ -25,7 +25,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from core.byte_sort import byte_order
+from core.vectors.byte_sort import byte_order
 
 __all__ = ["KeyIndex", "Vocabulary"]
 
@@ -93,7 +93,7 @@ class Vocabulary(Sequence[str]):
         return _NEWLINE in self._data
 
     def byte_order(self) -> tuple[np.ndarray, np.ndarray]:
-        """(order, repeat): rows sorted by their words, stably; see core.byte_sort."""
+        """(order, repeat): rows sorted by their words, stably; see core.vectors.byte_sort."""
         return byte_order(np.frombuffer(self._data, dtype=np.uint8), self._offsets)
 
     def lowered(self) -> Vocabulary:

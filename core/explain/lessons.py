@@ -1,8 +1,8 @@
-"""The worked examples of DESIGN.md as data, and sentence mode (a sentence = mean of its words).
+"""The worked examples of DESIGN.md as data, and each one as the settings that show it.
 
 Each `Lesson` carries its inputs and the numbers its worked example publishes (``expected``, typed
-in from the example, never computed by this code), so the tests can check that the core
-reproduces them and the window can replay them step by step.
+in from the example, never computed by this code), so the tests can check that the pipeline
+reproduces them and the window can replay them step by step (``lesson_settings``).
 
 Shapes: n keys (tokens), d input width, d_k query/key width, d_v value width, r query rows.
 """
@@ -10,23 +10,19 @@ Shapes: n keys (tokens), d input width, d_k query/key width, d_v value width, r 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.attention import AttentionResult, MultiHeadResult, attend, multi_head_attention
-from core.heads import HeadProjections
-from core.settings import DEFAULT_SENTENCE, Settings
-from core.tokens import embed_sentence
+from core.settings import DEFAULT_SENTENCE, Settings, ToySpec
 
 if TYPE_CHECKING:
-    from gensim.models import KeyedVectors
+    pass
 
-__all__ = ["DRINK_PLANE", "LESSONS", "Lesson", "LessonRun", "SentenceVectors", "lesson",
-           "lesson_numbers", "prepare_lesson", "run_lesson", "sentence_attention",
-           "sentence_vectors"]
+__all__ = ["DRINK_PLANE", "LESSONS", "SENTENCE_LESSONS", "Lesson", "lesson", "lesson_settings",
+           "lesson_toy"]
 
 Matrix = tuple[tuple[float, ...], ...]
 
@@ -220,177 +216,63 @@ def lesson(lesson_id: str) -> Lesson:
     raise KeyError(f"no lesson {lesson_id!r}; lessons are {', '.join(x.id for x in LESSONS)}")
 
 
-# ----------------------------------------------------------------------------- running
+# ----------------------------------------------------------------------------- lesson -> settings
 
 
-def _array(m: Matrix | Sequence[float] | None) -> np.ndarray | None:
-    return None if m is None else np.asarray(m, dtype=np.float64)
+SENTENCE_LESSONS: dict[str, dict[str, tuple[float, float]]] = {
+    "drink_water_cosine": DRINK_PLANE, "drink_water_dot": DRINK_PLANE}
+"""Lessons that run in sentence mode, with the word table their sentences are made of."""
 
 
-def _query_inputs(item: Lesson, x: np.ndarray, *, keep_2d: bool) -> np.ndarray:
-    """The query-side inputs: row ``query`` of X, the explicit vector, or every row."""
-    if item.query is None:
-        return x  # (n, d): self-attention, every token asks
-    q = x[item.query] if isinstance(item.query, int) else np.asarray(item.query, np.float64)
-    return q[None, :] if keep_2d else q  # (1, d) or (d,)
+def _rows(m: Any) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(float(v) for v in row) for row in m)
 
 
-def _run(item: Lesson, kv: KeyedVectors | None, keep_2d: bool) -> Any:
+def _value_projection(x: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A W_V with X @ W_V = values: c·I when the values are c·X, else least squares."""
+    c = float(np.sum(x * values) / np.sum(x * x))
+    if np.allclose(c * x, values, rtol=0, atol=1e-12):
+        return c * np.eye(x.shape[1])
+    return np.linalg.lstsq(x, values, rcond=None)[0]
+
+
+def lesson_toy(item: Lesson) -> ToySpec:
+    """A toy lesson's table: its inputs and W matrices (the identity where it has none)."""
+    if item.id in SENTENCE_LESSONS:
+        plane = SENTENCE_LESSONS[item.id]
+        plain = _rows(np.eye(2))
+        return ToySpec(tuple(plane), _rows(plane.values()), plain, plain, plain)
+    assert item.inputs is not None, f"lesson {item.id!r} is not a toy lesson"
+    x = np.asarray(item.inputs, np.float64)
+    eye = np.eye(x.shape[1])
+    w_q = eye if item.w_q is None else np.asarray(item.w_q, np.float64)
+    w_k = eye if item.w_k is None else np.asarray(item.w_k, np.float64)
+    w_v = eye if item.w_v is None else np.asarray(item.w_v, np.float64)
+    if item.values is not None:
+        w_v = _value_projection(x, np.asarray(item.values, np.float64))
+    query, label = None, "query"
+    if item.query is not None and not isinstance(item.query, int):
+        query, label = tuple(float(v) for v in item.query), item.query_label or "query"
+    return ToySpec(item.tokens, _rows(x), _rows(w_q), _rows(w_k), _rows(w_v),
+                   None if item.w_o is None else _rows(item.w_o), query, label)
+
+
+def lesson_settings(item: Lesson | str, base: Settings | None = None) -> Settings:
+    """The settings that put a lesson's numbers on screen (keeping ``base``'s vector file)."""
+    item = lesson(item) if isinstance(item, str) else item
+    base = base if base is not None else Settings()
+    keep = {"vectors_path": base.vectors_path, "vectors_format": base.vectors_format,
+            "toy": base.toy}
     if item.settings is not None:
-        if kv is None:
-            raise ValueError(f"lesson {item.id!r} runs on word vectors: pass `kv`")
-        from core.pipeline import Pipeline  # the pipeline pulls in embeddings and projections
-
-        return Pipeline(kv).run(item.settings)
-    x = _array(item.inputs)
-    assert x is not None, f"lesson {item.id!r} has neither inputs nor settings"
-    x_q = _query_inputs(item, x, keep_2d=keep_2d)
-    scoring, normalization, temperature = item.scoring, item.normalization, item.temperature
-    if item.w_q is None:
-        values = x if item.values is None else _array(item.values)
-        return attend(x_q, x, values, scoring=scoring,  # type: ignore[arg-type]
-                      normalization=normalization, temperature=temperature)
-    w_q, w_k, w_v = (np.asarray(_array(w)) for w in (item.w_q, item.w_k, item.w_v))
-    return multi_head_attention(x_q, x, w_q, w_k, w_v, _array(item.w_o), 1, scoring=scoring,
-                                normalization=normalization, temperature=temperature)
-
-
-def run_lesson(item: Lesson, kv: KeyedVectors | None = None) -> AttentionResult | MultiHeadResult:
-    """Run a lesson with the core: `attend` for raw vectors, else `multi_head_attention`.
-
-    A lesson with one query gives 1-D results (scores (n,) or (1, n) for one head), exactly the
-    shapes of its worked example. Word-vector lessons need ``kv`` and return the pipeline's
-    `MultiHeadResult`.
-    """
-    result = _run(item, kv, keep_2d=False)
-    return result if item.settings is None else result.result
-
-
-def lesson_numbers(item: Lesson, result: AttentionResult | MultiHeadResult) -> dict[str, Any]:
-    """The quantities a lesson's ``expected`` may name, from a `run_lesson` result.
-
-    Names: inputs, query, queries, keys, values, scores, logits, weights, output. The single
-    head of a toy lesson is dropped (``scores`` of lesson "three_inputs" is (3,), not (1, 3)).
-    """
-    x = _array(item.inputs)
-    numbers: dict[str, Any] = {"inputs": x, "output": result.output}
-    if isinstance(result, MultiHeadResult):
-        for name in ("queries", "keys", "values", "scores", "logits", "weights"):
-            numbers[name] = getattr(result, name)[0]  # head 0 of 1
-    else:
-        keys = x
-        values = keys if item.values is None else _array(item.values)
-        numbers.update(keys=keys, values=values, scores=result.scores, logits=result.logits,
-                       weights=result.weights)
-        numbers["queries"] = _query_inputs(item, x, keep_2d=False) if x is not None else None
-    numbers["query"] = numbers["queries"]
-    return numbers
-
-
-@dataclass(frozen=True, eq=False)
-class LessonRun:
-    """A lesson ready for the views: always a `MultiHeadResult` with a query axis."""
-
-    lesson: Lesson
-    result: MultiHeadResult  #: weights (h, r, n)
-    heads: HeadProjections | None  #: None when there is no W_O (output = the heads' concat)
-    x_q: np.ndarray  #: (r, d)
-    x_kv: np.ndarray  #: (n, d)
-    row_labels: tuple[str, ...]  #: (r,)
-    col_labels: tuple[str, ...]  #: (n,)
-    row: int  #: the query row to show
-    scoring: str
-    normalization: str
-
-
-def _one_head(att: AttentionResult, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> MultiHeadResult:
-    """Package a raw-vector `attend` result as one head (no maths: a head axis is added)."""
-    def head(a: np.ndarray) -> np.ndarray:
-        return np.asarray(a)[None]  # (...) -> (1, ...)
-
-    return MultiHeadResult(
-        output=att.output, weights=head(att.weights), scores=head(att.scores),
-        logits=head(att.logits), queries=head(q), keys=head(k), values=head(v),
-        head_outputs=head(att.output), concat=att.output, empty_rows=head(att.empty_rows),
-        scale=att.scale, temperature=att.temperature)
-
-
-def prepare_lesson(item: Lesson, kv: KeyedVectors | None = None) -> LessonRun:
-    """Run a lesson for the computation, matrix and statistics views."""
-    if item.settings is not None:
-        a = _run(item, kv, keep_2d=True)
-        x_q = np.vstack([a.sentence.vectors, a.query.vector[None]]) \
-            if a.query.position is None else a.sentence.vectors
-        return LessonRun(item, a.result, a.heads, x_q, a.sentence.vectors,
-                         tuple(a.row_labels), tuple(a.col_labels), a.query_row,
-                         item.settings.scoring, item.settings.normalization)
-    result = _run(item, kv, keep_2d=True)
-    x = np.asarray(_array(item.inputs))
-    x_q = _query_inputs(item, x, keep_2d=True)  # (r, d)
-    if isinstance(result, AttentionResult):
-        values = x if item.values is None else np.asarray(_array(item.values))
-        result = _one_head(result, x_q, x, values)
-    # One query gives one row; self-attention shows the first token's row first.
-    row_labels = (item.query_label,) if item.query is not None else item.tokens
-    return LessonRun(item, result, None, x_q, x, tuple(row_labels), item.tokens, 0,
-                     item.scoring, item.normalization)
-
-
-# ----------------------------------------------------------------------------- sentence mode
-
-
-@dataclass(frozen=True)
-class SentenceVectors:
-    """Sentences as vectors: each the mean of the vectors of its known words."""
-
-    labels: tuple[str, ...]  #: (m,) the sentences that got a vector
-    vectors: np.ndarray  #: (m, d)
-    warnings: tuple[str, ...]
-
-
-def sentence_vectors(
-    sentences: Sequence[str], kv: KeyedVectors, oov_policy: str = "skip"
-) -> SentenceVectors:
-    """Each sentence → the mean of its word vectors (`core.tokens.embed_sentence`).
-
-    A sentence with no known word has no vector: it is left out with a warning.
-    """
-    labels: list[str] = []
-    rows: list[np.ndarray] = []
-    warnings: list[str] = []
-    for sentence in sentences:
-        embedded = embed_sentence(sentence, kv, oov_policy)
-        warnings += [f"{sentence!r}: {w}" for w in embedded.warnings]
-        if len(embedded.vectors) == 0:
-            warnings.append(f"{sentence!r} has no word these vectors know; left out")
-            continue
-        labels.append(sentence)
-        rows.append(embedded.vectors.mean(axis=0))  # (n_words, d) -> (d,)
-    d = int(kv.vector_size)
-    matrix = np.array(rows, dtype=kv.vectors.dtype).reshape(-1, d)  # (m, d)
-    return SentenceVectors(tuple(labels), matrix, tuple(warnings))
-
-
-def sentence_attention(
-    query_sentence: str, context_sentences: Sequence[str], kv: KeyedVectors,
-    scoring: str = "cosine", normalization: str = "softmax", temperature: float = 1.0,
-    oov_policy: str = "skip",
-) -> AttentionResult:
-    """SENTENCE MODE: the query sentence's mean vector attends over the context sentences'.
-
-    Keys and values are the context sentence vectors (in the order of
-    ``sentence_vectors(context_sentences, ...).labels``).
-
-    Raises
-    ------
-    ValueError
-        When the query sentence or every context sentence has no known word.
-    """
-    query = sentence_vectors([query_sentence], kv, oov_policy)
-    context = sentence_vectors(context_sentences, kv, oov_policy)
-    if len(query.vectors) == 0:
-        raise ValueError(f"the query sentence {query_sentence!r} has no word these vectors know")
-    if len(context.vectors) == 0:
-        raise ValueError("no context sentence has a word these vectors know")
-    return attend(query.vectors[0], context.vectors, context.vectors, scoring=scoring,
-                  normalization=normalization, temperature=temperature)
+        return item.settings.updated(**keep)
+    spec = lesson_toy(item)
+    common = dict(keep, toy=spec, scoring=item.scoring, normalization=item.normalization,
+                  temperature=item.temperature, n_heads=1, d_k=None, selected_head=None)
+    if item.id in SENTENCE_LESSONS:
+        return Settings(**common, mode="sentences", sentences_use_toy=True,  # type: ignore[arg-type]
+                        context_sentences=tuple(item.tokens), query_sentence=item.query_label)
+    if isinstance(item.query, int) or item.query is None:
+        index = item.query or 0  # self-attention lessons show the first token's row
+        return Settings(**common, mode="toy", query=item.tokens[index],  # type: ignore[arg-type]
+                        query_index=index)
+    return Settings(**common, mode="toy", query=spec.query_label)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from core.blas import single_blas_thread
+from core.maths.threads import single_blas_thread
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -114,7 +114,7 @@ def nearest_neighbours(
     unit_query = query / length  # (dim,)
     scale = _row_scale(kv)
     # One BLAS thread: a memory-bound product gains nothing from OpenBLAS's spinning threads
-    # and loses ~2x when another thread holds a core (core/blas.py).
+    # and loses ~2x when another thread holds a core (core/maths/threads.py).
     with np.errstate(over="ignore", invalid="ignore"), single_blas_thread():
         scores = kv.vectors @ unit_query  # (n, dim) @ (dim,) -> (n,)
         scores *= scale.inverse

@@ -89,7 +89,7 @@ def word_axes(kv: KeyedVectors, a: str, b: str, c: str, d: str) -> Projection2D:
     Coordinates are then the lengths of the points' shadows on the two directions, in the same
     units as the vectors, so "more drink than eat" is further right.
     """
-    from core.tokens import lookup_key
+    from core.vectors.tokens import lookup_key
 
     vectors = []
     for word in (a, b, c, d):
