@@ -61,6 +61,8 @@ class AttentionResult:
     empty_rows: NDArray[np.bool_]  #: (n_q,) True where a row got all-zero weights
     scale: float  #: the divisor of the scores: sqrt(d_k) for scaled_dot, else 1.0
     temperature: float  #: the logits were also divided by this
+    scoring: str  #: how the scores were made (one of SCORINGS)
+    normalization: str  #: how the logits became weights (one of NORMALIZATIONS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +84,8 @@ class MultiHeadResult:
     empty_rows: NDArray[np.bool_]  #: (h, n_q) True where a head's row got all-zero weights
     scale: float  #: as in AttentionResult
     temperature: float  #: as in AttentionResult
+    scoring: str  #: as in AttentionResult
+    normalization: str  #: as in AttentionResult
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -148,7 +152,7 @@ def _attend_batched(
         # The common multi-head case, (h, n, d_k): the same steps as below, written into arrays
         # allocated once, with groups of heads on a few threads (NumPy drops the GIL in them).
         allowed = _check_mask(mask, (q.shape[0], q.shape[1], k.shape[1]))
-        return _softmax_over_heads(q, k, v, scale, temperature, allowed)
+        return _softmax_over_heads(q, k, v, scoring, scale, temperature, allowed)
     scores = SCORERS[scoring](q, k, params)  # (..., n_q, n_kv)
     with np.errstate(over="ignore"):  # a logit past the largest float is +inf, handled below
         logits = scores / (scale * temperature)  # (..., n_q, n_kv)
@@ -157,11 +161,12 @@ def _attend_batched(
         np.copyto(logits, -np.inf, where=~allowed)
     weights, empty_rows = NORMALIZERS[normalization](logits)  # (..., n_q, n_kv), (..., n_q)
     output = weights @ v  # (..., n_q, n_kv) @ (..., n_kv, d_v) -> (..., n_q, d_v)
-    return AttentionResult(scores, logits, weights, output, empty_rows, scale, temperature)
+    return AttentionResult(scores, logits, weights, output, empty_rows, scale, temperature,
+                           scoring, normalization)
 
 
 def _softmax_over_heads(
-    q: Array, k: Array, v: Array, scale: float, temperature: float,
+    q: Array, k: Array, v: Array, scoring: str, scale: float, temperature: float,
     allowed: NDArray[np.bool_] | None,
 ) -> AttentionResult:
     """``_attend_batched`` for dot/scaled_dot + softmax on q (h, n_q, d_k), k (h, n_kv, d_k),
@@ -184,7 +189,8 @@ def _softmax_over_heads(
         np.matmul(weights[heads], v[heads], out=output[heads])  # (., n_q, d_v)
 
     over_head_groups(steps, h, n_q, n_kv)
-    return AttentionResult(scores, logits, weights, output, empty, scale, temperature)
+    return AttentionResult(scores, logits, weights, output, empty, scale, temperature, scoring,
+                           "softmax")
 
 
 def _prepare(
@@ -290,13 +296,39 @@ def _check_projections(
         )
 
 
+def _project(x: Array, w: Array, b: Array | None) -> Array:
+    """x @ w, plus the bias in place when there is one: (n, d) @ (d, m) + (m,) -> (n, m)."""
+    out = x @ w
+    if b is not None:
+        out += b
+    return out
+
+
+def _check_biases(
+    w_q: Array, w_v: Array, w_o: Array | None, *biases: Array | None
+) -> None:
+    widths = {"b_q": w_q.shape[1], "b_k": w_q.shape[1], "b_v": w_v.shape[1],
+              "b_o": None if w_o is None else w_o.shape[1]}
+    for (name, width), b in zip(widths.items(), biases, strict=True):
+        if b is None:
+            continue
+        if width is None:
+            raise ValueError("b_o is given but w_o is None: an output bias needs W_O")
+        if b.shape != (width,):
+            raise ValueError(f"{name} has shape {b.shape}; expected ({width},)")
+
+
 def multi_head_attention(
     x_q: ArrayLike, x_kv: ArrayLike, w_q: ArrayLike, w_k: ArrayLike, w_v: ArrayLike,
     w_o: ArrayLike | None, n_heads: int, *, scoring: str = "scaled_dot",
     normalization: str = "softmax", temperature: float = 1.0, mask: ArrayLike | None = None,
-    **scoring_params: Any,
+    b_q: ArrayLike | None = None, b_k: ArrayLike | None = None, b_v: ArrayLike | None = None,
+    b_o: ArrayLike | None = None, **scoring_params: Any,
 ) -> MultiHeadResult:
     """Multi-head attention: project, attend per head (all heads at once), concatenate, project.
+
+    Static word vectors use no biases; a trained transformer's projections have them
+    (``Q = X @ W_Q + b_Q``), and its layers call this same function.
 
     Parameters
     ----------
@@ -311,6 +343,11 @@ def multi_head_attention(
         Output projection; None means the output is the concatenation itself.
     n_heads : int
         h, the number of heads.
+    b_q, b_k : (h*d_k,) arrays, optional
+        Biases added to the projected queries and keys (``queries`` and ``keys`` include them).
+    b_v : (h*d_v,) array, optional
+    b_o : (d_out,) array, optional
+        Bias of the output projection; needs ``w_o``.
     scoring, normalization, temperature, mask, **scoring_params
         As in `attend`; ``mask`` may be (n_q, n_kv) for all heads or (h, n_q, n_kv);
         ``general``'s ``W`` may be (d_k, d_k) shared or (h, d_k, d_k) per head.
@@ -320,22 +357,24 @@ def multi_head_attention(
     MultiHeadResult
     """
     options = (scoring, normalization, temperature)
-    t, (xq, xkv, wq, wk, wv, o) = _prepare(*options, x_q, x_kv, w_q, w_k, w_v, w_o)
+    t, (xq, xkv, wq, wk, wv, o, bq, bk, bv, bo) = _prepare(
+        *options, x_q, x_kv, w_q, w_k, w_v, w_o, b_q, b_k, b_v, b_o)
     single = xq.ndim == 1
     if single:
         xq = xq[None, :]  # (d,) -> (1, d)
     if xq.ndim != 2 or xkv.ndim != 2 or xq.shape[1] != xkv.shape[1]:
         raise ValueError(f"expected x_q (n_q, d) and x_kv (n_kv, d); got {xq.shape}, {xkv.shape}")
     _check_projections(xq.shape[1], wq, wk, wv, o, n_heads)
+    _check_biases(wq, wv, o, bq, bk, bv, bo)
 
     with single_blas_thread():  # many small products: see core/maths/threads.py
-        q = _split_heads(xq @ wq, n_heads)  # (n_q, d) @ (d, h*d_k) -> (h, n_q, d_k)
-        k = _split_heads(xkv @ wk, n_heads)  # (n_kv, d) -> (h, n_kv, d_k)
-        v = _split_heads(xkv @ wv, n_heads)  # (n_kv, d) -> (h, n_kv, d_v)
+        q = _split_heads(_project(xq, wq, bq), n_heads)  # (n_q, d) @ (d, h*d_k) -> (h, n_q, d_k)
+        k = _split_heads(_project(xkv, wk, bk), n_heads)  # (n_kv, d) -> (h, n_kv, d_k)
+        v = _split_heads(_project(xkv, wv, bv), n_heads)  # (n_kv, d) -> (h, n_kv, d_v)
         steps = _attend_batched(q, k, v, scoring, normalization, t, mask, scoring_params)
         n_q = xq.shape[0]
         concat = steps.output.transpose(1, 0, 2).reshape(n_q, -1)  # (h, n_q, d_v) -> (n_q, h*d_v)
-        output = concat if o is None else concat @ o  # (n_q, h*d_v) @ (h*d_v, d_out)
+        output = concat if o is None else _project(concat, o, bo)  # (n_q, h*d_v) -> (n_q, d_out)
 
     per_head = dict(weights=steps.weights, scores=steps.scores, logits=steps.logits, queries=q,
                     head_outputs=steps.output, empty_rows=steps.empty_rows)
@@ -345,4 +384,5 @@ def multi_head_attention(
         output=_frozen(output[0] if single else output),
         concat=_frozen(concat[0] if single else concat),
         keys=_frozen(k), values=_frozen(v), scale=steps.scale, temperature=t,
+        scoring=scoring, normalization=normalization,
     )
