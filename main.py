@@ -115,7 +115,7 @@ def _screenshot(app: Any, window: Any, path: str | None, out: str, size: tuple[i
         window.shutdown()
         app.quit()
 
-    from explorer import dialogs
+    from explorer.commands import dialogs
 
     # Headless: nobody can answer a dialog. A load error reaches stderr through ``fail`` (the
     # loader's own signal), and a pickled file is never trusted.

@@ -23,19 +23,19 @@ from PySide6.QtWidgets import (
 )
 
 from core.settings import Settings, SettingsError
-from explorer import dialogs
-from explorer.actions import window_action
-from explorer.computation_dock import install_computation
+from explorer.commands import dialogs
+from explorer.commands.actions import window_action
+from explorer.commands.export_actions import install as install_export_actions
 from explorer.controller import Controller, Update, Views
-from explorer.export_actions import install as install_export_actions
 from explorer.loader import LoadedVectors, VectorLoader, VocabularyIndex, needs_trust
 from explorer.persistence import Store
 from explorer.state import VECTORS, ExplorerState
-from explorer.status_bar import StatusBar
+from explorer.views.computation_dock import install_computation
 from explorer.views.controls_view import ControlsView
 from explorer.views.heatmaps_view import HeatmapGrid
 from explorer.views.latent_view import LatentMap
 from explorer.views.lines_view import LinesView
+from explorer.views.status_bar import StatusBar
 from explorer.views.tokens_view import TokenStrip
 from explorer.views.top_bar import TopBar
 

@@ -70,7 +70,7 @@ def glove():
 def errors(monkeypatch, tmp_path):
     """Never the real settings, cache or a modal dialog: record the messages a dialog would show,
     and refuse to trust any pickle."""
-    from explorer import dialogs
+    from explorer.commands import dialogs
     from explorer.persistence import ENV_VAR
 
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "settings.ini"))

@@ -20,8 +20,8 @@ import pytest
 
 import main
 from core.files.export_data import load_json_weights
-from core.pipeline import Pipeline
 from core.files.session import SESSION_FORMAT, save_session
+from core.pipeline import Pipeline
 from core.settings import Settings
 from explorer import cli
 

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from core.explain.lessons import LESSONS, lesson, prepare_lesson, sentence_attention
 from core.settings import Settings
 from core.explain.steps import computation_steps, format_number
-from explorer import dialogs
-from explorer.lessons_menu import open_lesson
+from explorer.commands import dialogs
+from explorer.commands.lessons_menu import open_lesson
 from explorer.main_window import MainWindow
 from explorer.persistence import ENV_VAR, Store
 

@@ -15,10 +15,10 @@ from test_cli import distinct_colours, viridis_indices
 
 from core.files.export_data import load_json_weights
 from core.settings import Settings
-from explorer import export_dialogs
+from explorer.commands import export_dialogs
+from explorer.commands.export_actions import EXPLORER, EXPORT_VIEW_TEXT
+from explorer.commands.export_dialogs import FigureRequest
 from explorer.export import figure_caption
-from explorer.export_actions import EXPLORER, EXPORT_VIEW_TEXT
-from explorer.export_dialogs import FigureRequest
 from explorer.main_window import MainWindow
 
 SVG = "{http://www.w3.org/2000/svg}"

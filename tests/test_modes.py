@@ -9,7 +9,7 @@ from core.explain.lessons import LESSONS, lesson, lesson_numbers, run_lesson
 from core.explain.lessons import lesson_settings, lesson_toy
 from core.pipeline import AnalysisError, Pipeline
 from core.settings import Settings, SettingsError, ToySpec
-from explorer.modes import resize_toy
+from explorer.views.inputs_view import resize_toy
 
 TOY = ToySpec(("a", "b"), ((1.0, 0.0), (0.0, 1.0)), ((1.0, 0.0), (0.0, 1.0)),
               ((1.0, 0.0), (0.0, 1.0)), ((2.0,), (1.0,)))

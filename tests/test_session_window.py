@@ -11,7 +11,7 @@ from PySide6.QtGui import QKeySequence
 
 from core.files.session import SESSION_FORMAT, load_session, save_session
 from core.settings import Settings
-from explorer import export_dialogs
+from explorer.commands import export_dialogs
 
 WORDS = "the animal was not swimming in sea because it running on street .".split()
 

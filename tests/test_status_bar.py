@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QMainWindow, QSizeGrip
 
-from explorer.status_bar import StatusBar
+from explorer.views.status_bar import StatusBar
 
 
 class PaintCounter(QObject):

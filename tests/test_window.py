@@ -15,7 +15,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QKeySequence
 
 from core.settings import Settings
-from explorer import dialogs
+from explorer.commands import dialogs
 from explorer.main_window import MainWindow
 from explorer.persistence import ENV_VAR, Store
 
@@ -134,8 +134,8 @@ def test_head_selector_and_neighbours(window):
 
 
 def test_latent_point_hover_names_the_nearest_words(window, tiny_kv):
-    from core.vectors.load import nearest_neighbours
     from core.pipeline import NEIGHBOURS
+    from core.vectors.load import nearest_neighbours
 
     tip = window.latent.tokens.opts["tip"]  # what pyqtgraph shows on hovering a word's point
     near = nearest_neighbours(tiny_kv, tiny_kv["sea"], NEIGHBOURS, exclude={"sea"})

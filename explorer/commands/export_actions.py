@@ -1,7 +1,7 @@
 """File > Export figure… / Export data…, Ctrl+E, and "Export this view…" on every view.
 
 Installed on the window by :func:`install` (one line in ``MainWindow.__init__``), which also
-installs the session actions (:mod:`explorer.session_actions`). Figures are written by
+installs the session actions (:mod:`explorer.commands.session_actions`). Figures are written by
 :func:`explorer.export.export_figure` (never by pyqtgraph's exporters, PITFALLS 2 and 6), always
 with :func:`~explorer.export.figure_caption` above the view so a figure states its settings.
 
@@ -34,13 +34,13 @@ from PySide6.QtWidgets import (
 
 from core.files.atomic import ExportError
 from core.files.export_data import export_data
-from explorer import dialogs, export_dialogs
-from explorer.actions import window_action
+from explorer.commands import dialogs, export_dialogs
+from explorer.commands.actions import window_action
 from explorer.export import export_figure, figure_caption
 
 if TYPE_CHECKING:
+    from explorer.commands.session_actions import SessionActions
     from explorer.main_window import MainWindow
-    from explorer.session_actions import SessionActions
 
 EXPLORER = "explorer"
 EXPORT_VIEW_TEXT = "Export this view…"
@@ -49,7 +49,7 @@ COMPUTATION_LABEL = "How it is computed (the open tab: steps or matrices)"
 
 def install(window: MainWindow) -> ExportActions:
     """Add the export and session actions to ``window``'s File menu and views' context menus."""
-    from explorer.session_actions import SessionActions
+    from explorer.commands.session_actions import SessionActions
 
     exports = ExportActions(window)
     exports.sessions = SessionActions(window, exports)
@@ -141,7 +141,7 @@ class ExportActions(QObject):
         self.add_view("latent", "Latent map", w.latent)
         self.add_view("tokens", "Token strip", w.token_strip)
         dock = getattr(getattr(window, "computation", None), "dock", None)
-        if isinstance(dock, QWidget):  # the computation dock (explorer/computation_dock.py)
+        if isinstance(dock, QWidget):  # the computation dock (explorer/views/computation_dock.py)
             panel = getattr(dock, "tabs", None)
             self.add_view("computation", COMPUTATION_LABEL, dock,
                           (lambda: panel) if isinstance(panel, QWidget) else None)

@@ -14,12 +14,12 @@ from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QMenu
 
 from core.explain.lessons import LESSONS, Lesson, lesson, lesson_settings
-from explorer.actions import window_action
-from explorer.modes import MODE_TEXT
+from explorer.commands.actions import window_action
+from explorer.views.inputs_view import MODE_TEXT
 
 if TYPE_CHECKING:
-    from explorer.computation_dock import ComputationWiring
     from explorer.main_window import MainWindow
+    from explorer.views.computation_dock import ComputationWiring
 
 MODE_KEYS = {"words": "Ctrl+1", "sentences": "Ctrl+2", "toy": "Ctrl+3"}
 

@@ -6,9 +6,9 @@ projection) plus the view state kept here: the current tab of each tab widget (n
 tab titles), the splitter sizes, which docks are shown and the inspected key column.
 
 Opening checks the whole file first: a malformed file, or one from a newer version, is reported
-with :func:`explorer.dialogs.show_error` and changes nothing. A session naming other vectors than
-the loaded ones loads them through the window's normal background loader, and the settings are
-applied when they arrive (not at all if the load fails or is cancelled).
+with :func:`explorer.commands.dialogs.show_error` and changes nothing. A session naming other
+vectors than the loaded ones loads them through the window's normal background loader, and the
+settings are applied when they arrive (not at all if the load fails or is cancelled).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget
 from core.files.atomic import ExportError
 from core.files.session import SESSION_SUFFIX, SessionError, load_session, save_session
 from core.settings import Settings
-from explorer import dialogs, export_dialogs
-from explorer.actions import window_action
+from explorer.commands import dialogs, export_dialogs
+from explorer.commands.actions import window_action
 
 if TYPE_CHECKING:
-    from explorer.export_actions import ExportActions
+    from explorer.commands.export_actions import ExportActions
     from explorer.loader import LoadedVectors
     from explorer.main_window import MainWindow
 

@@ -2,9 +2,10 @@
 statistics and the open lesson's explanation, in one dock fed by the controller.
 
 :func:`install_computation` adds everything to a `MainWindow` (this dock, the inputs dock of
-`explorer.modes`, the Lessons menu) and connects it: ``controller.updated`` -> the dock; the
-dock's input-mode choice and the inputs dock's edits -> the state (through ``window.apply``); a
-row clicked in the step table -> the inspected key (so the heatmaps outline it, both ways).
+`explorer.views.inputs_view`, the Lessons menu) and connects it: ``controller.updated`` -> the
+dock; the dock's input-mode choice and the inputs dock's edits -> the state (through
+``window.apply``); a row clicked in the step table -> the inspected key (so the heatmaps outline
+it, both ways).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from core.explain.steps import computation_steps
 from core.inputs import toy_output_is_concat
 from core.maths.statistics import head_statistics
 from core.pipeline import Analysis
-from explorer.modes import MODE_TEXT, InputsDock, mode_changes
 from explorer.views.computation_view import ComputationPanel
+from explorer.views.inputs_view import MODE_TEXT, InputsDock, mode_changes
 from explorer.views.matrix_view import MatrixView
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ class ComputationWiring(QObject):
 
 def install_computation(window: MainWindow) -> ComputationWiring:
     """Add the computation dock, the inputs dock and the Lessons menu to ``window``."""
-    from explorer.lessons_menu import install_lessons_menu
+    from explorer.commands.lessons_menu import install_lessons_menu
 
     wiring = ComputationWiring(window)
     install_lessons_menu(window, wiring)
