@@ -37,6 +37,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "load": ("load_s", "load_ratio", "stall_ms"),
     "memory": ("rss_mb",),
     "window": ("update_ms", "startup_s"),
+    "model": ("model_forward_ms", "model_torch_ms", "model_vs_torch", "model_open_s",
+              "rss_mb.model_extra", "rss_mb.model_alone"),
 }
 
 
@@ -54,6 +56,10 @@ def _runner(group: str) -> Callable[[Config, Sequence[str]], list[Result]]:
         from benchmarks import memory_bench
 
         return memory_bench.run
+    if group == "model":
+        from benchmarks import model_bench
+
+        return model_bench.run
     from benchmarks import window_bench
 
     return window_bench.run

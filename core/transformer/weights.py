@@ -164,6 +164,7 @@ def read_weights(file: SafetensorsFile, config: TransformerConfig) -> ModelWeigh
             r.mapped("wpe.weight", (c.max_positions, c.d_model)), None, None,
             tuple(_gpt2_layer(r, i, c) for i in range(c.n_layers)), r.norm("ln_f", c.d_model))
     _check_finite(file.path, weights)
+    file.release_pages()
     return weights
 
 
