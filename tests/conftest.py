@@ -104,3 +104,58 @@ def open_window(qtbot, tmp_path, errors):
     yield open_
     for window in opened:
         window.shutdown()
+
+
+# ---------------------------------------------------------------- lessons, as the window runs them
+
+
+def run_lesson_analysis(lesson_id: str, kv=None, base=None):
+    """Lesson ``lesson_id`` the way the window opens it: ``lesson_settings`` -> ``Pipeline.run``.
+
+    Toy and plane lessons build their vectors from the lesson's own table, so whatever vectors
+    are loaded do not matter (None: the tiny table); a word-vector lesson runs on ``kv``.
+    ``base`` is the settings the lesson replaces (the window's current ones).
+    """
+    from core.explain.lessons import lesson, lesson_settings
+    from core.pipeline import Pipeline
+
+    settings = lesson_settings(lesson(lesson_id), base)
+    return Pipeline(kv if kv is not None else make_tiny_vectors()).run(settings)
+
+
+def shown_heads(analysis):
+    """The projections the window's step table and matrix view are given: none when a toy's
+    output is its heads' concatenation (no W_O to show), else the analysis's own."""
+    from core.inputs import toy_output_is_concat
+
+    return None if toy_output_is_concat(analysis.settings) else analysis.heads
+
+
+def analysis_steps(analysis, head=None):
+    """The step table of the query row in ``head`` (None: the mean of heads), as the window's
+    computation dock makes it."""
+    from core.explain.steps import computation_steps
+
+    s = analysis.settings
+    return computation_steps(analysis.result, shown_heads(analysis), head, analysis.query_row,
+                             analysis.row_labels, analysis.col_labels, scoring=s.scoring,
+                             normalization=s.normalization)
+
+
+def analysis_inputs(analysis):
+    """(x_q (r, d), x_kv (n, d)): the rows that asked and the rows attended over; an outside
+    query (a word, a sentence, a toy vector) is one row after the sentence's."""
+    x_kv = analysis.sentence.vectors
+    if analysis.query.position is not None:
+        return x_kv, x_kv
+    return np.vstack([x_kv, analysis.query.vector[None, :]]), x_kv
+
+
+def analysis_matrices(analysis, head=None, key=None):
+    """The matrix view of ``head`` for the query row, as the window's computation dock makes it."""
+    from core.explain.matrices import matrix_view
+
+    x_q, x_kv = analysis_inputs(analysis)
+    return matrix_view(analysis.result, shown_heads(analysis), x_q, x_kv, head,
+                       row=analysis.query_row, row_labels=analysis.row_labels,
+                       col_labels=analysis.col_labels, key=key)

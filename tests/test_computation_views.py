@@ -6,12 +6,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+from conftest import analysis_matrices, analysis_steps, run_lesson_analysis
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from core.explain.lessons import lesson, prepare_lesson
-from core.explain.matrices import matrix_view
-from core.explain.steps import computation_steps, format_number
+from core.explain.lessons import lesson
+from core.explain.steps import format_number
 from core.maths.statistics import head_statistics
 from explorer.views.computation_view import ComputationPanel
 from explorer.views.matrix_view import MatrixView
@@ -19,10 +19,9 @@ from explorer.views.toy_editor import ToyVectorEditor
 
 
 def _steps(lesson_id: str, head: int | None = None):
-    run = prepare_lesson(lesson(lesson_id))
-    return run, computation_steps(run.result, run.heads, head, run.row, run.row_labels,
-                                  run.col_labels, scoring=run.scoring,
-                                  normalization=run.normalization)
+    """A toy lesson's analysis and the step table the window makes of it."""
+    a = run_lesson_analysis(lesson_id)
+    return a, analysis_steps(a, head)
 
 
 @pytest.fixture
@@ -33,9 +32,9 @@ def panel(qtbot):
 
 
 def test_panel_shows_the_lesson_numbers(panel):
-    run, steps = _steps("three_inputs")
+    a, steps = _steps("three_inputs")
     panel.set_steps(steps)
-    panel.set_statistics(head_statistics(run.result.weights, run.row, run.col_labels))
+    panel.set_statistics(head_statistics(a.result.weights, a.query_row, a.col_labels))
     assert [panel.cell_text(j, 0) for j in range(3)] == ["x1", "x2", "x3"]
     assert [panel.cell_text(j, 1) for j in range(3)] == ["2", "4", "4"]
     assert [panel.cell_text(j, 5) for j in range(3)] == ["0.06338", "0.4683", "0.4683"]
@@ -80,14 +79,12 @@ def test_highlight_key_rewrites_the_formulas_both_ways(panel, qtbot):
 
 
 def test_panel_with_word_vectors_shows_wo_and_head_note(panel, tiny_kv):
-    run = prepare_lesson(lesson("animal_it"), tiny_kv)
-    steps = computation_steps(run.result, run.heads, None, run.row, run.row_labels,
-                              run.col_labels)
-    panel.set_steps(steps)
-    n = len(run.col_labels)
+    a = run_lesson_analysis("animal_it", tiny_kv)
+    panel.set_steps(analysis_steps(a))
+    n = len(a.col_labels)
     assert panel.cell_text(n + 1, 0) == "W_O part (output)"
     assert "head 1 of 4" in panel.title_text()
-    panel.set_statistics(head_statistics(run.result.weights, run.row, run.col_labels))
+    panel.set_statistics(head_statistics(a.result.weights, a.query_row, a.col_labels))
     assert panel.statistics.similarity_size() == 4
     # Heads are counted from 1 in every table, as in the heatmaps and the head selector.
     stats = panel.statistics
@@ -108,11 +105,11 @@ def _cells_fit(table, rows) -> bool:  # noqa: ANN001
 def _shown_steps(panel, qtbot, tiny_kv):
     """The panel on screen with a lesson's steps, set again once laid out (the formulas above
     took room): the column widths start anew."""
-    run = prepare_lesson(lesson("animal_it"), tiny_kv)
+    a = run_lesson_analysis("animal_it", tiny_kv)
     panel.resize(900, 320)
     panel.show()
     qtbot.waitExposed(panel)
-    steps = computation_steps(run.result, run.heads, 1, run.row, run.row_labels, run.col_labels)
+    steps = analysis_steps(a, 1)
     panel.set_steps(steps)
     qtbot.waitUntil(lambda: len(panel._table.rows_on_screen()) > 0)
     panel.set_steps(steps)
@@ -139,10 +136,9 @@ def test_step_columns_fit_the_rows_on_screen_and_scrolled_to(panel, qtbot, tiny_
 def test_matrix_view_titles_and_numbers(qtbot):
     view = MatrixView()
     qtbot.addWidget(view)
-    run = prepare_lesson(lesson("matrix_view"))
-    data = matrix_view(run.result, run.heads, run.x_q, run.x_kv, 0, row=0,
-                       row_labels=run.row_labels, col_labels=run.col_labels)
-    view.set_matrices(data)
+    a = run_lesson_analysis("matrix_view")
+    assert a.query_row == 0
+    view.set_matrices(analysis_matrices(a, 0))
     assert view.title("I") == "I: d×n = 4×3"
     assert view.title("Q") == "Q: d_k×n = 3×3"
     assert view.title("A′") == "A′: n×n = 3×3"
@@ -157,11 +153,10 @@ def test_matrix_view_titles_and_numbers(qtbot):
 def test_matrix_view_uses_heatmaps_for_large_matrices(qtbot, tiny_kv):
     view = MatrixView()
     qtbot.addWidget(view)
-    run = prepare_lesson(lesson("animal_it"), tiny_kv)
-    data = matrix_view(run.result, run.heads, run.x_q, run.x_kv, 1, row=run.row,
-                       row_labels=run.row_labels, col_labels=run.col_labels)
+    a = run_lesson_analysis("animal_it", tiny_kv)
+    data = analysis_matrices(a, 1)
     view.set_matrices(data)
-    n = len(run.col_labels)
+    n = len(a.col_labels)
     assert view.title("A") == f"A: n×n = {n}×{n}" and n > 12
     panel = view.panels["A′"]
     assert panel.is_heatmap() and panel.image.image.shape == (n, n)
@@ -233,8 +228,7 @@ def test_step_columns_refit_after_a_font_change(panel, qtbot, tiny_kv):
 
 
 def test_new_numbers_in_the_same_rows_repaint_only_their_columns(panel, qtbot, tiny_kv):
-    run = prepare_lesson(lesson("animal_it"), tiny_kv)
-    steps = computation_steps(run.result, run.heads, 1, run.row, run.row_labels, run.col_labels)
+    steps = analysis_steps(run_lesson_analysis("animal_it", tiny_kv), 1)
     model = panel._table.model()
     panel.set_steps(steps)
     announced: list[tuple[int, int, int, int]] = []

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import analysis_steps, run_lesson_analysis
 from PySide6.QtCore import Qt
 
-from core.explain.lessons import LESSONS, lesson, prepare_lesson, sentence_attention
+from core.explain.lessons import LESSONS, lesson
+from core.explain.steps import format_number
+from core.pipeline import Pipeline
 from core.settings import Settings
-from core.explain.steps import computation_steps, format_number
 from explorer.commands import dialogs
 from explorer.commands.lessons_menu import open_lesson
 from explorer.main_window import MainWindow
@@ -109,9 +111,7 @@ def test_word_vector_lesson_shows_the_same_steps_as_core(window, tiny_kv):
     window.apply(temperature=3.0, scoring="cosine")  # the lesson resets these
     settle(window)
     open_and_settle(window, item.id)
-    run = prepare_lesson(item, tiny_kv)
-    expected = computation_steps(run.result, run.heads, None, run.row, run.row_labels,
-                                 run.col_labels)
+    expected = analysis_steps(run_lesson_analysis(item.id, tiny_kv))
     a = window.controller.analysis
     assert a.settings.head_strategy == "axes" and a.settings.mode == "words"
     assert a.row_labels[a.query_row] == "it"
@@ -239,10 +239,11 @@ def test_sentence_mode_end_to_end(window, qtbot, tiny_kv):
     assert a.coords.tokens.shape == (2, 2) and np.isfinite(a.coords.output).all()
     assert "zzz qqq" in window.status.message.text()  # left out, and said so
     assert [panel_of(window).cell_text(j, 0) for j in range(2)] == a.col_labels
-    direct = sentence_attention("I drink wine", ["I eat salmon", "I drink water"], tiny_kv,
-                                scoring="cosine")
-    np.testing.assert_allclose(a.query_weights[0], direct.weights, atol=1e-6)
-    np.testing.assert_allclose(column(window, WEIGHT), direct.weights, rtol=1e-3)
+    direct = Pipeline(tiny_kv).run(Settings(  # a fresh pipeline, only these settings
+        mode="sentences", query_sentence="I drink wine", scoring="cosine", temperature=1.0,
+        context_sentences=("I eat salmon", "I drink water"), head_strategy="identity", n_heads=1))
+    np.testing.assert_allclose(a.query_weights[0], direct.query_weights[0], atol=1e-6)
+    np.testing.assert_allclose(column(window, WEIGHT), direct.query_weights[0], rtol=1e-3)
     window.token_strip.token_clicked.emit(1)  # a context sentence can be the query too
     settle(window)
     assert window.controller.analysis.query_row == 1

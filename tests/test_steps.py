@@ -6,21 +6,15 @@ import math
 
 import numpy as np
 import pytest
+from conftest import analysis_steps, run_lesson_analysis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.explain.matrices import matrix_view
+from core.explain.steps import computation_steps, format_number, format_vector, step_formulas
 from core.maths.attention import NORMALIZATIONS, SCORINGS, multi_head_attention
 from core.maths.heads import HeadProjections
-from core.explain.lessons import lesson, prepare_lesson
-from core.maths.statistics import entropy
-from core.explain.steps import (
-    computation_steps,
-    format_number,
-    format_vector,
-    head_statistics,
-    matrix_view,
-    step_formulas,
-)
+from core.maths.statistics import entropy, head_statistics
 
 TOL = 1e-9
 
@@ -116,15 +110,18 @@ def test_head_statistics_by_hand():
 
 
 def test_three_inputs_formulas_show_the_published_numbers():
-    run = prepare_lesson(lesson("three_inputs"))
-    t = computation_steps(run.result, run.heads, None, run.row, run.row_labels, run.col_labels,
-                          scoring=run.scoring, normalization=run.normalization)
+    t = analysis_steps(run_lesson_analysis("three_inputs"))
     np.testing.assert_array_equal(t.raw_scores, [2, 4, 4])
     first = step_formulas(t, 0)
     assert "q = [1, 0, 2]" in first[0]
     assert "score = q·k = 1·0 + 0·1 + 2·1 = 2" in first[1]
     assert "exp(2 − 4)" in first[3] and "0.06338" in first[3]
-    assert "no W_O" in first[5] and t.note == ""
+    assert "head output o = " in first[4] and "= [1.937, 6.683, 1.595]" in first[4]
+    # W_V makes 3-wide values from 4-wide inputs: W_O = pinv(W_V) maps the output back to X.
+    assert "W_O part = o · W_O[rows 0:3]" in first[5] and t.note == ""
+    # 2-wide values of 2-wide inputs: no W_O, the output is the heads' concatenation.
+    cat = analysis_steps(run_lesson_analysis("cat_sat_mat"))
+    assert "no W_O" in step_formulas(cat, 0)[5] and cat.wo_part is None
 
 
 def test_scaled_and_masked_formulas():
@@ -140,8 +137,7 @@ def test_scaled_and_masked_formulas():
 
 
 def test_mean_of_heads_shows_head_zero_and_says_so():
-    run = prepare_lesson(lesson("three_inputs"))
-    x = run.x_kv
+    x = run_lesson_analysis("three_inputs").sentence.vectors
     w = np.hstack([np.eye(4)] * 2)
     result = multi_head_attention(x, x, w, w, w, None, 2)
     t = computation_steps(result, None, None, 1, ["a", "b", "c"], ["a", "b", "c"])
