@@ -8,7 +8,8 @@ self-attention is `core.maths.attention.multi_head_attention` with the checkpoin
 from core.transformer.bundled import ATTRIBUTION, BUNDLED_NAME
 from core.transformer.config import TransformerConfig
 from core.transformer.errors import ModelError
+from core.transformer.interventions import ABLATIONS, Interventions, LayerChange
 from core.transformer.model import TransformerModel, TransformerRun, load_model
 
-__all__ = ["ATTRIBUTION", "BUNDLED_NAME", "ModelError", "TransformerConfig", "TransformerModel",
-           "TransformerRun", "load_model"]
+__all__ = ["ABLATIONS", "ATTRIBUTION", "BUNDLED_NAME", "Interventions", "LayerChange",
+           "ModelError", "TransformerConfig", "TransformerModel", "TransformerRun", "load_model"]

@@ -19,11 +19,15 @@ GPT-2 (LayerNorm before each block, causal mask, a final LayerNorm)::
 
     x = x + attention(LayerNorm(x))     # token i attends to tokens 0..i only
     x = x + FFN(LayerNorm(x))
+
+Interventions (`core.transformer.interventions`) change what a layer's attention does; the
+layers before the first changed one are taken from an earlier pass of the same tokens.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -32,24 +36,66 @@ from numpy.typing import NDArray
 from core.maths.attention import MultiHeadResult, causal_mask, multi_head_attention
 from core.maths.threads import single_blas_thread
 from core.transformer.config import TransformerConfig
+from core.transformer.interventions import Interventions
 from core.transformer.layers import ACTIVATION_FUNCTIONS, layer_norm
 from core.transformer.weights import LayerWeights, ModelWeights
 
 __all__ = ["ForwardPass", "attention_of_layer", "forward"]
 
 Array = NDArray[np.floating[Any]]
+NO_INTERVENTIONS = Interventions()
 
 
 @dataclass(frozen=True, eq=False)
 class ForwardPass:
-    """Everything one forward pass computed that the views show."""
+    """Everything one forward pass computed that the views show, layer by layer.
 
-    attentions: Array  #: (L, H, n, n) softmax weights, rows sum to 1
-    hidden_states: Array  #: (L + 1, n, d); [0] the embedding output, [L] the final output
-    attention_inputs: Array  #: (L, n, d) what each layer's attention read (GPT-2: after ln_1)
-    queries: Array  #: (L, H, n, d_k) x W_Q + b_Q, before the 1/sqrt(d_k) scale
-    keys: Array  #: (L, H, n, d_k)
-    values: Array  #: (L, H, n, d_k)
+    The per-layer tuples are what the pass made (no copies); the stacked arrays are made from
+    them on first use, as transformers hands back a tuple of per-layer tensors.
+    """
+
+    ids: np.ndarray  #: (n,) the token ids this pass ran on
+    layer_attentions: tuple[Array, ...]  #: L x (H, n, n) softmax weights, rows sum to 1
+    layer_hidden: tuple[Array, ...]  #: (L + 1) x (n, d); [0] the embeddings, [L] the output
+    layer_inputs: tuple[Array, ...]  #: L x (n, d) what each attention read (GPT-2: after ln_1)
+    layer_qkv: tuple[tuple[Array, Array, Array], ...]  #: L x (q, k, v), each (H, n, d_k)
+    block_output: Array  #: (n, d) the last layer's output (GPT-2: before the final LayerNorm)
+
+    @cached_property
+    def attentions(self) -> Array:
+        """(L, H, n, n)."""
+        return _stacked(self.layer_attentions)
+
+    @cached_property
+    def hidden_states(self) -> Array:
+        """(L + 1, n, d)."""
+        return _stacked(self.layer_hidden)
+
+    @cached_property
+    def attention_inputs(self) -> Array:
+        """(L, n, d)."""
+        return _stacked(self.layer_inputs)
+
+    @cached_property
+    def queries(self) -> Array:
+        """(L, H, n, d_k) x W_Q + b_Q, before the 1/sqrt(d_k) scale."""
+        return _stacked([q for q, _, _ in self.layer_qkv])
+
+    @cached_property
+    def keys(self) -> Array:
+        """(L, H, n, d_k)."""
+        return _stacked([k for _, k, _ in self.layer_qkv])
+
+    @cached_property
+    def values(self) -> Array:
+        """(L, H, n, d_k)."""
+        return _stacked([v for _, _, v in self.layer_qkv])
+
+
+def _stacked(arrays: Any) -> Array:
+    out = np.stack(arrays)
+    out.flags.writeable = False
+    return out
 
 
 def _embed(weights: ModelWeights, config: TransformerConfig, ids: np.ndarray,
@@ -69,14 +115,28 @@ def attention_of_layer(layer: LayerWeights, config: TransformerConfig, x: Array,
                        **options: Any) -> MultiHeadResult:
     """One layer's multi-head self-attention over its input x (n, d), every intermediate kept.
 
-    ``options`` are the core's (scoring, normalization, temperature, mask); GPT-2's causal mask
-    is added unless a mask is given.
+    ``options`` are the core's (scoring, normalization, temperature, mask); without a ``mask``
+    entry GPT-2 gets its causal mask.
     """
-    if config.architecture == "gpt2" and options.get("mask") is None:
+    if "mask" not in options and config.architecture == "gpt2":
         options["mask"] = causal_mask(x.shape[0])  # (n, n), True on and below the diagonal
     return multi_head_attention(
         x, x, layer.w_q, layer.w_k, layer.w_v, layer.w_o, config.n_heads,
         b_q=layer.b_q, b_k=layer.b_k, b_v=layer.b_v, b_o=layer.b_o, **options)
+
+
+def _ablated_output(layer: LayerWeights, result: MultiHeadResult, heads: list[int],
+                    mode: str) -> Array:
+    """The layer's output with these heads' outputs zeroed or set to their token mean, before
+    W_O: (n, H*d_k) -> (n, d)."""
+    concat = np.array(result.concat)  # (n, H*d_k), a writable copy
+    d_k = result.head_outputs.shape[-1]
+    for h in heads:
+        block = concat[:, h * d_k:(h + 1) * d_k]  # (n, d_k), a view
+        block[...] = block.mean(axis=0) if mode == "mean" else 0.0
+    out = concat @ layer.w_o  # (n, H*d_k) @ (H*d_k, d) -> (n, d)
+    out += layer.b_o
+    return out
 
 
 def _feed_forward(layer: LayerWeights, config: TransformerConfig, x: Array) -> Array:
@@ -89,43 +149,64 @@ def _feed_forward(layer: LayerWeights, config: TransformerConfig, x: Array) -> A
     return out
 
 
+def _layer(layer: LayerWeights, index: int, config: TransformerConfig, x: Array,
+           interventions: Interventions) -> tuple[Array, Array, MultiHeadResult]:
+    """One layer: (input for attention, output, the attention's result), each (n, d)."""
+    eps = config.layer_norm_eps
+    a_in = x if config.architecture == "bert" else layer_norm(x, *layer.ln_attention, eps)
+    options = interventions.attention_options(index, config, x.shape[0])
+    attention = attention_of_layer(layer, config, a_in, **options)  # weights (H, n, n)
+    ablated = interventions.heads_ablated_in(index)
+    r = attention.output if not ablated else \
+        _ablated_output(layer, attention, ablated, interventions.ablation)  # (n, d)
+    if config.architecture == "bert":
+        x = layer_norm(x + r, *layer.ln_attention, eps)
+        return a_in, layer_norm(x + _feed_forward(layer, config, x), *layer.ln_feed_forward,
+                                eps), attention
+    x = x + r
+    return a_in, x + _feed_forward(layer, config, layer_norm(x, *layer.ln_feed_forward, eps)), \
+        attention
+
+
 def forward(weights: ModelWeights, config: TransformerConfig, ids: np.ndarray,
-            type_ids: np.ndarray, dtype: np.dtype,
-            layers: tuple[LayerWeights, ...] | None = None) -> ForwardPass:
+            type_ids: np.ndarray, dtype: np.dtype, layers: tuple[LayerWeights, ...],
+            interventions: Interventions = NO_INTERVENTIONS,
+            reuse: ForwardPass | None = None) -> ForwardPass:
     """Run the model on token ids (n,) and keep what every layer's attention did.
 
-    ``layers`` are the layer weights already cast to ``dtype`` (the model caches them).
+    ``layers`` are the layer weights already cast to ``dtype``. ``reuse`` is an earlier pass
+    of the same ids and dtype without interventions: the layers before the first changed one
+    are taken from it instead of being computed again.
     """
+    first = interventions.first_layer(config)
+    start = 0
+    if reuse is not None and np.array_equal(reuse.ids, ids) and \
+            reuse.layer_hidden[0].dtype == dtype:
+        start = len(layers) if first is None else first
     with single_blas_thread():  # one BLAS thread: see core/maths/threads.py
-        return _forward(weights, config, ids, type_ids, dtype,
-                        weights.layers if layers is None else layers)
+        if start == len(layers) and reuse is not None:
+            return reuse
+        return _forward_from(start, reuse, weights, config, ids, type_ids, dtype, layers,
+                             interventions)
 
 
-def _forward(weights: ModelWeights, config: TransformerConfig, ids: np.ndarray,
-             type_ids: np.ndarray, dtype: np.dtype, layers: tuple[LayerWeights, ...]
-             ) -> ForwardPass:
-    c = config
-    eps = c.layer_norm_eps
-    x = _embed(weights, c, ids, type_ids, dtype)  # (n, d)
-    hidden, inputs, results = [x], [], []
-    for layer in layers:
-        a_in = x if c.architecture == "bert" else layer_norm(x, *layer.ln_attention, eps)
-        attention = attention_of_layer(layer, c, a_in)  # output (n, d), weights (H, n, n)
-        if c.architecture == "bert":
-            x = layer_norm(x + attention.output, *layer.ln_attention, eps)
-            x = layer_norm(x + _feed_forward(layer, c, x), *layer.ln_feed_forward, eps)
-        else:
-            x = x + attention.output
-            x = x + _feed_forward(layer, c, layer_norm(x, *layer.ln_feed_forward, eps))
+def _forward_from(start: int, reuse: ForwardPass | None, weights: ModelWeights,
+                  config: TransformerConfig, ids: np.ndarray, type_ids: np.ndarray,
+                  dtype: np.dtype, layers: tuple[LayerWeights, ...],
+                  interventions: Interventions) -> ForwardPass:
+    if start and reuse is not None:
+        hidden, inputs = list(reuse.layer_hidden[:start + 1]), list(reuse.layer_inputs[:start])
+        attentions, qkv = list(reuse.layer_attentions[:start]), list(reuse.layer_qkv[:start])
+    else:
+        hidden = [_embed(weights, config, ids, type_ids, dtype)]
+        inputs, attentions, qkv = [], [], []
+    x = hidden[-1]
+    for index in range(start, len(layers)):
+        a_in, x, attention = _layer(layers[index], index, config, x, interventions)
         hidden.append(x)
         inputs.append(a_in)
-        results.append(attention)
+        attentions.append(attention.weights)
+        qkv.append((attention.queries, attention.keys, attention.values))
     if weights.ln_final is not None:  # GPT-2: the last hidden state is after ln_f (as in HF)
-        hidden[-1] = layer_norm(x, *weights.ln_final, eps)
-    return ForwardPass(
-        attentions=np.stack([r.weights for r in results]),  # (L, H, n, n)
-        hidden_states=np.stack(hidden),  # (L + 1, n, d)
-        attention_inputs=np.stack(inputs),  # (L, n, d)
-        queries=np.stack([r.queries for r in results]),  # (L, H, n, d_k)
-        keys=np.stack([r.keys for r in results]),
-        values=np.stack([r.values for r in results]))
+        hidden[-1] = layer_norm(x, *weights.ln_final, config.layer_norm_eps)
+    return ForwardPass(ids, tuple(attentions), tuple(hidden), tuple(inputs), tuple(qkv), x)

@@ -24,7 +24,8 @@ from core.maths.attention import MultiHeadResult
 from core.transformer.bundled import BUNDLED_NAME, Progress, bundled_folder
 from core.transformer.config import TransformerConfig, read_config
 from core.transformer.errors import ModelError
-from core.transformer.forward import attention_of_layer, forward
+from core.transformer.forward import ForwardPass, attention_of_layer, forward
+from core.transformer.interventions import Interventions
 from core.transformer.safetensors_file import SafetensorsFile
 from core.transformer.tokenizer import Encoding, TextTokenizer
 from core.transformer.weights import LayerWeights, ModelWeights, read_weights
@@ -45,26 +46,77 @@ class TransformerRun:
 
     text: str
     pair: str | None
-    tokens: list[str]  #: the tokenizer's strings, special tokens included ([CLS] ... [SEP])
-    token_texts: tuple[str, ...]  #: each token as the person typed it (accents, case kept)
-    input_ids: np.ndarray  #: (n,)
-    type_ids: np.ndarray  #: (n,) 0, or 1 for the second segment of a pair
-    special: np.ndarray  #: (n,) bool, True for [CLS], [SEP] and such
-    truncated: bool  #: the text was longer than the positions and was cut
+    encoding: Encoding
     dtype: str
-    attentions: Array  #: (layers, heads, n, n)
-    hidden_states: Array  #: (layers + 1, n, d_model); [0] is the embedding output
-    attention_inputs: Array  #: (layers, n, d_model) each layer's attention input
-    queries: Array  #: (layers, heads, n, d_k), biases included, before the 1/sqrt(d_k) scale
-    keys: Array  #: (layers, heads, n, d_k)
-    values: Array  #: (layers, heads, n, d_k)
+    interventions: Interventions
+    passed: ForwardPass
+
+    @property
+    def tokens(self) -> list[str]:
+        """The tokenizer's strings, special tokens included ([CLS] ... [SEP])."""
+        return list(self.encoding.tokens)
+
+    @property
+    def token_texts(self) -> tuple[str, ...]:
+        """Each token as the person typed it (accents and case kept); specials by name."""
+        return self.encoding.texts
+
+    @property
+    def input_ids(self) -> np.ndarray:
+        """(n,)"""
+        return self.encoding.ids
+
+    @property
+    def type_ids(self) -> np.ndarray:
+        """(n,) 0, or 1 for the second segment of a pair."""
+        return self.encoding.type_ids
+
+    @property
+    def special(self) -> np.ndarray:
+        """(n,) bool, True for [CLS], [SEP] and such."""
+        return self.encoding.special
+
+    @property
+    def truncated(self) -> bool:
+        """The text was longer than the positions and was cut."""
+        return self.encoding.truncated
+
+    @property
+    def attentions(self) -> Array:
+        """(layers, heads, n, n)"""
+        return self.passed.attentions
+
+    @property
+    def hidden_states(self) -> Array:
+        """(layers + 1, n, d_model); [0] is the embedding output."""
+        return self.passed.hidden_states
+
+    @property
+    def attention_inputs(self) -> Array:
+        """(layers, n, d_model) what each layer's attention read."""
+        return self.passed.attention_inputs
+
+    @property
+    def queries(self) -> Array:
+        """(layers, heads, n, d_k), biases included, before the 1/sqrt(d_k) scale."""
+        return self.passed.queries
+
+    @property
+    def keys(self) -> Array:
+        """(layers, heads, n, d_k)"""
+        return self.passed.keys
+
+    @property
+    def values(self) -> Array:
+        """(layers, heads, n, d_k)"""
+        return self.passed.values
 
     @property
     def warnings(self) -> tuple[str, ...]:
         """What the person should know about this run."""
         if self.truncated:
-            return (f"the text was cut to {len(self.tokens)} tokens, the most the model takes "
-                    "(special tokens included)",)
+            return (f"the text was cut to {len(self.encoding.tokens)} tokens, the most the "
+                    "model takes (special tokens included)",)
         return ()
 
 
@@ -89,29 +141,39 @@ class TransformerModel:
         return self.tokenizer.encode(text, pair, max_length)
 
     def run(self, text: str, pair: str | None = None, dtype: str = "float32",
-            max_length: int | None = None) -> TransformerRun:
+            max_length: int | None = None, interventions: Interventions | None = None,
+            reuse: TransformerRun | None = None) -> TransformerRun:
         """Tokenise ``text`` (with BERT's second segment ``pair``) and run every layer.
+
+        ``interventions`` ablate heads or change layers; ``reuse``, a run of the same text
+        without interventions, lends the layers before the first changed one.
 
         Raises
         ------
         ModelError
-            An unknown dtype, a text with no tokens, a pair for GPT-2, a bad ``max_length``.
+            An unknown dtype, a text with no tokens, a pair for GPT-2, a bad ``max_length``,
+            an intervention on a layer or head the model does not have.
         """
         if dtype not in DTYPES:
             raise ModelError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        interventions = interventions or Interventions()
+        interventions.check(self.config)
         enc = self.encode(text, pair, max_length)
-        result = forward(self.weights, self.config, enc.ids, enc.type_ids, np.dtype(dtype),
-                         self.layers_in(dtype))
-        return TransformerRun(
-            text, pair, list(enc.tokens), enc.texts, enc.ids, enc.type_ids, enc.special,
-            enc.truncated, dtype, result.attentions, result.hidden_states,
-            result.attention_inputs, result.queries, result.keys, result.values)
+        earlier = reuse.passed if reuse is not None and not reuse.interventions.ablated \
+            and not reuse.interventions.changes and reuse.dtype == dtype else None
+        passed = forward(self.weights, self.config, enc.ids, enc.type_ids, np.dtype(dtype),
+                         self.layers_in(dtype), interventions, earlier)
+        return TransformerRun(text, pair, enc, dtype, interventions, passed)
 
     def layer_attention(self, run: TransformerRun, layer: int, **options: Any) -> MultiHeadResult:
         """Layer ``layer`` (from 0) of ``run`` again, every intermediate kept (scores, logits,
-        head outputs), for the step panel; ``options`` as the core's multi_head_attention."""
+        head outputs), for the step panel; ``options`` as the core's multi_head_attention (by
+        default the run's own interventions on that layer)."""
         weights = self.layers_in(run.dtype)[layer]
-        return attention_of_layer(weights, self.config, run.attention_inputs[layer], **options)
+        x = run.passed.layer_inputs[layer]  # (n, d)
+        if not options:
+            options = run.interventions.attention_options(layer, self.config, x.shape[0])
+        return attention_of_layer(weights, self.config, x, **options)
 
 
 def _checkpoint_folder(path: str | os.PathLike[str]) -> Path:

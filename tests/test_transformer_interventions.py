@@ -1,0 +1,93 @@
+"""Head ablation and what-if layers: the layers before the change stay, the ones after move,
+and the changed layer computes exactly what its new settings say (checked by hand in NumPy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import erf
+
+from core.transformer import Interventions, LayerChange, ModelError, load_model
+
+TINY_BERT = Path(__file__).parent / "data" / "transformer" / "tiny-bert"
+TINY_GPT2 = Path(__file__).parent / "data" / "transformer" / "tiny-gpt2"
+TEXT = "the animal was not swimming in the sea because it was running"
+
+
+@pytest.fixture(scope="module")
+def bert():
+    return load_model(TINY_BERT)
+
+
+def _layer_norm(x, gain, bias, eps=1e-12):
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * gain + bias
+
+
+def test_zero_ablating_every_head_of_a_layer_leaves_only_its_output_bias(bert):
+    heads = bert.config.n_heads
+    run = bert.run(TEXT, dtype="float64",
+                   interventions=Interventions(frozenset((0, h) for h in range(heads))))
+    layer = bert.layers_in("float64")[0]
+    x0 = run.hidden_states[0]
+    y = _layer_norm(x0 + layer.b_o, *layer.ln_attention)  # attention contributes only b_o
+    hidden = y @ layer.w_in + layer.b_in
+    ffn = (0.5 * hidden * (1 + erf(hidden / np.sqrt(2)))) @ layer.w_out + layer.b_out
+    expected = _layer_norm(y + ffn, *layer.ln_feed_forward)
+    np.testing.assert_allclose(run.hidden_states[1], expected, atol=1e-12)
+
+
+def test_ablation_changes_later_layers_only_and_reuse_changes_nothing(bert):
+    base = bert.run(TEXT)
+    ablated = bert.run(TEXT, interventions=Interventions(frozenset({(1, 2)})), reuse=base)
+    fresh = bert.run(TEXT, interventions=Interventions(frozenset({(1, 2)})))
+    np.testing.assert_array_equal(ablated.attentions, fresh.attentions)  # reuse is exact
+    np.testing.assert_array_equal(ablated.attentions[:2], base.attentions[:2])  # <= layer 1
+    np.testing.assert_array_equal(ablated.hidden_states[:2], base.hidden_states[:2])
+    assert np.abs(ablated.hidden_states[2] - base.hidden_states[2]).max() > 1e-3
+    mean = bert.run(TEXT, interventions=Interventions(frozenset({(1, 2)}), ablation="mean"))
+    assert np.abs(mean.hidden_states[2] - ablated.hidden_states[2]).max() > 1e-4
+
+
+def test_a_what_if_temperature_divides_that_layers_logits_and_nothing_before(bert):
+    base = bert.run(TEXT, dtype="float64")
+    changed = bert.run(TEXT, dtype="float64", reuse=base,
+                       interventions=Interventions(changes=(LayerChange(1, temperature=2.0),)))
+    np.testing.assert_array_equal(changed.attentions[0], base.attentions[0])
+    q, k = changed.queries[1], changed.keys[1]  # (H, n, d_k): layer 1's own input is unchanged
+    logits = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1]) / 2.0
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    np.testing.assert_allclose(changed.attentions[1], e / e.sum(-1, keepdims=True), atol=1e-12)
+    same = bert.run(TEXT, dtype="float64", interventions=Interventions(changes=(LayerChange(1),)))
+    np.testing.assert_array_equal(same.attentions, base.attentions)  # the identity change
+
+
+def test_gpt2_what_if_can_lift_the_causal_mask_of_one_layer():
+    gpt2 = load_model(TINY_GPT2)
+    lifted = gpt2.run(TEXT, interventions=Interventions(changes=(LayerChange(0, causal=False),)))
+    upper = np.triu(np.ones(lifted.attentions.shape[-2:], bool), k=1)
+    assert np.all(lifted.attentions[1][..., upper] == 0)  # layer 2 keeps its own mask
+    assert lifted.attentions[0][..., upper].min() > 0  # layer 1 now looks ahead
+
+
+def test_the_step_panel_layer_is_the_run_layer(bert):
+    run = bert.run(TEXT, interventions=Interventions(changes=(LayerChange(1, scoring="cosine"),)))
+    again = bert.layer_attention(run, 1)
+    np.testing.assert_array_equal(again.weights, run.attentions[1])
+    assert again.scoring == "cosine"
+
+
+@pytest.mark.parametrize(("interventions", "message"), [
+    (Interventions(frozenset({(2, 0)})), "has no layer 3 head 1"),
+    (Interventions(frozenset({(0, 4)})), "has no layer 1 head 5"),
+    (Interventions(ablation="half"), "ablation must be one of zero, mean"),
+    (Interventions(changes=(LayerChange(0, scoring="general"),)), "needs weights the model never"),
+    (Interventions(changes=(LayerChange(0, temperature=0.0),)), "temperature must be finite"),
+    (Interventions(changes=(LayerChange(5),)), "layer 6 cannot be changed"),
+])
+def test_interventions_the_model_does_not_have_are_refused(bert, interventions, message):
+    with pytest.raises(ModelError, match=message):
+        bert.run(TEXT, interventions=interventions)
