@@ -136,10 +136,8 @@ def analysis_steps(analysis, head=None):
     computation dock makes it."""
     from core.explain.steps import computation_steps
 
-    s = analysis.settings
     return computation_steps(analysis.result, shown_heads(analysis), head, analysis.query_row,
-                             analysis.row_labels, analysis.col_labels, scoring=s.scoring,
-                             normalization=s.normalization)
+                             analysis.row_labels, analysis.col_labels)
 
 
 def analysis_inputs(analysis):

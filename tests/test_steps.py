@@ -53,8 +53,8 @@ def test_step_table_repeats_core_numbers(seed, scoring, normalization, n_heads, 
     rows, cols = [f"q{i}" for i in range(n_q)], [f"k{j}" for j in range(n_kv)]
     wo_sum = np.zeros(x_q.shape[1])
     for head in range(n_heads):
-        t = computation_steps(result, heads, head, row, rows, cols, scoring=scoring,
-                              normalization=normalization)
+        t = computation_steps(result, heads, head, row, rows, cols)
+        assert (t.scoring, t.normalization) == (scoring, normalization)  # the result's own
         np.testing.assert_array_equal(t.raw_scores, result.scores[head, row])
         np.testing.assert_array_equal(t.logits, result.logits[head, row])
         np.testing.assert_array_equal(t.weights, result.weights[head, row])
@@ -131,6 +131,10 @@ def test_scaled_and_masked_formulas():
                                   mask=mask, temperature=2.0)
     t = computation_steps(result, None, 0, 0, ["q"], ["a", "b", "c"])
     assert "/ √3 = 0.5774" in step_formulas(t, 0)[1]
+    # A caller that still names the scoring and normalisation gets the same table.
+    named = computation_steps(result, None, 0, 0, ["q"], ["a", "b", "c"], scoring="scaled_dot",
+                              normalization="softmax")
+    assert named.formulas == t.formulas and named.scoring == "scaled_dot"
     assert "/ 2 = 0.2887" in step_formulas(t, 0)[2]
     assert "mask removes" in step_formulas(t, 1)[2]
     assert format_number(t.logits[1]) == "masked"

@@ -125,8 +125,8 @@ def _wo_block(heads: HeadProjections | None, head: int, d_v: int) -> Array | Non
 
 def computation_steps(
     result: MultiHeadResult, heads: HeadProjections | None, head: int | None, row: int,
-    row_labels: Sequence[str], col_labels: Sequence[str], *, scoring: str = "scaled_dot",
-    normalization: str = "softmax",
+    row_labels: Sequence[str], col_labels: Sequence[str], *, scoring: str | None = None,
+    normalization: str | None = None,
 ) -> StepTable:
     """The step table of query row ``row`` in head ``head``.
 
@@ -144,14 +144,16 @@ def computation_steps(
         The query row.
     row_labels, col_labels : sequences of str
         Names of the query rows (r,) and keys (n,).
-    scoring, normalization : str
-        The names ``result`` was computed with (the result does not record them); they choose
-        the formulas shown.
+    scoring, normalization : str or None
+        The names that choose the formulas shown. None (the default): the ones ``result``
+        records it was computed with. Kept only for callers that still pass them; to be removed.
 
     Returns
     -------
     StepTable
     """
+    scoring = result.scoring if scoring is None else scoring
+    normalization = result.normalization if normalization is None else normalization
     a = per_row(result)
     n_heads = a["weights"].shape[0]
     note = ""
