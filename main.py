@@ -62,8 +62,8 @@ def _run_gui(args: argparse.Namespace, request: Request) -> int:
     if store is not None and not args.fresh and not args.session:
         settings = settings_from_args(args, store.settings())  # remembered, then the options
     window = MainWindow(settings, store)
-    if args.session and getattr(window, "exports", None) is not None:
-        window.exports.sessions.set_path(os.path.abspath(args.session))  # Ctrl+S saves there
+    if args.session:
+        window.sessions.set_path(os.path.abspath(args.session))  # Ctrl+S saves there
     path, trusted = settings.vectors_path, request.trust_pickle
     if store is not None and not args.vectors and path is not None and not trusted:
         remembered, trusted = store.last_vectors()

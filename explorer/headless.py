@@ -3,8 +3,8 @@
 The vectors are loaded synchronously (no thread is needed when nobody watches), the analysis is
 computed once by the core pipeline, the data is written straight from it, and the figure is
 drawn by the real window's views, laid out off screen, so a headless figure is exactly what the
-window shows (:func:`explorer.commands.export_actions.export_explorer_view`). Qt is imported only
-when a figure is asked for; ``--export-data`` alone never starts Qt.
+window shows (:meth:`explorer.commands.export_actions.ExportActions.write_figure`). Qt is imported
+only when a figure is asked for; ``--export-data`` alone never starts Qt.
 
 Every failure becomes a :class:`~explorer.cli.CliError` with a one-line message; the widgets are
 deleted before returning, so nothing of pyqtgraph is left for the interpreter's exit to destroy.
@@ -95,7 +95,7 @@ def write_figure(kv: Any, pipeline: Pipeline, request: Request) -> None:
     from PySide6.QtWidgets import QApplication
 
     from core.files.atomic import ExportError
-    from explorer.commands.export_actions import export_explorer_view
+    from explorer.commands.export_actions import EXPLORER
     from explorer.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["attention-explorer"])
@@ -109,7 +109,7 @@ def write_figure(kv: Any, pipeline: Pipeline, request: Request) -> None:
         if window.controller.analysis is None:
             raise CliError("the views could not be drawn: " + window.status.message.text())
         assert request.figure is not None
-        export_explorer_view(window, request.figure, size=request.size)
+        window.exports.write_figure(EXPLORER, request.figure, size=request.size)
     except ExportError as error:
         raise CliError(one_line(str(error))) from None
     finally:

@@ -1,17 +1,27 @@
-"""The explorer window: composes the views, routes what the person does to the state, shows status.
+"""The explorer window, the composition root: builds every part and connects them.
 
 Data flows one way: widgets -> :class:`ExplorerState` -> :class:`Controller` -> views' ``set_*``.
-The window itself only translates gestures (a click on token 3, Ctrl+O, a dropped file) into
-state changes, and state changes back into the input widgets (with their signals blocked).
+What the person does reaches the state through the commands (:mod:`explorer.commands`), each
+handed the state, the controller and the widgets it needs; the window shows state changes in
+the input widgets (with their signals blocked) and each result in the status bar and the
+computation dock.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
@@ -22,17 +32,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.settings import Settings, SettingsError
-from explorer.commands import dialogs
+from core.explain.lessons import Lesson
+from core.settings import Settings
+from explorer.commands import dialogs, lessons_menu
 from explorer.commands.actions import window_action
-from explorer.commands.export_actions import install as install_export_actions
+from explorer.commands.edits import Edits
+from explorer.commands.export_actions import COMPUTATION_LABEL, ExportActions
+from explorer.commands.session_actions import SessionActions
 from explorer.controller import Controller, Update, Views
 from explorer.loader import LoadedVectors, VectorLoader, VocabularyIndex, needs_trust
 from explorer.persistence import Store
-from explorer.state import VECTORS, ExplorerState
-from explorer.views.computation_dock import install_computation
+from explorer.state import INSPECTED_COL, VECTORS, ExplorerState, LastFolder
+from explorer.views.computation_dock import ComputationDock
 from explorer.views.controls_view import ControlsView
 from explorer.views.heatmaps_view import HeatmapGrid
+from explorer.views.inputs_view import InputsDock
 from explorer.views.latent_view import LatentMap
 from explorer.views.lines_view import LinesView
 from explorer.views.status_bar import StatusBar
@@ -41,6 +55,18 @@ from explorer.views.top_bar import TopBar
 
 _ARROWS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
 _SPLITTERS = ("main_splitter", "views_splitter")
+COMPUTATION_HEIGHT, INPUTS_WIDTH = 320, 380  # the docks' first sizes, in pixels
+
+
+@dataclass
+class ComputationParts:
+    """The bottom dock (steps, matrices, lesson text), the inputs dock (sentences, toy table)
+    and the Lessons menu's actions."""
+
+    dock: ComputationDock
+    inputs: InputsDock
+    lesson_actions: list[QAction] = field(default_factory=list)
+    mode_actions: dict[str, QAction] = field(default_factory=dict)
 
 
 class MainWindow(QMainWindow):
@@ -71,18 +97,18 @@ class MainWindow(QMainWindow):
         self.loader = VectorLoader(self, cache_dir=cache_dir)
         views = Views(self.token_strip, self.heatmaps, self.lines, self.latent)
         self.controller = Controller(self.state, views, self)
+        self.edits = Edits(self.state, self.controller, self.status, self)
         self._vectors_trusted = False
         self._unsorted_index: VocabularyIndex | None = None
         self._build_central()
-        self._build_dock()
+        self._build_docks()
+        self._build_commands()
         self._build_menus()
         self._connect()
-        self.computation = install_computation(self)  # steps/matrices dock, inputs, Lessons menu
         self._watch_arrow_keys()
-        self._show_settings(self.state.settings)
+        self._show_settings(self.state.settings, frozenset())
         self.resize(1400, 900)
         self._restore_layout()
-        self.exports = install_export_actions(self)  # File > sessions, exports; view menus
 
     # ------------------------------------------------------------------ building
     def _build_central(self) -> None:
@@ -110,7 +136,9 @@ class MainWindow(QMainWindow):
         column.addWidget(self.main_splitter, stretch=1)
         self.setCentralWidget(central)
 
-    def _build_dock(self) -> None:
+    def _build_docks(self) -> None:
+        """Controls on the left; the computation dock below them, across the bottom; the inputs
+        dock (sentence and toy mode only) on the right."""
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
@@ -120,6 +148,34 @@ class MainWindow(QMainWindow):
         self.controls_dock.setObjectName("controls_dock")  # saveState() needs a name
         self.controls_dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+        c = self.computation = ComputationParts(ComputationDock(self), InputsDock(self))
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, c.dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, c.inputs)
+        # The controls need less than the window's height: the computation dock takes the
+        # bottom-left corner below them (its formulas and tables want width); the inputs dock
+        # keeps its height.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([c.dock], [COMPUTATION_HEIGHT], Qt.Orientation.Vertical)
+        self.resizeDocks([c.inputs], [INPUTS_WIDTH], Qt.Orientation.Horizontal)
+        if self.state.settings.mode == "words":  # the inputs dock shows toy and sentence rows
+            c.inputs.hide()
+
+    def _build_commands(self) -> None:
+        """The session and export actions, sharing one last folder, and every exportable view."""
+        folder = LastFolder()
+        self.sessions = SessionActions(
+            self, self.state, self.loader, self.load_vectors, self.status, folder,
+            {name: getattr(self, name) for name in _SPLITTERS})
+        self.exports = ExportActions(self, self.controller, self.status, folder,
+                                     self.main_splitter,
+                                     (self.heatmaps.hover_label, self.tabs.tabBar()))
+        self.exports.add_view("heatmaps", "Heatmaps", self.heatmaps, lambda: self.heatmaps.canvas)
+        self.exports.add_view("lines", "Lines", self.lines)
+        self.exports.add_view("latent", "Latent map", self.latent)
+        self.exports.add_view("tokens", "Token strip", self.token_strip)
+        dock = self.computation.dock
+        self.exports.add_view("computation", COMPUTATION_LABEL, dock, lambda: dock.tabs)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -127,25 +183,37 @@ class MainWindow(QMainWindow):
                                          QKeySequence.StandardKey.Open, menu=file_menu)
         window_action(self, "Use the &default vectors", lambda: self.load_vectors(None),
                       menu=file_menu)
-        window_action(self, "&Reset settings", self.reset_settings, menu=file_menu)
+        window_action(self, "&Reset settings", self.edits.reset_settings, menu=file_menu)
+        for group in (self.sessions.actions(), self.exports.actions()):
+            file_menu.addSeparator()
+            file_menu.addActions(group)
         file_menu.addSeparator()
-        self.quit_action = window_action(self, "&Quit", self.close, "Ctrl+Q", menu=file_menu)
+        window_action(self, "&Quit", self.close, "Ctrl+Q", menu=file_menu)
         view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(self.controls_dock.toggleViewAction())
+        c = self.computation
+        for dock in (self.controls_dock, c.dock, c.inputs):
+            view_menu.addAction(dock.toggleViewAction())
+        c.lesson_actions, c.mode_actions = lessons_menu.install_lessons_menu(
+            self.menuBar(), self, self.state, self.edits, c.dock, self.status)
 
     def _connect(self) -> None:
         self.state.changed.connect(self._on_state_changed)
-        self.top_bar.sentence_edited.connect(self._on_sentence_edited)
-        self.top_bar.query_edited.connect(self._on_query_edited)
+        self.top_bar.sentence_edited.connect(self.edits.set_sentence)
+        self.top_bar.query_edited.connect(self.edits.set_query)
         self.top_bar.open_requested.connect(self.open_vectors_dialog)
-        self.controls.changed.connect(self._on_controls_changed)
-        self.controls.heads_file_requested.connect(self._on_heads_file_requested)
-        self.token_strip.token_clicked.connect(self.select_query_position)
-        self.latent.point_clicked.connect(self.select_query_position)
+        self.controls.changed.connect(self.edits.apply_changes)
+        self.controls.heads_file_requested.connect(self.edits.choose_heads_file)
+        self.token_strip.token_clicked.connect(self.edits.select_query_position)
+        self.latent.point_clicked.connect(self.edits.select_query_position)
         self.latent.describe = self.controller.describe_point  # hover: word + nearest words
-        self.lines.token_clicked.connect(self.select_query_row)
-        self.heatmaps.cell_clicked.connect(self._on_cell_clicked)
-        self.heatmaps.head_selected.connect(self._on_head_selected)
+        self.lines.token_clicked.connect(self.edits.select_query_row)
+        self.heatmaps.cell_clicked.connect(self.edits.select_cell)
+        self.heatmaps.head_selected.connect(self.edits.select_head)
+        c = self.computation
+        c.dock.mode_requested.connect(self.edits.switch_mode)
+        c.dock.panel.key_selected.connect(self.state.set_inspected_col)
+        c.inputs.panel.changed.connect(self.edits.apply_changes)
+        c.inputs.panel.invalid.connect(self.status.show_error)
         self.controller.updated.connect(self._on_updated)
         self.controller.updated.connect(self._prepare_completer)
         self.controller.failed.connect(self._on_failed)
@@ -243,57 +311,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ what the person did
     def apply(self, **changes: Any) -> bool:
-        """Route a wanted change to the state; a rejected value is reported, not raised."""
-        try:
-            self.state.update(**changes)
-        except SettingsError as error:
-            self.status.show_message(str(error), error=True)
-            return False
-        return True
-
-    @Slot(str)
-    def _on_sentence_edited(self, text: str) -> None:
-        self.apply(sentence=text)
-
-    @Slot(str)
-    def _on_query_edited(self, text: str) -> None:
-        self.apply(query=text)
-
-    @Slot(dict)
-    def _on_controls_changed(self, changes: dict) -> None:
-        self.apply(**changes)
-
-    @Slot()
-    def _on_heads_file_requested(self) -> None:
-        path = dialogs.choose_heads_file(self)
-        if path:
-            self.apply(heads_file=path, head_strategy="file")
-
-    @Slot(int)
-    def select_query_position(self, position: int) -> None:
-        """Make used token ``position`` the query (its text and index, so repeats work)."""
-        a = self.controller.analysis
-        if a is not None and 0 <= position < len(a.col_labels):
-            self.apply(query=a.col_labels[position], query_index=position)
-
-    @Slot(int)
-    def select_query_row(self, row: int) -> None:
-        """A heatmap/lines row: a sentence token, or the outside query row (already the query)."""
-        self.select_query_position(row)
-
-    @Slot(int, int)
-    def _on_cell_clicked(self, row: int, col: int) -> None:
-        with self.state.batch():
-            self.select_query_row(row)
-            self.state.set_inspected_col(col)
-
-    @Slot(object)
-    def _on_head_selected(self, head: int | None) -> None:
-        self.apply(selected_head=head)
-
-    def reset_settings(self) -> None:
-        """Back to the defaults, keeping the loaded vectors."""
-        self.state.set_settings(Settings().updated(vectors_path=self.state.settings.vectors_path))
+        """Route a wanted change to the state (scripts, tests): :meth:`Edits.apply`."""
+        return self.edits.apply(**changes)
 
     # ------------------------------------------------------------------ keyboard
     def _watch_arrow_keys(self) -> None:
@@ -335,28 +354,35 @@ class MainWindow(QMainWindow):
             target = 0 if step > 0 else n - 1
         else:
             target = min(max(position + step, 0), n - 1)
-        self.select_query_position(target)
+        self.edits.select_query_position(target)
 
     def step_head(self, step: int) -> None:
         """Step through "mean, head 1, ..., head h" (Down = next, Up = previous)."""
         choices: list[int | None] = [None, *range(self.state.settings.n_heads)]
         index = choices.index(self.state.settings.selected_head) + step
-        self.apply(selected_head=choices[min(max(index, 0), len(choices) - 1)])
+        self.edits.apply(selected_head=choices[min(max(index, 0), len(choices) - 1)])
 
     # ------------------------------------------------------------------ state -> widgets
     @Slot(object)
     def _on_state_changed(self, names: frozenset[str]) -> None:
-        if names - {VECTORS, "inspected_col"}:
-            self._show_settings(self.state.settings)
+        if names - {VECTORS, INSPECTED_COL}:
+            self._show_settings(self.state.settings, names)
 
-    def _show_settings(self, settings: Settings) -> None:
+    def _show_settings(self, settings: Settings, names: frozenset[str]) -> None:
         self.controls.set_settings(settings)
         self.top_bar.set_settings(settings)
+        self.computation.dock.set_mode(settings.mode)
+        self.computation.inputs.panel.set_settings(settings)
+        if "mode" in names:  # the editors appear with the mode that needs them
+            self.computation.inputs.setVisible(settings.mode != "words")
 
     @Slot(object)
     def _on_updated(self, update: Update) -> None:
+        a = update.analysis
         self.top_bar.mark_error("")
-        self.status.show_update(update, self.state.settings)
+        self.status.show_update(a, update.compute_ms, update.views_ms, self.state.settings)
+        self.computation.dock.show_analysis(a, self.controller.selected_head(a),
+                                            self.state.inspected_col)
 
     @Slot(str, str)
     def _on_failed(self, message: str, field: str) -> None:
@@ -412,3 +438,8 @@ def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
     if len(urls) == 1 and urls[0].isLocalFile():
         return urls[0].toLocalFile()
     return None
+
+
+def open_lesson(window: MainWindow, computation: ComputationParts, item: Lesson | str) -> None:
+    """Open lesson ``item`` in ``window`` as its Lessons-menu entry does (scripts, tests)."""
+    lessons_menu.open_lesson(window.state, window.edits, computation.dock, window.status, item)

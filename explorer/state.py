@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -137,3 +138,18 @@ class ExplorerState(QObject):
         if self._batch_depth == 0:
             pending, self._pending = frozenset(self._pending), set()
             self.changed.emit(pending)
+
+
+class LastFolder:
+    """The folder the file dialogs start in: where the person last saved or opened a file.
+
+    One object shared by the export and the session actions, so saving a session moves the
+    next figure's starting folder too (and the other way round).
+    """
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path: str = path if path is not None else str(Path.home())
+
+    def remember(self, file: str) -> None:
+        """The folder of ``file`` (just written or read) is where the next dialog starts."""
+        self.path = str(Path(file).parent)

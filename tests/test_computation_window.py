@@ -13,8 +13,7 @@ from core.explain.steps import format_number
 from core.pipeline import Pipeline
 from core.settings import Settings
 from explorer.commands import dialogs
-from explorer.commands.lessons_menu import open_lesson
-from explorer.main_window import MainWindow
+from explorer.main_window import MainWindow, open_lesson
 from explorer.persistence import ENV_VAR, Store
 
 TOY_LESSONS = [item for item in LESSONS if item.settings is None]

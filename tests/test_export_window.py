@@ -55,8 +55,8 @@ def test_file_menu_and_shortcuts(window):
         assert texts.index(text) < texts.index("&Quit")
     e = window.exports
     assert e.export_figure_action.shortcut() == QKeySequence("Ctrl+E")
-    assert e.sessions.save_action.shortcut() == QKeySequence("Ctrl+S")
-    assert e.sessions.open_action.shortcut() == QKeySequence("Ctrl+Shift+O")
+    assert window.sessions.save_action.shortcut() == QKeySequence("Ctrl+S")
+    assert window.sessions.open_action.shortcut() == QKeySequence("Ctrl+Shift+O")
     assert e.export_figure_action in window.actions()  # the shortcut works without the menu
     assert {"explorer", "window", "heatmaps", "lines", "latent", "tokens"} <= set(e.targets)
 

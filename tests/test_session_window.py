@@ -40,7 +40,7 @@ def combo(box, name: str) -> None:  # noqa: ANN001
 
 
 def test_round_trip_restores_everything(window, choose, tmp_path, errors):
-    c, s = window.controls, window.exports.sessions
+    c, s = window.controls, window.sessions
     window.top_bar.query_edit.setText("sea")
     window.top_bar.query_edited.emit("sea")
     c.n_heads.setValue(2)
@@ -61,7 +61,7 @@ def test_round_trip_restores_everything(window, choose, tmp_path, errors):
     assert load_session(choose.path)[0] == saved
     assert "mine.aexp.json" in window.windowTitle()
 
-    window.reset_settings()
+    window.edits.reset_settings()
     window.state.set_inspected_col(None)
     window.tabs.setCurrentIndex(0)
     window.controller.flush()
@@ -79,7 +79,7 @@ def test_round_trip_restores_everything(window, choose, tmp_path, errors):
 
 
 def test_ctrl_s_saves_back_to_the_same_file(window, choose, tmp_path):
-    s = window.exports.sessions
+    s = window.sessions
     assert s.save_action.shortcut() == QKeySequence("Ctrl+S")
     choose.path = str(tmp_path / "one.aexp.json")
     s.save_as_action.trigger()
@@ -108,7 +108,7 @@ def test_a_bad_session_changes_nothing(window, choose, tmp_path, errors, qtbot, 
     path.write_text(BAD_SESSIONS[kind], encoding="utf-8")
     choose.path = str(path)
     with qtbot.assertNotEmitted(window.state.changed):
-        window.exports.sessions.open_action.trigger()
+        window.sessions.open_action.trigger()
     window.controller.flush()
     assert len(errors) == 1 and "bad.aexp.json" in errors[0]
     if kind == "newer":
@@ -128,8 +128,8 @@ def test_a_session_with_other_vectors_loads_them_first(window, qtbot, tmp_path, 
     session = tmp_path / "other.aexp.json"
     save_session(session, wanted, {"tabs": {"Heatmaps|Lines": "Lines"}})
     with qtbot.waitSignal(window.loader.loaded, timeout=20000):
-        assert window.exports.sessions.open(str(session))
-        assert window.exports.sessions.waiting
+        assert window.sessions.open(str(session))
+        assert window.sessions.waiting
         assert window.state.settings.n_heads == 4  # nothing applied before the vectors arrive
     window.controller.flush()
     assert window.state.kv.vector_size == 6 and window.state.settings == wanted
@@ -142,6 +142,6 @@ def test_a_session_whose_vectors_are_gone_changes_nothing(window, tmp_path, erro
     session = tmp_path / "gone.aexp.json"
     save_session(session, Settings(vectors_path=str(tmp_path / "deleted.txt"), n_heads=1))
     before = window.state.settings
-    assert not window.exports.sessions.open(str(session))
+    assert not window.sessions.open(str(session))
     assert "deleted.txt" in errors[0] and window.state.settings == before
     assert not window.loader.busy

@@ -137,13 +137,13 @@ def random_change(window: MainWindow, rng: random.Random) -> None:
     elif kind == 6:
         window.top_bar.query_edit.textEdited.emit(rng.choice([*TINY_WORDS, "qqq", ""]))
     elif kind == 7:
-        window.select_query_position(rng.randrange(n))
+        window.edits.select_query_position(rng.randrange(n))
         window.move_query(rng.choice([-1, 1]))
     elif kind == 8:
-        window._on_cell_clicked(rng.randrange(n), rng.randrange(n))  # a heatmap click
+        window.edits.select_cell(rng.randrange(n), rng.randrange(n))  # a heatmap click
     else:
         heads = window.state.settings.n_heads
-        window._on_head_selected(rng.choice([None, rng.randrange(heads)]))
+        window.edits.select_head(rng.choice([None, rng.randrange(heads)]))
         window.step_head(rng.choice([-1, 1]))
 
 

@@ -1,7 +1,7 @@
 """One way to make a window action: text, shortcut, tooltip, slot, and (optionally) a menu.
 
-Every action is also added to the window itself, so its shortcut works with the menu bar hidden
-and while a plot has the focus.
+Every action is also added to its owner, the main window, so its shortcut works with the menu
+bar hidden and while a plot has the focus.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from PySide6.QtWidgets import QMenu, QWidget
 __all__ = ["window_action"]
 
 
-def window_action(window: QWidget, text: str, slot: Callable[..., Any],
+def window_action(owner: QWidget, text: str, slot: Callable[..., Any],
                   keys: str | QKeySequence | QKeySequence.StandardKey | None = None,
                   tip: str = "", menu: QMenu | None = None) -> QAction:
-    """A QAction of ``window`` that calls ``slot``; in ``menu`` too when one is given."""
-    action = QAction(text, window)
+    """A QAction of ``owner`` that calls ``slot``; in ``menu`` too when one is given."""
+    action = QAction(text, owner)
     if keys is not None:
         action.setShortcut(QKeySequence(keys))
     if tip:
@@ -28,5 +28,5 @@ def window_action(window: QWidget, text: str, slot: Callable[..., Any],
     action.triggered.connect(slot)
     if menu is not None:
         menu.addAction(action)
-    window.addAction(action)
+    owner.addAction(action)
     return action

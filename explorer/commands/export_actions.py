@@ -1,18 +1,17 @@
 """File > Export figure… / Export data…, Ctrl+E, and "Export this view…" on every view.
 
-Installed on the window by :func:`install` (one line in ``MainWindow.__init__``), which also
-installs the session actions (:mod:`explorer.commands.session_actions`). Figures are written by
-:func:`explorer.export.export_figure` (never by pyqtgraph's exporters, PITFALLS 2 and 6), always
-with :func:`~explorer.export.figure_caption` above the view so a figure states its settings.
+Figures are written by :func:`explorer.export.export_figure` (never by pyqtgraph's exporters,
+PITFALLS 2 and 6), always with :func:`~explorer.export.figure_caption` above the view so a figure
+states its settings.
 
 What can be exported is a dict of *targets* (key -> label, widget): the explorer view (the
 central area without the controls: tokens, heatmaps or lines, latent map), the whole window and
-each view. Another view (e.g. a computation panel) joins with :meth:`ExportActions.add_view`.
+each view the window offers with :meth:`ExportActions.add_view`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,38 +38,22 @@ from explorer.commands.actions import window_action
 from explorer.export import export_figure, figure_caption
 
 if TYPE_CHECKING:
-    from explorer.commands.session_actions import SessionActions
-    from explorer.main_window import MainWindow
+    from explorer.controller import Controller
+    from explorer.state import LastFolder
+    from explorer.views.status_bar import StatusBar
 
 EXPLORER = "explorer"
 EXPORT_VIEW_TEXT = "Export this view…"
 COMPUTATION_LABEL = "How it is computed (the open tab: steps or matrices)"
 
 
-def install(window: MainWindow) -> ExportActions:
-    """Add the export and session actions to ``window``'s File menu and views' context menus."""
-    from explorer.commands.session_actions import SessionActions
-
-    exports = ExportActions(window)
-    exports.sessions = SessionActions(window, exports)
-    exports.add_to_file_menu()
-    return exports
-
-
-def explorer_caption(window: MainWindow) -> str | None:
-    """The caption of the analysis the views show (None before the first result)."""
-    analysis = window.controller.analysis
-    return figure_caption(analysis) if analysis is not None else None
-
-
 @contextmanager
-def figure_mode(window: MainWindow) -> Iterator[None]:
-    """Hide what only helps on screen (the heatmaps' hover hint, the Heatmaps/Lines tab bar),
-    and show the settled state (a figure made mid-drag gets the output's own nearest words)."""
-    window.controller.settle()
-    hidden = [widget for widget in (getattr(window.heatmaps, "hover_label", None),
-                                    window.tabs.tabBar())
-              if widget is not None and not widget.isHidden()]
+def figure_mode(controller: Controller, screen_only: Sequence[QWidget]) -> Iterator[None]:
+    """Hide what only helps on screen (``screen_only``: the heatmaps' hover hint, the
+    Heatmaps/Lines tab bar), and show the settled state (a figure made mid-drag gets the
+    output's own nearest words)."""
+    controller.settle()
+    hidden = [widget for widget in screen_only if not widget.isHidden()]
     for widget in hidden:
         widget.hide()
     try:
@@ -101,61 +84,41 @@ def revealed(widget: QWidget) -> Iterator[None]:
             undo()
 
 
-def export_explorer_view(window: MainWindow, path: str, *, size: tuple[int, int] | None = None,
-                         scale: float = 1.0) -> None:
-    """Save the explorer view (tokens, heatmaps or lines, latent map) with its caption.
-
-    Raises
-    ------
-    ExportError
-        Bad suffix, size or scale, or a failed write (the old file is kept).
-    """
-    with figure_mode(window):
-        export_figure(window.main_splitter, path, caption=explorer_caption(window),
-                      title="Attention Explorer", size=size, scale=scale)
-
-
 class ExportActions(QObject):
-    """The export actions of one window, its figure targets and the views' context menus."""
+    """The export actions of one window, its figure targets and the views' context menus.
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.sessions: SessionActions | None = None
-        self.targets: dict[str, tuple[str, Callable[[], QWidget]]] = {}
-        self.last_dir = str(Path.home())
+    Parameters
+    ----------
+    owner : the main window: the actions' owner, the dialogs' parent, the "whole window" target.
+    controller : whose analysis is exported (settled first).
+    status : where a saved file is reported.
+    folder : where the file dialogs start, shared with the session actions.
+    explorer_view : the explorer view target (tokens, heatmaps or lines, latent map).
+    screen_only : widgets hidden while a figure is drawn.
+    """
+
+    def __init__(self, owner: QWidget, controller: Controller, status: StatusBar,
+                 folder: LastFolder, explorer_view: QWidget,
+                 screen_only: Sequence[QWidget] = ()) -> None:
+        super().__init__(owner)
+        self._owner, self._controller, self._status = owner, controller, status
+        self.folder = folder
+        self._screen_only = tuple(screen_only)
+        self.targets: dict[str, tuple[str, Callable[[], QWidget]]] = {
+            EXPLORER: ("Explorer view: tokens, heatmaps, latent map", lambda: explorer_view),
+            "window": ("Whole window, with the controls", lambda: owner),
+        }
         self.last_suffix = ".png"
         self.last_menu: QMenu | None = None  # the last context menu shown (for tests)
         self.export_figure_action = window_action(
-            window, "Export &figure…", lambda: self.export_figure_dialog(EXPLORER), "Ctrl+E",
+            owner, "Export &figure…", lambda: self.export_figure_dialog(EXPLORER), "Ctrl+E",
             "Save the explorer view (or any view, or the whole window) as PNG, SVG or PDF.")
         self.export_data_action = window_action(
-            window, "Export &data…", self.export_data_dialog, "Ctrl+Shift+E",
+            owner, "Export &data…", self.export_data_dialog, "Ctrl+Shift+E",
             "Save tokens, weights, outputs and the 2D map as JSON, CSV or NPZ.")
-        w = window
-        self.targets[EXPLORER] = ("Explorer view: tokens, heatmaps, latent map",
-                                  lambda: w.main_splitter)
-        self.targets["window"] = ("Whole window, with the controls", lambda: w)
-        self.add_view("heatmaps", "Heatmaps", w.heatmaps, lambda: w.heatmaps.canvas)
-        self.add_view("lines", "Lines", w.lines)
-        self.add_view("latent", "Latent map", w.latent)
-        self.add_view("tokens", "Token strip", w.token_strip)
-        dock = getattr(getattr(window, "computation", None), "dock", None)
-        if isinstance(dock, QWidget):  # the computation dock (explorer/views/computation_dock.py)
-            panel = getattr(dock, "tabs", None)
-            self.add_view("computation", COMPUTATION_LABEL, dock,
-                          (lambda: panel) if isinstance(panel, QWidget) else None)
 
-    def add_to_file_menu(self) -> None:
-        """Sessions, then exports, just above File > Quit."""
-        menu, before = _file_menu(self.window)
-        groups: list[list[QAction]] = [[self.export_figure_action, self.export_data_action]]
-        if self.sessions is not None:
-            groups.insert(0, self.sessions.actions())
-        for group in groups:
-            for action in group:
-                menu.insertAction(before, action)
-            menu.insertSeparator(before)
+    def actions(self) -> list[QAction]:
+        return [self.export_figure_action, self.export_data_action]
 
     # ------------------------------------------------------------------ views
     def add_view(self, key: str, label: str, widget: QWidget,
@@ -200,9 +163,9 @@ class ExportActions(QObject):
         if not self._can_export():
             return False
         labels = {k: label for k, (label, _) in self.targets.items()}
-        start = str(Path(self.last_dir) / f"attention-{key}{self.last_suffix}")
+        start = str(Path(self.folder.path) / f"attention-{key}{self.last_suffix}")
         size = self.target_widget(key).size()
-        request = export_dialogs.choose_figure(self.window, labels, key, start, size)
+        request = export_dialogs.choose_figure(self._owner, labels, key, start, size)
         if request is None:
             return False
         return self.export_target(request.target, request.path, size=request.size,
@@ -212,25 +175,36 @@ class ExportActions(QObject):
                       scale: float = 1.0) -> bool:
         """Save the view ``key`` at ``path`` (the suffix picks the format); errors are shown."""
         try:
-            if key == EXPLORER:
-                export_explorer_view(self.window, path, size=size, scale=scale)
-            else:
-                widget = self.target_widget(key)
-                with ExitStack() as stack:
-                    stack.enter_context(figure_mode(self.window))
-                    stack.enter_context(revealed(widget))
-                    if not widget.isVisibleTo(widget.window()) and widget is not widget.window():
-                        label = self.targets[key][0]
-                        raise ExportError(f"The view “{label}” is hidden: show it, then export.")
-                    export_figure(widget, path, caption=explorer_caption(self.window),
-                                  title=f"Attention Explorer: {self.targets[key][0]}",
-                                  size=size, scale=scale)
+            self.write_figure(key, path, size=size, scale=scale)
         except ExportError as error:
-            dialogs.show_error(self.window, "Could not export the figure", str(error))
+            dialogs.show_error(self._owner, "Could not export the figure", str(error))
             return False
-        self._remember(path)
-        self.window.status.show_message(f"Saved the figure to {path}")
+        self.folder.remember(path)
+        self.last_suffix = Path(path).suffix.lower() or self.last_suffix
+        self._status.show_message(f"Saved the figure to {path}")
         return True
+
+    def write_figure(self, key: str, path: str, *, size: tuple[int, int] | None = None,
+                     scale: float = 1.0) -> None:
+        """Save the view ``key`` with the analysis's caption at ``path``.
+
+        Raises
+        ------
+        ExportError
+            Bad suffix, size or scale, a hidden view, or a failed write (the old file is kept).
+        """
+        widget, title = self.target_widget(key), "Attention Explorer"
+        with ExitStack() as stack:
+            stack.enter_context(figure_mode(self._controller, self._screen_only))
+            if key != EXPLORER:
+                stack.enter_context(revealed(widget))
+                label = self.targets[key][0]
+                if not widget.isVisibleTo(widget.window()) and widget is not widget.window():
+                    raise ExportError(f"The view “{label}” is hidden: show it, then export.")
+                title = f"Attention Explorer: {label}"
+            analysis = self._controller.analysis  # settled by figure_mode
+            caption = figure_caption(analysis) if analysis is not None else None
+            export_figure(widget, path, caption=caption, title=title, size=size, scale=scale)
 
     # ------------------------------------------------------------------ data
     @Slot()
@@ -238,45 +212,31 @@ class ExportActions(QObject):
         """Ask for a .json/.csv/.npz file and write the current analysis to it."""
         if not self._can_export():
             return False
-        start = str(Path(self.last_dir) / "attention.json")
-        path = export_dialogs.choose_data_file(self.window, start)
+        start = str(Path(self.folder.path) / "attention.json")
+        path = export_dialogs.choose_data_file(self._owner, start)
         return self.export_data_to(path) if path else False
 
     def export_data_to(self, path: str) -> bool:
-        self.window.controller.settle()  # the output's own nearest words, not the live ones
-        analysis = self.window.controller.analysis
+        self._controller.settle()  # the output's own nearest words, not the live ones
+        analysis = self._controller.analysis
         if analysis is None:
             return self._can_export()
         try:
             export_data(analysis, path)
         except ExportError as error:
-            dialogs.show_error(self.window, "Could not export the data", str(error))
+            dialogs.show_error(self._owner, "Could not export the data", str(error))
             return False
-        self.last_dir = str(Path(path).parent)
-        self.window.status.show_message(f"Saved the data to {path}")
+        self.folder.remember(path)
+        self._status.show_message(f"Saved the data to {path}")
         return True
 
     # ------------------------------------------------------------------ helpers
     def _can_export(self) -> bool:
-        if self.window.controller.analysis is not None:
+        if self._controller.analysis is not None:
             return True
-        dialogs.show_error(self.window, "Nothing to export yet",
+        dialogs.show_error(self._owner, "Nothing to export yet",
                            "There is no result to export yet: wait for the vectors to load.")
         return False
-
-    def _remember(self, path: str) -> None:
-        self.last_dir = str(Path(path).parent)
-        self.last_suffix = Path(path).suffix.lower() or self.last_suffix
-
-
-def _file_menu(window: MainWindow) -> tuple[QMenu, QAction | None]:
-    """The menu holding File > Quit and the Quit action (our actions go just above it)."""
-    quit_action = getattr(window, "quit_action", None)
-    for action in window.menuBar().actions():
-        menu = action.menu()
-        if isinstance(menu, QMenu) and quit_action in menu.actions():
-            return menu, quit_action
-    return window.menuBar().addMenu("&File"), None
 
 
 def _pyqtgraph_menu_at(receiver: QWidget, pos: QPoint) -> bool:

@@ -14,12 +14,13 @@ settings are applied when they arrive (not at all if the load fails or is cancel
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget, QWidget
 
 from core.files.atomic import ExportError
 from core.files.session import SESSION_SUFFIX, SessionError, load_session, save_session
@@ -28,31 +29,48 @@ from explorer.commands import dialogs, export_dialogs
 from explorer.commands.actions import window_action
 
 if TYPE_CHECKING:
-    from explorer.commands.export_actions import ExportActions
-    from explorer.loader import LoadedVectors
-    from explorer.main_window import MainWindow
+    from explorer.loader import LoadedVectors, VectorLoader
+    from explorer.state import ExplorerState, LastFolder
+    from explorer.views.status_bar import StatusBar
 
 APP_TITLE = "Attention Explorer"
 
 
 class SessionActions(QObject):
-    """Saving and opening sessions for one window."""
+    """Saving and opening sessions for one window.
 
-    def __init__(self, window: MainWindow, exports: ExportActions | None = None) -> None:
-        super().__init__(window)
-        self.window = window
-        self.exports = exports
+    Parameters
+    ----------
+    owner : the main window: the actions' owner, the dialogs' parent, whose title names the
+        session and whose tabs and docks are part of it.
+    state : the settings and the inspected key saved and restored.
+    loader, load_vectors : the background vector loader and how to start it (a session's
+        vectors load like any others); ``load_vectors(path, fmt)`` returns False when nothing
+        was started.
+    status : where an opened or saved session is reported.
+    folder : where the file dialogs start, shared with the export actions.
+    splitters : the splitters whose sizes a session keeps, by the name saved for each.
+    """
+
+    def __init__(self, owner: QWidget, state: ExplorerState, loader: VectorLoader,
+                 load_vectors: Callable[[str | None, str], bool], status: StatusBar,
+                 folder: LastFolder, splitters: Mapping[str, QSplitter]) -> None:
+        super().__init__(owner)
+        self._owner, self._state, self._status = owner, state, status
+        self._load_vectors = load_vectors
+        self.folder = folder
+        self._splitters = dict(splitters)
         self.path: str | None = None  # the session file last opened or saved
         self._pending: tuple[str, Settings, dict[str, Any]] | None = None  # waiting for vectors
-        self.open_action = window_action(window, "&Open session…", self.open_dialog,
+        self.open_action = window_action(owner, "&Open session…", self.open_dialog,
                                          "Ctrl+Shift+O")
-        self.save_action = window_action(window, "&Save session", self.save, "Ctrl+S")
-        self.save_as_action = window_action(window, "Save session &as…", self.save_as,
+        self.save_action = window_action(owner, "&Save session", self.save, "Ctrl+S")
+        self.save_as_action = window_action(owner, "Save session &as…", self.save_as,
                                             "Ctrl+Shift+S")
         # Connected after the window's own slots, so the vectors are in the state when we run.
-        window.loader.loaded.connect(self._on_vectors_loaded)
-        window.loader.failed.connect(self._on_vectors_not_loaded)
-        window.loader.cancelled.connect(self._on_vectors_not_loaded)
+        loader.loaded.connect(self._on_vectors_loaded)
+        loader.failed.connect(self._on_vectors_not_loaded)
+        loader.cancelled.connect(self._on_vectors_not_loaded)
 
     def actions(self) -> list[QAction]:
         return [self.open_action, self.save_action, self.save_as_action]
@@ -70,24 +88,25 @@ class SessionActions(QObject):
 
     @Slot()
     def save_as(self) -> bool:
-        path = export_dialogs.choose_session_to_save(self.window, self._start("session"))
+        path = export_dialogs.choose_session_to_save(self._owner, self._start("session"))
         return self.save_to(path) if path else False
 
     def save_to(self, path: str) -> bool:
         """Write the session to ``path`` (atomically); errors are shown, True when saved."""
+        view = view_state(self._owner, self._splitters, self._state.inspected_col)
         try:
-            save_session(path, self.window.state.settings, view_state(self.window))
+            save_session(path, self._state.settings, view)
         except (ExportError, SessionError) as error:
-            dialogs.show_error(self.window, "Could not save the session", str(error))
+            dialogs.show_error(self._owner, "Could not save the session", str(error))
             return False
         self.set_path(path)
-        self.window.status.show_message(f"Saved the session to {path}")
+        self._status.show_message(f"Saved the session to {path}")
         return True
 
     # ------------------------------------------------------------------ opening
     @Slot()
     def open_dialog(self) -> bool:
-        path = export_dialogs.choose_session_to_open(self.window, self._start(""))
+        path = export_dialogs.choose_session_to_open(self._owner, self._start(""))
         return self.open(path) if path else False
 
     def open(self, path: str) -> bool:
@@ -98,20 +117,20 @@ class SessionActions(QObject):
         try:
             settings, view = load_session(path)
         except SessionError as error:
-            dialogs.show_error(self.window, "Could not open the session", str(error))
+            dialogs.show_error(self._owner, "Could not open the session", str(error))
             return False
-        state = self.window.state
+        state = self._state
         if state.kv is not None and settings.vectors_path == state.settings.vectors_path:
             self._apply(path, settings, view)
             return True
         vectors = settings.vectors_path
         if vectors is not None and not os.path.isfile(vectors):
-            dialogs.show_error(self.window, "Could not open the session",
+            dialogs.show_error(self._owner, "Could not open the session",
                                f"{Path(path).name} uses the word vectors {vectors}, "
                                "which do not exist (any more).")
             return False
         self._pending = (path, settings, view)
-        if not self.window.load_vectors(vectors, settings.vectors_format):
+        if not self._load_vectors(vectors, settings.vectors_format):
             self._pending = None  # a pickled file the person did not trust
             return False
         return True
@@ -127,82 +146,79 @@ class SessionActions(QObject):
         if self._pending is not None:
             name = Path(self._pending[0]).name
             self._pending = None
-            self.window.status.show_message(
+            self._status.show_message(
                 f"Session {name} not opened: its word vectors did not load.", error=True)
 
     def _apply(self, path: str, settings: Settings, view: dict[str, Any]) -> None:
-        self.window.state.set_settings(settings)
-        apply_view_state(self.window, view)
+        self._state.set_settings(settings)
+        col = apply_view_state(self._owner, self._splitters, view)
+        if col is not None:
+            self._state.set_inspected_col(col)
         self.set_path(path)
-        self.window.status.show_message(f"Opened the session {path}")
+        self._status.show_message(f"Opened the session {path}")
 
     # ------------------------------------------------------------------ helpers
     def set_path(self, path: str) -> None:
         self.path = path
-        self.window.setWindowTitle(f"{Path(path).name} – {APP_TITLE}")
-        if self.exports is not None:
-            self.exports.last_dir = str(Path(path).parent)
+        self._owner.setWindowTitle(f"{Path(path).name} – {APP_TITLE}")
+        self.folder.remember(path)
 
     def _start(self, stem: str) -> str:
         if self.path:
             return self.path
-        folder = self.exports.last_dir if self.exports is not None else str(Path.home())
+        folder = self.folder.path
         return str(Path(folder) / f"{stem}{SESSION_SUFFIX}") if stem else folder
 
 
 # ---------------------------------------------------------------------- view state
 
 
-def _attributes(window: MainWindow, kind: type) -> dict[str, Any]:
-    """The window's attributes of type ``kind`` by attribute name."""
-    return {name: value for name, value in vars(window).items()
-            if isinstance(value, kind) and not name.startswith("_")}
-
-
-def _tab_widgets(window: MainWindow) -> dict[str, QTabWidget]:
-    """Every tab widget of the window (docks added later too), named by its tab titles."""
+def _tab_widgets(root: QWidget) -> dict[str, QTabWidget]:
+    """Every tab widget in ``root`` (docks added later too), named by its tab titles."""
     return {"|".join(tabs.tabText(i) for i in range(tabs.count())): tabs
-            for tabs in window.findChildren(QTabWidget) if tabs.count()}
+            for tabs in root.findChildren(QTabWidget) if tabs.count()}
 
 
-def _docks(window: MainWindow) -> dict[str, QDockWidget]:
-    return {dock.objectName(): dock for dock in window.findChildren(QDockWidget)
+def _docks(root: QWidget) -> dict[str, QDockWidget]:
+    return {dock.objectName(): dock for dock in root.findChildren(QDockWidget)
             if dock.objectName()}
 
 
-def view_state(window: MainWindow) -> dict[str, Any]:
-    """What the window shows beyond the settings, as JSON-ready data."""
+def view_state(root: QWidget, splitters: Mapping[str, QSplitter],
+               inspected_col: int | None) -> dict[str, Any]:
+    """What the window ``root`` shows beyond the settings, as JSON-ready data."""
     return {
         "tabs": {name: tabs.tabText(tabs.currentIndex())
-                 for name, tabs in _tab_widgets(window).items()},
+                 for name, tabs in _tab_widgets(root).items()},
         "splitters": {name: [int(s) for s in splitter.sizes()]
-                      for name, splitter in _attributes(window, QSplitter).items()},
-        "docks": {name: not dock.isHidden() for name, dock in _docks(window).items()},
-        "inspected_col": window.state.inspected_col,
+                      for name, splitter in splitters.items()},
+        "docks": {name: not dock.isHidden() for name, dock in _docks(root).items()},
+        "inspected_col": inspected_col,
     }
 
 
-def apply_view_state(window: MainWindow, view: dict[str, Any]) -> None:
-    """Restore :func:`view_state`; unknown names and values that no longer fit are skipped."""
-    tab_widgets = _tab_widgets(window)
+def apply_view_state(root: QWidget, splitters: Mapping[str, QSplitter],
+                     view: dict[str, Any]) -> int | None:
+    """Restore :func:`view_state` in ``root``; unknown names and values that no longer fit are
+    skipped. Returns the saved inspected key column (None when there is none that fits)."""
+    tab_widgets = _tab_widgets(root)
     for name, text in _dict(view.get("tabs")).items():
         tabs = tab_widgets.get(name)
         titles = name.split("|")
         if tabs is not None and text in titles:
             tabs.setCurrentIndex(titles.index(text))
-    splitters = _attributes(window, QSplitter)
     for name, sizes in _dict(view.get("splitters")).items():
         splitter = splitters.get(name)
         ok = isinstance(sizes, list) and all(isinstance(s, int) and s >= 0 for s in sizes)
         if splitter is not None and ok and len(sizes) == splitter.count() and sum(sizes) > 0:
             splitter.setSizes(sizes)
-    docks = _docks(window)
+    docks = _docks(root)
     for name, shown in _dict(view.get("docks")).items():
         if name in docks and isinstance(shown, bool):
             docks[name].setVisible(shown)
     col = view.get("inspected_col")
-    if isinstance(col, int) and not isinstance(col, bool) and col >= 0:
-        window.state.set_inspected_col(col)
+    ok = isinstance(col, int) and not isinstance(col, bool) and col >= 0
+    return col if ok else None
 
 
 def _dict(value: Any) -> dict[str, Any]:

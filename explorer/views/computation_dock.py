@@ -1,21 +1,17 @@
 """How attention is computed, in the window: the step-by-step panel, the matrix view, the head
-statistics and the open lesson's explanation, in one dock fed by the controller.
+statistics and the open lesson's explanation, in one dock.
 
-:func:`install_computation` adds everything to a `MainWindow` (this dock, the inputs dock of
-`explorer.views.inputs_view`, the Lessons menu) and connects it: ``controller.updated`` -> the
-dock; the dock's input-mode choice and the inputs dock's edits -> the state (through
-``window.apply``); a row clicked in the step table -> the inspected key (so the heatmaps outline
-it, both ways).
+The window shows each new analysis with :meth:`ComputationDock.show_analysis`; the dock says
+which input mode the person picked (``mode_requested``) and which key row they clicked in the
+step table (``panel.key_selected``), and changes nothing itself.
 """
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -36,15 +32,11 @@ from core.inputs import toy_output_is_concat
 from core.maths.statistics import head_statistics
 from core.pipeline import Analysis
 from explorer.views.computation_view import ComputationPanel
-from explorer.views.inputs_view import MODE_TEXT, InputsDock, mode_changes
+from explorer.views.inputs_view import MODE_TEXT
 from explorer.views.matrix_view import MatrixView
 
-if TYPE_CHECKING:
-    from explorer.controller import Update
-    from explorer.main_window import MainWindow
-
 STEPS_TAB, MATRICES_TAB = 0, 1
-DOCK_HEIGHT, INPUTS_WIDTH, MIN_HEIGHT, BODY_HEIGHT = 320, 380, 120, 280
+MIN_HEIGHT, BODY_HEIGHT = 120, 280
 
 
 class ComputationDock(QDockWidget):
@@ -170,92 +162,3 @@ class ComputationDock(QDockWidget):
 def _steps_heads(a: Analysis):  # noqa: ANN202 (HeadProjections | None)
     """The projections to show: None when a toy's output is its heads' concatenation."""
     return None if toy_output_is_concat(a.settings) else a.heads
-
-
-class ComputationWiring(QObject):
-    """Connects the computation dock and the inputs dock to a window's state and controller."""
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.dock = ComputationDock(window)
-        self.inputs = InputsDock(window)
-        self.lesson_actions: list[QAction] = []  # filled by the Lessons menu
-        self.mode_actions: dict[str, QAction] = {}
-        self._words_query = window.state.settings.query if window.state.settings.mode == \
-            "words" else "it"
-        self._mode = window.state.settings.mode
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inputs)
-        window.controller.updated.connect(self._on_updated)
-        window.state.changed.connect(self._on_state_changed)
-        self.dock.mode_requested.connect(self.set_mode)
-        self.dock.panel.key_selected.connect(self._on_key_selected)
-        self.inputs.panel.changed.connect(self._on_inputs_changed)
-        self.inputs.panel.invalid.connect(self._on_invalid)
-        self._show_settings()
-
-    @Slot(str)
-    def set_mode(self, mode: str) -> None:
-        """Switch the input mode (with a toy table and a query that exist in it)."""
-        s = self.window.state.settings
-        if s.mode == "words":
-            self._words_query = s.query
-        self.window.apply(**mode_changes(mode, s, self._words_query))
-
-    def remember_words_query(self) -> None:
-        """Keep the word-mode query before a lesson replaces the settings."""
-        s = self.window.state.settings
-        if s.mode == "words":
-            self._words_query = s.query
-
-    @Slot(object)
-    def _on_updated(self, update: Update) -> None:
-        a = update.analysis
-        self.dock.show_analysis(a, self.window.controller.selected_head(a),
-                                self.window.state.inspected_col)
-
-    @Slot(object)
-    def _on_state_changed(self, names: frozenset[str]) -> None:
-        if names - {"vectors", "inspected_col"}:
-            self._show_settings()
-
-    def _show_settings(self) -> None:
-        s = self.window.state.settings
-        self.dock.set_mode(s.mode)
-        self.inputs.panel.set_settings(s)
-        words = s.mode == "words"
-        self.window.top_bar.sentence_edit.setEnabled(words)  # toy/sentence rows: not typed there
-        self.window.top_bar.query_edit.setEnabled(s.mode != "sentences")
-        if s.mode != self._mode:  # the editors appear with the mode that needs them
-            self._mode = s.mode
-            self.inputs.setVisible(not words)
-
-    @Slot(int)
-    def _on_key_selected(self, key: int) -> None:
-        self.window.state.set_inspected_col(key)
-
-    @Slot(dict)
-    def _on_inputs_changed(self, changes: dict) -> None:
-        self.window.apply(**changes)
-
-    @Slot(str)
-    def _on_invalid(self, message: str) -> None:
-        self.window.status.show_message(message, error=True)
-
-
-def install_computation(window: MainWindow) -> ComputationWiring:
-    """Add the computation dock, the inputs dock and the Lessons menu to ``window``."""
-    from explorer.commands.lessons_menu import install_lessons_menu
-
-    wiring = ComputationWiring(window)
-    install_lessons_menu(window, wiring)
-    # The controls need less than the window's height: the computation dock takes the bottom-left
-    # corner below them (its formulas and tables want width); the inputs dock keeps its height.
-    window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-    window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-    window.resizeDocks([wiring.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
-    window.resizeDocks([wiring.inputs], [INPUTS_WIDTH], Qt.Orientation.Horizontal)
-    if window.state.settings.mode == "words":
-        wiring.inputs.hide()
-    return wiring

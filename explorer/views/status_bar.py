@@ -3,12 +3,15 @@ and the progress of a load with its Cancel button."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
-from core.settings import Settings
-from explorer.controller import Update
+if TYPE_CHECKING:
+    from core.pipeline import Analysis
+    from core.settings import Settings
 
 __all__ = ["StatusBar"]
 
@@ -39,12 +42,18 @@ class StatusBar(QStatusBar):
         self.message.setStyleSheet("color: #b00020;" if error else "")
         self.message.setToolTip(tip or text)
 
-    def show_update(self, update: Update, settings: Settings) -> None:
-        """E.g. "12 tokens x 4 heads in 1.8 ms · Out of vocabulary: xyzzy"."""
-        a = update.analysis
+    @Slot(str)
+    def show_error(self, text: str) -> None:
+        """``text`` in red: an input was refused, a file could not be used."""
+        self.show_message(text, error=True)
+
+    def show_update(self, a: Analysis, compute_ms: float, views_ms: float,
+                    settings: Settings) -> None:
+        """E.g. "12 tokens x 4 heads in 1.8 ms · Out of vocabulary: xyzzy": what ``a`` holds,
+        computed in ``compute_ms`` and shown by the views in ``views_ms``."""
         h, _, n = a.weights.shape
         parts = [f"{n} token{'s' if n != 1 else ''} x {h} head{'s' if h != 1 else ''} in "
-                 f"{update.compute_ms + update.views_ms:.1f} ms"]
+                 f"{compute_ms + views_ms:.1f} ms"]
         d_model = a.sentence.vectors.shape[1]
         if settings.d_k is None:  # say how the automatic choice came out when it is not exact
             if d_model % h and a.heads.d_k == d_model // h:
@@ -52,8 +61,7 @@ class StatusBar(QStatusBar):
             elif h * a.heads.d_k != d_model or h != settings.n_heads:
                 parts.append(a.heads.note)
         parts.extend(a.warnings)
-        tip = (f"heads: {a.heads.note}\ncompute {update.compute_ms:.1f} ms, "
-               f"views {update.views_ms:.1f} ms")
+        tip = f"heads: {a.heads.note}\ncompute {compute_ms:.1f} ms, views {views_ms:.1f} ms"
         self.show_message(" · ".join(parts), error=False, tip=tip)
 
     def start_progress(self, text: str) -> None:

@@ -84,12 +84,18 @@ class TopBar(QWidget):
 
     # ------------------------------------------------------------------ set_* (never emit)
     def set_settings(self, settings: Settings) -> None:
-        """Show the sentence and query; a field is left alone while it already says the same."""
+        """Show the sentence and query; a field is left alone while it already says the same.
+
+        The sentence is typed here only in word mode (toy and sentence rows come from the inputs
+        dock), and sentence mode's query is a sentence typed there too.
+        """
         fields = ((self.sentence_edit, settings.sentence), (self.query_edit, settings.query))
         for edit, text in fields:
             if edit.text() != text:
                 edit.setText(text)  # setText does not emit textEdited
                 edit.setCursorPosition(0 if not edit.hasFocus() else len(text))  # show the start
+        self.sentence_edit.setEnabled(settings.mode == "words")
+        self.query_edit.setEnabled(settings.mode != "sentences")
 
     def set_vectors_info(self, name: str, words: int, dims: int) -> None:
         self.vectors_label.setText(f"<b>{name}</b> · {words:,} words · {dims} dims")

@@ -1,0 +1,106 @@
+"""What the person asks for, as state changes: the one way widgets, menus and keys change the state.
+
+Every gesture that changes a setting (typing, a control, a click on a token or a heatmap cell, a
+small map picked, an input mode chosen) arrives here and becomes one :meth:`ExplorerState.update`.
+A value the settings reject is said in the status bar, never raised: the person sees why nothing
+changed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QWidget
+
+from core.settings import Settings, SettingsError
+from explorer.commands import dialogs
+from explorer.views.inputs_view import mode_changes
+
+if TYPE_CHECKING:
+    from explorer.controller import Controller
+    from explorer.state import ExplorerState
+    from explorer.views.status_bar import StatusBar
+
+
+class Edits(QObject):
+    """Routes wanted changes to ``state``; ``controller`` says which tokens the views show.
+
+    ``parent`` is the widget dialogs (the head-projection file chooser) are shown over.
+    """
+
+    def __init__(self, state: ExplorerState, controller: Controller, status: StatusBar,
+                 parent: QWidget) -> None:
+        super().__init__(parent)
+        self._state, self._controller, self._status = state, controller, status
+        self._parent = parent
+        s = state.settings
+        self._words_query = s.query if s.mode == "words" else "it"
+
+    def apply(self, **changes: Any) -> bool:
+        """Route a wanted change to the state; a rejected value is reported, not raised."""
+        try:
+            self._state.update(**changes)
+        except SettingsError as error:
+            self._status.show_message(str(error), error=True)
+            return False
+        return True
+
+    @Slot(dict)
+    def apply_changes(self, changes: dict) -> None:
+        """:meth:`apply` for widgets that say what they want as one dict."""
+        self.apply(**changes)
+
+    @Slot(str)
+    def set_sentence(self, text: str) -> None:
+        self.apply(sentence=text)
+
+    @Slot(str)
+    def set_query(self, text: str) -> None:
+        self.apply(query=text)
+
+    @Slot(int)
+    def select_query_position(self, position: int) -> None:
+        """Make used token ``position`` the query (its text and index, so repeats work)."""
+        a = self._controller.analysis
+        if a is not None and 0 <= position < len(a.col_labels):
+            self.apply(query=a.col_labels[position], query_index=position)
+
+    @Slot(int)
+    def select_query_row(self, row: int) -> None:
+        """A heatmap/lines row: a sentence token, or the outside query row (already the query)."""
+        self.select_query_position(row)
+
+    @Slot(int, int)
+    def select_cell(self, row: int, col: int) -> None:
+        """A heatmap cell: its row's token becomes the query, its column the inspected key."""
+        with self._state.batch():
+            self.select_query_row(row)
+            self._state.set_inspected_col(col)
+
+    @Slot(object)
+    def select_head(self, head: int | None) -> None:
+        self.apply(selected_head=head)
+
+    @Slot()
+    def choose_heads_file(self) -> None:
+        """Ask for an .npz of head projections and use it (the 'file' strategy)."""
+        path = dialogs.choose_heads_file(self._parent)
+        if path:
+            self.apply(heads_file=path, head_strategy="file")
+
+    @Slot(str)
+    def switch_mode(self, mode: str) -> None:
+        """Switch the input mode (with a toy table and a query that exist in it)."""
+        self.remember_words_query()
+        self.apply(**mode_changes(mode, self._state.settings, self._words_query))
+
+    def remember_words_query(self) -> None:
+        """Keep the word-mode query before another mode or a lesson replaces it."""
+        s = self._state.settings
+        if s.mode == "words":
+            self._words_query = s.query
+
+    def reset_settings(self) -> None:
+        """Back to the defaults, keeping the loaded vectors."""
+        self._state.set_settings(Settings().updated(vectors_path=self._state.settings.vectors_path))
