@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,6 +50,10 @@ if TYPE_CHECKING:
 
 HEAD_FIELDS = ("n_heads", "d_k", "head_strategy", "seed", "head_axes", "heads_file")
 NEIGHBOURS = 5
+
+# What an input mode hands the rest of the pipeline: the key rows, the query, the heads, the word
+# space for the latent map's projection and neighbours (None for toy vectors), warnings.
+_Inputs = tuple[EmbeddedSentence, QueryChoice, HeadProjections, "KeyedVectors | None", list[str]]
 
 
 @dataclass(frozen=True)
@@ -92,10 +97,13 @@ class Analysis:
         """(h, n) the weights the query gives each sentence token, per head."""
         return self.result.weights[:, self.query_row, :]
 
-    @property
+    @cached_property
     def mean_weights(self) -> np.ndarray:
-        """(r, n) weights averaged over heads."""
-        return self.result.weights.mean(axis=0)
+        """(r, n) weights averaged over heads, computed once, on first use, and shared by every
+        reader (an analysis never changes, so it cannot go stale)."""
+        mean = self.result.weights.mean(axis=0)  # (h, r, n) -> (r, n)
+        mean.flags.writeable = False  # shared by every reader, like the result's arrays
+        return mean
 
 
 class AnalysisError(ValueError):
@@ -141,48 +149,20 @@ class Pipeline:
             raise AnalysisError(str(error)) from error
 
     def _run(self, s: Settings, started: float, live: bool) -> Analysis:
+        """The mode's rows and heads -> attention -> the latent map and warnings -> Analysis."""
         if s.mode == "words":
-            sentence = self._stage(
-                "sentence",
-                (s.sentence, s.oov_policy),
-                lambda: embed_sentence(s.sentence, self.kv, s.oov_policy),
-            )
-            if len(sentence.vectors) == 0:
-                raise AnalysisError(
-                    "The sentence has no words these vectors know: type a sentence."
-                )
-            query = resolve_query(s.query, sentence, self.kv, s.query_index)
-            heads = self._stage(
-                "heads", tuple(getattr(s, f) for f in HEAD_FIELDS), lambda: self._heads(s)
-            )
-            space: KeyedVectors | None = self.kv
-            mode_warnings: list[str] = []
+            sentence, query, heads, space, mode_warnings = self._word_inputs(s)
         else:  # sentence and toy mode (core.inputs): other rows, the same computation after
             sentence, query, heads, space, mode_warnings = self._mode_inputs(s)
-        x_kv = sentence.vectors  # (n, d)
-        outside = query.position is None
-        x_q = np.vstack([x_kv, query.vector[None, :]]) if outside else x_kv  # (r, d)
-        mask = self._mask(s, len(x_q), len(x_kv))
-        result = multi_head_attention(
-            x_q,
-            x_kv,
-            heads.w_q,
-            heads.w_k,
-            heads.w_v,
-            heads.w_o,
-            heads.n_heads,
-            scoring=s.scoring,
-            normalization=s.normalization,
-            temperature=s.temperature,
-            mask=mask,
-            **_scoring_params(s.scoring, heads.d_k, s.seed, x_q.dtype),
-        )
-        row = len(x_kv) if outside else int(query.position)  # type: ignore[arg-type]
-        labels = sentence.labels
+        outside = query.position is None  # the query is one more row, after the sentence's
+        x_q = _query_rows(sentence, query)  # (r, d)
+        row = len(sentence.vectors) if query.position is None else query.position
+        result = _attend(s, heads, x_q, sentence.vectors)
         coords = self._coordinates(s, sentence, query, result, row, space, live)
-        warnings = mode_warnings + list(sentence.warnings) + _row_warnings(result, row)
+        labels = sentence.labels
         names = labels + ([query.text] if outside else [])  # (r,) one per row of x_q
-        warnings += _degenerate_warnings(s.scoring, x_q, names, result)
+        warnings = (mode_warnings + list(sentence.warnings) + _row_warnings(result, row)
+                    + _degenerate_warnings(s.scoring, x_q, names, result))
         return Analysis(
             settings=s,
             vectors_name=self.vectors_name,
@@ -198,9 +178,25 @@ class Pipeline:
             elapsed_ms=(time.perf_counter() - started) * 1000.0,
         )
 
-    def _mode_inputs(
-        self, s: Settings
-    ) -> tuple[EmbeddedSentence, QueryChoice, HeadProjections, KeyedVectors | None, list[str]]:
+    def _word_inputs(self, s: Settings) -> _Inputs:
+        """Word mode: the sentence's word vectors, the query word, the head projections."""
+        sentence = self._stage(
+            "sentence",
+            (s.sentence, s.oov_policy),
+            lambda: embed_sentence(s.sentence, self.kv, s.oov_policy),
+        )
+        if len(sentence.vectors) == 0:
+            raise AnalysisError("The sentence has no words these vectors know: type a sentence.")
+        query = resolve_query(s.query, sentence, self.kv, s.query_index)
+        return sentence, query, self._word_heads(s), self.kv, []
+
+    def _word_heads(self, s: Settings) -> HeadProjections:
+        """The head projections for these word vectors, rebuilt only when a head field changes."""
+        return self._stage(
+            "heads", tuple(getattr(s, f) for f in HEAD_FIELDS), lambda: self._heads(s)
+        )
+
+    def _mode_inputs(self, s: Settings) -> _Inputs:
         """Rows, query and heads of sentence and toy mode (`core.inputs`), and the word space
         for the latent map's projection and neighbours (None for toy vectors)."""
         if uses_toy(s) or s.mode == "toy":
@@ -215,10 +211,7 @@ class Pipeline:
                 return toy_rows(toy), toy_query(s, toy), heads, None, warnings
             words = self._stage("toy_kv", s.toy, lambda: toy_keyed_vectors(toy))
         else:
-            words, warnings = self.kv, []
-            heads = self._stage(
-                "heads", tuple(getattr(s, f) for f in HEAD_FIELDS), lambda: self._heads(s)
-            )
+            words, warnings, heads = self.kv, [], self._word_heads(s)
         rows = sentence_rows(s.context_sentences, words, s.oov_policy)
         query = sentence_query(s, rows, words)
         return rows, query, heads, (self.kv if words is self.kv else None), warnings
@@ -254,18 +247,6 @@ class Pipeline:
                 )
             rows.append(self.kv[keys[0]] - self.kv[keys[1]])
         return np.stack(rows)  # (m, d)
-
-    @staticmethod
-    def _mask(s: Settings, n_rows: int, n_keys: int) -> np.ndarray | None:
-        if not (s.causal or s.exclude_self):
-            return None
-        mask = np.ones((n_rows, n_keys), dtype=bool)
-        square = slice(0, n_keys)  # the outside query row (if any) is after every token
-        if s.causal:
-            mask[square] &= causal_mask(n_keys, n_keys)
-        if s.exclude_self:
-            mask[square] &= exclude_self_mask(n_keys)
-        return mask
 
     def _projection(
         self, s: Settings, sentence: EmbeddedSentence, query: QueryChoice,
@@ -349,6 +330,47 @@ class Pipeline:
 
     def _near(self, vector: np.ndarray, exclude: frozenset[str]) -> list[str]:
         return [w for w, _ in nearest_neighbours(self.kv, vector, NEIGHBOURS, exclude=exclude)]
+
+
+def _query_rows(sentence: EmbeddedSentence, query: QueryChoice) -> np.ndarray:
+    """(r, d) the rows that ask: the sentence's, and an outside query (word, sentence, toy
+    vector) as one more row after them."""
+    x_kv = sentence.vectors  # (n, d)
+    if query.position is not None:
+        return x_kv
+    return np.vstack([x_kv, query.vector[None, :]])  # (n + 1, d)
+
+
+def _mask(s: Settings, n_rows: int, n_keys: int) -> np.ndarray | None:
+    """(r, n) True where a row may attend to a key, or None when nothing is masked."""
+    if not (s.causal or s.exclude_self):
+        return None
+    mask = np.ones((n_rows, n_keys), dtype=bool)
+    square = slice(0, n_keys)  # the outside query row (if any) is after every token
+    if s.causal:
+        mask[square] &= causal_mask(n_keys, n_keys)
+    if s.exclude_self:
+        mask[square] &= exclude_self_mask(n_keys)
+    return mask
+
+
+def _attend(s: Settings, heads: HeadProjections, x_q: np.ndarray,
+            x_kv: np.ndarray) -> MultiHeadResult:
+    """Multi-head attention of the rows ``x_q`` (r, d) over ``x_kv`` (n, d), as ``s`` sets it."""
+    return multi_head_attention(
+        x_q,
+        x_kv,
+        heads.w_q,
+        heads.w_k,
+        heads.w_v,
+        heads.w_o,
+        heads.n_heads,
+        scoring=s.scoring,
+        normalization=s.normalization,
+        temperature=s.temperature,
+        mask=_mask(s, len(x_q), len(x_kv)),
+        **_scoring_params(s.scoring, heads.d_k, s.seed, x_q.dtype),
+    )
 
 
 def _row_warnings(result: MultiHeadResult, row: int) -> list[str]:

@@ -157,6 +157,9 @@ def test_word_vector_lesson_runs_on_vectors(tiny_kv):
     assert a.weights.shape[0] == 4
     assert a.heads.n_heads == 4 and a.heads.strategy == "axes"
     assert a.row_labels[a.query_row] == "it"
+    # The mean over the heads, as the exports write it: computed once per analysis, read-only.
+    np.testing.assert_allclose(a.mean_weights, a.weights.mean(axis=0), rtol=0, atol=1e-7)
+    assert a.mean_weights is a.mean_weights and not a.mean_weights.flags.writeable
 
 
 @pytest.mark.parametrize("item", TOY_LESSONS, ids=lambda item: item.id)
