@@ -14,6 +14,7 @@ from typing import Any
 
 from core.maths.attention import NORMALIZATIONS, SCORINGS
 from core.maths.heads import HEAD_STRATEGIES
+from core.model_settings import ModelSettings, ModelSettingsError
 from core.toy import ToyInputError, ToyInputs, make_toy
 
 SETTINGS_VERSION = 1
@@ -24,6 +25,9 @@ OOV_POLICIES = ("skip", "zero", "subword", "error")
 PROJECTIONS = ("pca_view", "pca_vocab", "axes")
 TEMPERATURE_RANGE = (0.01, 100.0)
 MAX_HEADS = 64
+SOURCES = ("vectors", "model")
+"""vectors: static word vectors (GloVe or a file) with made-up heads; model: a trained
+transformer's own layers and heads (the bundled all-MiniLM-L6-v2 or a checkpoint folder)."""
 MODES = ("words", "sentences", "toy")
 """words: the sentence's words attend; sentences: a query sentence attends over context
 sentences (each the mean of its word vectors); toy: a hand-typed table of tokens and vectors."""
@@ -182,6 +186,14 @@ class Settings:
         default=None,
         metadata=_describe("Toy table: tokens, small vectors and W_Q, W_K, W_V, W_O by hand."),
     )
+    source: str = field(
+        default="vectors",
+        metadata=_describe("What attends: static word vectors, or a trained transformer."),
+    )
+    model: ModelSettings = field(
+        default=ModelSettings(),
+        metadata=_describe("The trained transformer: checkpoint, layer, what-if changes."),
+    )
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -200,6 +212,7 @@ class Settings:
         data["head_axes"] = [list(pair) for pair in self.head_axes]
         data["projection_axes"] = list(self.projection_axes)
         data["context_sentences"] = list(self.context_sentences)
+        data["model"] = self.model.to_dict()
         return {"version": SETTINGS_VERSION, **data}
 
     def to_json(self) -> str:
@@ -231,6 +244,11 @@ class Settings:
             data["context_sentences"] = tuple(data["context_sentences"])
         if data.get("toy") is not None:
             data["toy"] = ToySpec.from_dict(data["toy"])
+        if "model" in data:
+            try:
+                data["model"] = ModelSettings.from_dict(data["model"])
+            except (ModelSettingsError, TypeError) as error:
+                raise SettingsError(str(error)) from None
         try:
             return cls(**data)
         except TypeError as error:  # a wrongly typed value caught by _validate's comparisons
@@ -299,6 +317,9 @@ def _validate(s: Settings) -> None:
     if not math.isfinite(s.temperature) or not low <= s.temperature <= high:
         raise SettingsError(f"temperature must be between {low} and {high}, got {s.temperature}")
     _check_choice("mode", s.mode, MODES)
+    _check_choice("source", s.source, SOURCES)
+    if not isinstance(s.model, ModelSettings):
+        raise SettingsError(f"model must be model settings, got {type(s.model).__name__}")
     _validate_modes(s)
     for name in ("causal", "exclude_self", "show_neighbours"):
         if not isinstance(getattr(s, name), bool):

@@ -58,6 +58,13 @@ class TextTokenizer:
         self._tokenizer.no_padding()
         self.path, self.config = path, config
 
+    def vocabulary(self) -> list[str]:
+        """Every token string, by id (ids the tokenizer does not name get a placeholder)."""
+        words = [f"[id {i}]" for i in range(self._tokenizer.get_vocab_size(True))]
+        for token, i in self._tokenizer.get_vocab(with_added_tokens=True).items():
+            words[i] = token
+        return words
+
     def encode(self, text: str, pair: str | None = None,
                max_length: int | None = None) -> Encoding:
         """Tokenise ``text`` (and BERT's second segment ``pair``), cut to the positions."""

@@ -1,0 +1,231 @@
+"""From settings and a trained transformer to everything the views show: the same `Analysis`
+as static vectors give, for the chosen layer, plus the trained-model part (`ModelAnalysis`).
+
+The chosen layer's attention is recomputed by the core's ``multi_head_attention`` from that
+layer's input (`TransformerModel.layer_attention`), so the step panel shows the real arithmetic:
+x, q = x W_Q + b_Q, k, v, the scores, / sqrt(d_k), softmax, the weighted sum and W_O.
+
+Shapes: L layers, H heads, n tokens, m shown tokens, d model width, d_k head width.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from core.maths.attention import MultiHeadResult
+from core.maths.heads import HeadProjections
+from core.pipeline import NEIGHBOURS, Analysis, AnalysisError, MapCoordinates
+from core.settings import Settings
+from core.transformer import ModelError, TransformerModel, TransformerRun
+from core.transformer.analysis import ModelAnalysis, head_shift, sentence_embedding
+from core.vectors.neighbours import nearest_neighbours
+from core.vectors.projection import Projection2D, fit_pca
+from core.vectors.tokens import EmbeddedSentence, QueryChoice, Token
+from core.vectors.word_vectors import WordVectors
+
+__all__ = ["ModelPipeline", "display_labels"]
+
+
+def display_labels(run: TransformerRun) -> list[str]:
+    """A label per token: the person's own characters, ``##`` before a word's later pieces,
+    special tokens by name ("[CLS]")."""
+    labels = []
+    for token, text, special in zip(run.tokens, run.token_texts, run.special, strict=True):
+        if special:
+            labels.append(token)
+        elif token.startswith("##"):
+            labels.append("##" + text)
+        else:
+            labels.append(text.strip() or token)
+    return labels
+
+
+class ModelPipeline:
+    """Computes `Analysis` objects for one trained model, keeping the last runs."""
+
+    def __init__(self, model: TransformerModel) -> None:
+        self.model = model
+        self.vectors_name = model.config.summary
+        self._runs: dict[Any, TransformerRun] = {}
+        self._vocabulary: WordVectors | None = None
+        self._all_layers_pca: tuple[Any, Projection2D] | None = None
+
+    def run(self, settings: Settings, *, live: bool = False) -> Analysis:
+        """Every view's data for ``settings`` (``live`` is accepted for the static pipeline's
+        signature; a model run has nothing to settle later).
+
+        Raises
+        ------
+        AnalysisError
+            An empty text, a layer or head the model does not have: what to change.
+        """
+        started = time.perf_counter()
+        try:
+            return self._analysis(settings, started)
+        except ModelError as error:
+            raise AnalysisError(str(error)) from None
+
+    def _runs_for(self, s: Settings) -> tuple[TransformerRun, TransformerRun | None]:
+        """This text's run as trained and, when there are interventions, the changed run."""
+        key = (s.sentence, s.model.pair)
+        base = self._runs.get(key)
+        if base is None:
+            base = self.model.run(s.sentence, s.model.pair)
+            self._runs = {key: base}  # one text at a time: a new text drops the old runs
+        interventions = s.model.interventions()
+        if interventions.first_layer(self.model.config) is None:
+            return base, None
+        changed_key = (key, interventions)
+        changed = self._runs.get(changed_key)
+        if changed is None:
+            changed = self.model.run(s.sentence, s.model.pair, interventions=interventions,
+                                     reuse=base)
+            self._runs[changed_key] = changed
+        return base, changed
+
+    def _analysis(self, s: Settings, started: float) -> Analysis:
+        c = self.model.config
+        base, changed = self._runs_for(s)
+        run = changed or base
+        layer = c.n_layers - 1 if s.model.layer is None else s.model.layer
+        if not 0 <= layer < c.n_layers:
+            raise AnalysisError(f"{c.name} has layers 1 to {c.n_layers}; layer {layer + 1} "
+                                "does not exist")
+        if s.selected_head is not None and s.selected_head >= c.n_heads:
+            raise AnalysisError(f"{c.name} has heads 1 to {c.n_heads} per layer")
+        full = self.model.layer_attention(run, layer)  # (H, n, n) and every intermediate
+        shown = np.flatnonzero(~run.special) if s.model.hide_special and (~run.special).any() \
+            else np.arange(len(run.tokens))
+        result = _keep(full, shown) if len(shown) < len(run.tokens) else full
+        labels = [display_labels(run)[i] for i in shown]
+        row = _query_row(s, labels)
+        x = run.passed.layer_inputs[layer][shown]  # (m, d) what this layer's attention read
+        sentence = _sentence(run, shown, x)
+        query = QueryChoice(labels[row], x[row], row)
+        warnings = list(run.warnings) + _query_warning(s, labels, row)
+        return Analysis(
+            settings=s, vectors_name=self.vectors_name, sentence=sentence, query=query,
+            heads=_heads(self.model, layer), result=result, row_labels=labels,
+            col_labels=labels, query_row=row,
+            coords=self._coordinates(s, run, layer, shown, result, row),
+            warnings=tuple(warnings), elapsed_ms=(time.perf_counter() - started) * 1000.0,
+            model=self._model_part(base, changed, layer, shown, full, result))
+
+    def _model_part(self, base: TransformerRun, changed: TransformerRun | None, layer: int,
+                    shown: np.ndarray, full: MultiHeadResult,
+                    result: MultiHeadResult) -> ModelAnalysis:
+        hidden_share = None
+        if len(shown) < len(base.tokens):  # the weight the maps leave out, per head and row
+            hidden_share = 1.0 - result.weights.sum(axis=-1)  # (H, m)
+        shift = cosine = None
+        if changed is not None:
+            shift = head_shift(base.attentions, changed.attentions)  # (L, H)
+            cosine = float(sentence_embedding(base) @ sentence_embedding(changed))
+        return ModelAnalysis(self.model.config, changed or base, base if changed else None,
+                             layer, shown, hidden_share, shift, cosine)
+
+    # ------------------------------------------------------------------ the latent map
+
+    def _projection(self, s: Settings, run: TransformerRun, layer: int,
+                    shown: np.ndarray) -> Projection2D:
+        """PCA of this layer's points, or one PCA of every layer's (axes that stay put while
+        the person steps through the layers)."""
+        if s.projection == "pca_view":
+            return fit_pca(run.passed.layer_inputs[layer][shown], ("PC 1", "PC 2"))
+        key = (run.text, run.pair, run.interventions)
+        if self._all_layers_pca is None or self._all_layers_pca[0] != key:
+            points = run.hidden_states[:, shown].reshape(-1, run.hidden_states.shape[-1])
+            self._all_layers_pca = (key, fit_pca(points, ("all-layers PC 1", "all-layers PC 2")))
+        return self._all_layers_pca[1]
+
+    def _coordinates(self, s: Settings, run: TransformerRun, layer: int, shown: np.ndarray,
+                     result: MultiHeadResult, row: int) -> MapCoordinates:
+        project = self._projection(s, run, layer, shown)
+        x = run.passed.layer_inputs[layer][shown]  # (m, d)
+        mixes = result.weights[:, row, :] @ x  # (H, m) @ (m, d) -> (H, d)
+        moved = x[row] + result.output[row]  # (d,) the query after attention (the residual)
+        neighbours: list[tuple[str, float, float, str]] = []
+        if s.show_neighbours:
+            exclude = frozenset(run.tokens)
+            for kind, vector in (("query", x[row]), ("output", moved)):
+                for word, _ in nearest_neighbours(self._vocab(), vector, NEIGHBOURS,
+                                                  exclude=exclude):
+                    point = project(np.asarray(self._vocab()[word], dtype=np.float64))
+                    neighbours.append((word, float(point[0]), float(point[1]), kind))
+        return MapCoordinates(tokens=project(x), query=project(x[row]),
+                              head_mixes=project(mixes), output=project(moved),
+                              neighbours=tuple(neighbours), axis_labels=project.labels)
+
+    def _vocab(self) -> WordVectors:
+        """The model's vocabulary with its input embeddings, for the nearest tokens."""
+        if self._vocabulary is None:
+            tokens = self.model.tokenizer.vocabulary()
+            matrix = self.model.weights.token_embeddings[:len(tokens)]  # (V, d), mapped
+            self._vocabulary = WordVectors(tokens, matrix, self.vectors_name)
+        return self._vocabulary
+
+
+def _keep(result: MultiHeadResult, shown: np.ndarray) -> MultiHeadResult:
+    """The result restricted to the shown tokens, as rows and as keys (weights keep their
+    values: the rows no longer sum to 1, and the view says how much went to the rest)."""
+    def rows_cols(a: np.ndarray) -> np.ndarray:
+        return _frozen(a[:, shown][:, :, shown])  # (H, n, n) -> (H, m, m)
+
+    def rows(a: np.ndarray, axis: int) -> np.ndarray:
+        return _frozen(np.take(a, shown, axis=axis))
+
+    return replace(result, weights=rows_cols(result.weights), scores=rows_cols(result.scores),
+                   logits=rows_cols(result.logits), queries=rows(result.queries, 1),
+                   keys=rows(result.keys, 1), values=rows(result.values, 1),
+                   head_outputs=rows(result.head_outputs, 1), concat=rows(result.concat, 0),
+                   output=rows(result.output, 0), empty_rows=rows(result.empty_rows, 1))
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    a.flags.writeable = False
+    return a
+
+
+def _heads(model: TransformerModel, layer: int) -> HeadProjections:
+    w = model.layers_in("float32")[layer]
+    c = model.config
+    return HeadProjections(w.w_q, w.w_k, w.w_v, w.w_o, c.n_heads, c.d_k, c.d_k, "trained",
+                           f"layer {layer + 1} of {c.name}: {c.n_heads} trained heads x "
+                           f"d_k={c.d_k}")
+
+
+def _sentence(run: TransformerRun, shown: np.ndarray, x: np.ndarray) -> EmbeddedSentence:
+    """The shown tokens as the sentence the views colour (offsets into the person's text)."""
+    tokens = []
+    for i in shown:
+        start, end = run.encoding.offsets[i]
+        special = bool(run.special[i])
+        tokens.append(Token(run.token_texts[i], int(start), int(end), run.tokens[i],
+                            "special" if special else "vocab",
+                            "a special token the model adds" if special else ""))
+    return EmbeddedSentence(tuple(tokens), x, ())
+
+
+def _query_row(s: Settings, labels: list[str]) -> int:
+    """The row of the query token (its occurrence ``query_index``), else the first real token."""
+    wanted = s.query.strip().lower()
+    matches = [i for i, label in enumerate(labels) if label.lower().lstrip("#") == wanted]
+    if s.query_index is not None and s.query_index < len(labels) and \
+            labels[s.query_index].lower().lstrip("#") == wanted:
+        return s.query_index
+    if matches:
+        return matches[0]
+    plain = [i for i, label in enumerate(labels) if not label.startswith("[")]
+    return plain[0] if plain else 0
+
+
+def _query_warning(s: Settings, labels: list[str], row: int) -> list[str]:
+    if labels[row].lower().lstrip("#") == s.query.strip().lower():
+        return []
+    return [f"'{s.query}' is not one of the model's tokens here; showing '{labels[row]}' "
+            "(pick a token of the text)"]

@@ -1,0 +1,56 @@
+"""What one layer of a run shows beyond the attention itself, and what interventions moved.
+
+Shapes: L layers, H heads, n tokens, r shown rows, d model width.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core.maths.statistics import entropy
+from core.transformer.config import TransformerConfig
+from core.transformer.model import TransformerRun
+
+__all__ = ["ModelAnalysis", "head_shift", "sentence_embedding"]
+
+Array = NDArray[np.floating[Any]]
+
+
+@dataclass(frozen=True, eq=False)
+class ModelAnalysis:
+    """The trained-model part of an analysis."""
+
+    config: TransformerConfig
+    run: TransformerRun  #: every layer and head of this text, interventions included
+    baseline: TransformerRun | None  #: the same text without interventions (None: there are none)
+    layer: int  #: the layer shown, from 0
+    shown: NDArray[np.intp]  #: (m,) indices of the tokens shown in the maps (all, or no specials)
+    hidden_share: Array | None  #: (H, m) weight each shown row gives hidden special tokens
+    head_shift: Array | None  #: (L, H) how far interventions moved each head (see head_shift)
+    embedding_cosine: float | None  #: sentence embedding before vs after the interventions
+
+    @property
+    def special(self) -> NDArray[np.bool_]:
+        """(n,) True for the special tokens ([CLS], [SEP], ...)."""
+        return self.run.special
+
+
+def sentence_embedding(run: TransformerRun) -> Array:
+    """Mean of the last hidden states over every token, unit length (d,): what
+    sentence-transformers computes for all-MiniLM-L6-v2 (mean pooling, then normalise)."""
+    mean = run.hidden_states[-1].mean(axis=0)  # (n, d) -> (d,)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
+def head_shift(before: Array, after: Array) -> Array:
+    """(L, H): the Jensen-Shannon divergence (base 2, 0 = same, 1 = disjoint) between each
+    head's weights before and after, averaged over the query rows. Inputs (L, H, n, n)."""
+    mix = (before + after) / 2  # (L, H, n, n)
+    jsd = (entropy(mix) - (entropy(before) + entropy(after)) / 2) / math.log(2)  # (L, H, n)
+    return np.clip(jsd, 0.0, 1.0).mean(axis=-1)  # (L, H)

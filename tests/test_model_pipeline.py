@@ -1,0 +1,95 @@
+"""Settings -> Analysis for a trained model: the chosen layer's attention, exactly the run's,
+labels in the person's own text, special tokens hidden with their share said, what moved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.model_pipeline import ModelPipeline
+from core.model_settings import ModelSettings, ModelSettingsError
+from core.pipeline import AnalysisError
+from core.settings import Settings, SettingsError
+from core.transformer import load_model
+
+TINY_BERT = Path(__file__).parent / "data" / "transformer" / "tiny-bert"
+TINY_GPT2 = Path(__file__).parent / "data" / "transformer" / "tiny-gpt2"
+
+
+@pytest.fixture(scope="module")
+def bert():
+    return ModelPipeline(load_model(TINY_BERT))
+
+
+def _settings(**model):
+    return Settings(source="model", n_heads=4, sentence="The animal was not swimming in it",
+                    query="animal", model=ModelSettings(**model))
+
+
+def test_the_chosen_layer_is_the_runs_attention_and_the_query_row_its_token(bert):
+    a = bert.run(_settings(layer=0))
+    run = bert.model.run("The animal was not swimming in it")
+    np.testing.assert_array_equal(a.weights, run.attentions[0])
+    assert a.row_labels[a.query_row] == "animal" and a.row_labels[0] == "[CLS]"
+    assert a.heads.strategy == "trained" and a.heads.n_heads == 4
+    last = bert.run(_settings())  # layer None = the last
+    np.testing.assert_array_equal(last.weights, run.attentions[-1])
+    assert last.model.layer == 1
+
+
+def test_hiding_special_tokens_keeps_the_weights_and_says_what_went_to_them(bert):
+    full = bert.run(_settings(layer=1))
+    hidden = bert.run(_settings(layer=1, hide_special=True))
+    assert "[CLS]" not in hidden.row_labels and "[SEP]" not in hidden.col_labels
+    inner = np.flatnonzero(~full.model.special)
+    np.testing.assert_array_equal(hidden.weights, full.weights[:, inner][:, :, inner])
+    expected_share = full.weights[:, inner][:, :, full.model.special].sum(axis=-1)
+    np.testing.assert_allclose(hidden.model.hidden_share, expected_share, atol=1e-6)
+
+
+def test_an_ablation_reports_how_far_each_head_moved_and_the_embedding_cosine(bert):
+    base = bert.run(_settings())
+    assert base.model.baseline is None and base.model.head_shift is None
+    ablated = bert.run(_settings(ablated=((0, 1),)))
+    assert ablated.model.head_shift.shape == (2, 4)
+    assert np.all(ablated.model.head_shift[0] == 0)  # layer 1's own weights do not move
+    assert ablated.model.head_shift[1].max() > 0
+    assert 0 < ablated.model.embedding_cosine < 1
+
+
+def test_a_query_the_text_does_not_have_falls_back_with_a_warning(bert):
+    a = bert.run(_settings().updated(query="zebra"))
+    assert a.row_labels[a.query_row] == "The"
+    assert "'zebra' is not one of the model's tokens" in a.warnings[0]
+
+
+def test_layers_and_heads_the_model_lacks_are_refused_clearly(bert):
+    with pytest.raises(AnalysisError, match="layers 1 to 2; layer 5 does not exist"):
+        bert.run(_settings(layer=4))
+    with pytest.raises(AnalysisError, match="has no layer 9 head 1"):
+        bert.run(_settings(ablated=((8, 0),)))
+    with pytest.raises(AnalysisError, match="no tokens"):
+        ModelPipeline(load_model(TINY_GPT2)).run(_settings().updated(sentence=""))
+
+
+def test_model_settings_round_trip_through_a_session_and_refuse_nonsense():
+    s = _settings(layer=1, ablated=((1, 2), (0, 3)), what_if_layer=0, what_if_temperature=2.0)
+    assert Settings.from_json(s.to_json()) == s
+    with pytest.raises(ModelSettingsError, match="what_if_scoring must be one of"):
+        ModelSettings(what_if_scoring="additive")
+    data = s.to_dict()
+    data["model"]["layer"] = -1
+    with pytest.raises(SettingsError, match="model.layer must be a whole number"):
+        Settings.from_dict(data)
+    assert s.model.forward_changed(s.model.__class__(**{**s.model.__dict__, "layer": 0})) is False
+
+
+def test_the_latent_map_has_every_token_the_query_the_heads_and_neighbour_tokens(bert):
+    a = bert.run(_settings(layer=0))
+    n = len(a.col_labels)
+    assert a.coords.tokens.shape == (n, 2) and a.coords.head_mixes.shape == (4, 2)
+    assert np.all(np.isfinite(a.coords.tokens))
+    words = {w for w, *_ in a.coords.neighbours}
+    assert words and not words & set(bert.model.run("The animal was not swimming in it").tokens)
