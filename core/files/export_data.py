@@ -87,6 +87,40 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
         "head_outputs": _plain(result.head_outputs),
         "coords": _coords_dict(a),
         "warnings": list(a.warnings),
+        **_model_dict(a),
+    }
+
+
+JSON_ATTENTION_LIMIT = 4_000_000
+"""Attention values written into JSON at most (about 70 MB of text); the NPZ has every one."""
+
+
+def _model_dict(analysis: Analysis) -> dict[str, Any]:
+    """A trained model's part: every layer's attention over every token (special ones too)."""
+    m = analysis.model
+    if m is None:
+        return {}
+    run, c = m.run, m.config
+    attentions = run.attentions  # (L, H, n, n)
+    note = None
+    if attentions.size > JSON_ATTENTION_LIMIT:
+        note = (f"{attentions.size:,} attention values are too many for JSON; the .npz export "
+                "carries them (model_attentions)")
+    return {
+        "attentions": None if note else _plain(attentions),
+        "model": {
+            "name": c.name, "architecture": c.architecture, "n_layers": c.n_layers,
+            "n_heads": c.n_heads, "d_model": c.d_model, "d_k": c.d_k, "layer": m.layer,
+            "tokens": run.tokens, "token_texts": list(run.token_texts),
+            "input_ids": run.input_ids.tolist(), "special": run.special.tolist(),
+            "shown": m.shown.tolist(), "truncated": run.truncated,
+            "attentions_shape": list(attentions.shape), "attentions_note": note,
+            "hidden_share": None if m.hidden_share is None else _plain(m.hidden_share),
+            "head_shift": None if m.head_shift is None else _plain(m.head_shift),
+            "embedding_cosine": m.embedding_cosine,
+            "indices": "layers, heads and tokens count from 0 in this file; the screen counts "
+                       "layers and heads from 1",
+        },
     }
 
 
@@ -216,6 +250,14 @@ def analysis_arrays(analysis: Analysis) -> dict[str, np.ndarray]:
     }
     for name, words in labels.items():
         arrays[name] = _unicode(words)
+    if a.model is not None:
+        run = a.model.run
+        arrays.update(model_attentions=run.attentions,  # (L, H, n, n)
+                      model_hidden_states=run.hidden_states,  # (L + 1, n, d)
+                      model_queries=run.queries, model_keys=run.keys,  # (L, H, n, d_k)
+                      model_values=run.values, model_input_ids=run.input_ids,
+                      model_special=run.special, model_tokens=_unicode(run.tokens),
+                      model_layer=np.array(a.model.layer))
     arrays["settings_json"] = np.array(a.settings.to_json())  # 0-d Unicode
     arrays["vectors_name"] = np.array(a.vectors_name)
     arrays["heads_note"] = np.array(a.heads.note)
