@@ -93,3 +93,26 @@ def test_the_latent_map_has_every_token_the_query_the_heads_and_neighbour_tokens
     assert np.all(np.isfinite(a.coords.tokens))
     words = {w for w, *_ in a.coords.neighbours}
     assert words and not words & set(bert.model.run("The animal was not swimming in it").tokens)
+
+
+def test_data_exports_carry_every_layer_with_the_layer_axis(bert, tmp_path, monkeypatch):
+    import json
+
+    from core.files import export_data as export
+
+    a = bert.run(_settings(layer=0))
+    run = a.model.run
+    export.export_data(a, tmp_path / "a.json")
+    data = json.loads((tmp_path / "a.json").read_text("utf-8"))
+    np.testing.assert_allclose(data["attentions"], run.attentions, atol=1e-7)
+    assert data["model"]["tokens"] == run.tokens and data["model"]["layer"] == 0
+    assert data["settings"]["source"] == "model"
+    export.export_data(a, tmp_path / "a.npz")
+    with np.load(tmp_path / "a.npz", allow_pickle=False) as z:
+        np.testing.assert_array_equal(z["model_hidden_states"], run.hidden_states)
+        np.testing.assert_array_equal(z["model_queries"], run.queries)
+        assert z["model_attentions"].shape == (2, 4, len(run.tokens), len(run.tokens))
+    monkeypatch.setattr(export, "JSON_ATTENTION_LIMIT", 10)
+    export.export_data(a, tmp_path / "b.json")
+    big = json.loads((tmp_path / "b.json").read_text("utf-8"))
+    assert big["attentions"] is None and "model_attentions" in big["model"]["attentions_note"]
