@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-# Before anything imports Qt or pyqtgraph (PITFALLS 3): headless, and PySide6 not PyQt6.
+# Before anything imports Qt or pyqtgraph: headless, and PySide6 (pyqtgraph tries PyQt6 first).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 

@@ -108,7 +108,7 @@ def toy_output_is_concat(s: Settings) -> bool:
 
 def toy_keyed_vectors(toy: ToyInputs) -> KeyedVectors:
     """A tiny gensim table of the toy tokens (the first row of a repeated token wins)."""
-    from gensim.models import KeyedVectors  # imported lazily (PITFALLS 13)
+    from gensim.models import KeyedVectors  # here: gensim imports SciPy, about a second
 
     first = {t.lower(): i for i, t in reversed(list(enumerate(toy.tokens)))}
     kv = KeyedVectors(toy.d, dtype=np.float64)  # exact lesson numbers: not float32

@@ -1,4 +1,5 @@
-"""The worked examples of DESIGN.md, checked against hand-written formulas (float64, 1e-9).
+"""The classic worked examples of attention (the lessons of core.explain.lessons), checked against
+hand-written formulas (float64, 1e-9).
 
 Expected values are computed here with `math` and explicit sums, never with the code under test.
 """

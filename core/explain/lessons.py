@@ -1,4 +1,5 @@
-"""The worked examples of DESIGN.md as data, and each one as the settings that show it.
+"""The classic worked examples of attention (the Lessons menu) as data, and each one as the
+settings that show it.
 
 Each `Lesson` carries its inputs and the numbers its worked example publishes (``expected``, typed
 in from the example, never computed by this code), so the tests can check that the pipeline
@@ -12,14 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from core.settings import DEFAULT_SENTENCE, Settings, ToySpec
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DRINK_PLANE", "LESSONS", "SENTENCE_LESSONS", "Lesson", "lesson", "lesson_settings",
            "lesson_toy"]
@@ -52,7 +50,9 @@ class Lesson:
     scoring: str = "dot"
     normalization: str = "softmax"
     temperature: float = 1.0
-    #: name -> published numbers, checked to 1e-9 (see `lesson_numbers` for the names)
+    #: name -> published numbers, checked to 1e-9 in the one head at the query row (every row
+    #: when ``query`` is None). Names: inputs (X), query or queries (projected), keys, values,
+    #: scores, logits, weights, output (the head's weighted sum of the values, before any W_O)
     expected: Mapping[str, Any] = field(default_factory=dict)
     #: name -> published numbers rounded in the text, checked to half a unit of the last digit
     rounded: Mapping[str, Any] = field(default_factory=dict)

@@ -3,7 +3,7 @@
 Split from :mod:`core.vectors.text_files` (text formats, the shared :class:`LoadContext`).
 The word2vec reader walks the records over a memory map and copies only the vectors; the fastText
 validator walks the whole ``.bin`` structure before gensim reads it, because gensim neither checks
-the magic number nor survives a file cut inside its vocabulary (it loops forever, PITFALLS 11).
+the magic number nor survives a file cut inside its vocabulary (it waits forever for a NUL).
 Like the text parsers, nothing here imports gensim.
 """
 
@@ -71,7 +71,8 @@ def _binary_word(raw: bytes, pos: int, dim: int, ctx: LoadContext) -> str:
             f"invalid UTF-8 in a word (or the header's dimension {dim} is wrong)",
         ) from None
     if "\0" in word:
-        # Float bytes read as a word (gensim keeps such garbage keys silently, PITFALLS 10).
+        # Float bytes read as a word: the header's dimension is wrong (gensim keeps such
+        # garbage keys silently).
         raise ctx.error(
             f"byte offset {pos}",
             f"word {word!r} contains NUL bytes: the header's dimension {dim} is probably "
@@ -90,7 +91,7 @@ def _binary_header(f: BinaryIO, path: str, ctx: LoadContext) -> tuple[int, int, 
     count, dim = header
     available = os.path.getsize(path) - len(first)
     # Checked before anything is allocated: a header claiming 10^12 words must not reserve
-    # memory for them (PITFALLS 10).
+    # memory for them (gensim allocates what the header claims before reading a row).
     if count < 1 or dim < 1 or count * (1 + 4 * dim) > available:
         raise ctx.error(
             "line 1",
@@ -154,7 +155,7 @@ def _skip_fasttext_vocab(buf: mmap.mmap, pos: int, size: int, ctx: LoadContext) 
             ctx.step(0.5 * pos / len(buf))
         end = buf.find(b"\0", pos)
         if end < 0 or end + 10 > len(buf):
-            # gensim would wait for a NUL byte here forever (PITFALLS 11).
+            # gensim would wait for a NUL byte here forever.
             raise ctx.error(
                 f"byte offset {pos}", f"file ends inside the vocabulary at entry {i + 1} of {size}"
             )

@@ -1,8 +1,8 @@
 """Sort many words held as one UTF-8 buffer plus offsets, in NumPy, without Python strings.
 
 ``sorted()`` over 3,000,000 words would first decode them all (~200 MB of ``str`` objects) and
-hold the GIL for seconds; pyarrow sorts them well, but loading it costs ~70 MB of shared libraries
-and 0.1 s, which the default set otherwise never needs. This is a most-significant-digit radix
+hold the GIL for seconds; pyarrow sorts them well, but loading it costs ~70 MB of shared
+libraries, which the default set otherwise never needs. This is a most-significant-digit radix
 sort with 8-byte digits: each pass orders the words still tied by their next 8 bytes, read as one
 big-endian ``uint64``, so most words are placed after one or two passes over short arrays.
 UTF-8 byte order is code-point order, so the result is the order of Python's ``str`` comparison.

@@ -2,10 +2,10 @@
 
 Parsing a large text file takes seconds; reopening it should not. After the first load the matrix
 is saved as a plain ``.npy`` (reopened memory-mapped, ``allow_pickle=False``: nothing in the cache
-can run code, unlike gensim's pickled ``.kv``, PITFALLS 8) next to a UTF-8 vocabulary, one word
-per line. Entries are keyed by the source's absolute path, size and modification time, so an
-edited file is parsed again. Every file is written to a temporary name and moved into place, so a
-crash never leaves a half-written entry that a later run would trust.
+can run code, unlike gensim's pickled ``.kv``) next to a UTF-8 vocabulary, one word per line.
+Entries are keyed by the source's absolute path, size and modification time, so an edited file is
+parsed again. Every file is written to a temporary name and moved into place, so a crash never
+leaves a half-written entry that a later run would trust.
 """
 
 from __future__ import annotations

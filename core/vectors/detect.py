@@ -34,7 +34,7 @@ _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
 def check_local_file(path: str) -> None:
     """Raise :class:`VectorFileError` unless ``path`` is a readable, non-empty local file.
 
-    URLs are refused because gensim's smart_open would happily download them (PITFALLS 12).
+    URLs are refused because gensim's smart_open would happily download them.
     Only regular files are opened: a FIFO or a device would block the loader or never end.
     """
     name = os.path.basename(path) or path

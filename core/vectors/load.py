@@ -6,8 +6,8 @@ Everything returns a gensim ``KeyedVectors`` with three extra attributes the GUI
 ``core.vectors.word_vectors.WordVectors``, the read-only part of that interface, for the window's
 start-up.
 
-gensim is imported inside functions only: importing it pulls in SciPy, about a second (PITFALLS
-13), which the application should not pay at start-up or in tests that never load vectors.
+gensim is imported inside functions only: importing it pulls in SciPy, about a second, which
+the application should not pay at start-up or in tests that never load vectors.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def open_default_vectors(cache_dir: str | None = None) -> WordVectors:
 
     The words come from the package's Parquet file the first time, then from a copy in the
     vector cache (``cache_dir``, None: the per-user cache folder): reading Parquet needs pyarrow,
-    ~70 MB of shared libraries and 0.1 s that no later start then pays.
+    ~70 MB of shared libraries that no later start then loads.
     """
     global _default_table
     with _default_lock:
@@ -213,8 +213,8 @@ def _annotate(kv: KeyedVectors, path: str, ctx: LoadContext) -> KeyedVectors:
 def _load_fasttext_bin(path: str, ctx: LoadContext) -> KeyedVectors:
     """Facebook's binary, with sub-word n-grams so out-of-vocabulary words get vectors.
 
-    Note: ``word in kv`` is always True for such vectors; ``kv.key_to_index`` is the real
-    vocabulary (PITFALLS 11).
+    Note: ``word in kv`` is always True for such vectors (the n-gram buckets make up a vector
+    for any string); ``kv.key_to_index`` is the real vocabulary.
     """
     validate_fasttext_bin(path, ctx)
     ctx.step(0.5)

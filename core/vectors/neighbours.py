@@ -35,8 +35,8 @@ def _row_lengths(vectors: np.ndarray) -> np.ndarray:
     one comparison, not a second pass.
     """
     with np.errstate(over="ignore", under="ignore"):  # detected and redone just below
-        # einsum sums the squares without a squared copy of the matrix: 80 MB and ~7x
-        # slower for the default set through np.linalg.norm.
+        # einsum sums the squares without a squared copy of the matrix, which np.linalg.norm
+        # makes (as large as the vectors, and much slower).
         norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]  # (n, 1)
     rows = np.flatnonzero(~np.isfinite(norms[:, 0]) | (norms[:, 0] < _TINY_LENGTH))  # (m,)
     if len(rows) == 0:
@@ -114,7 +114,7 @@ def nearest_neighbours(
     unit_query = query / length  # (dim,)
     scale = _row_scale(kv)
     # One BLAS thread: a memory-bound product gains nothing from OpenBLAS's spinning threads
-    # and loses ~2x when another thread holds a core (core/maths/threads.py).
+    # and slows down when another thread holds a core (core/maths/threads.py).
     with np.errstate(over="ignore", invalid="ignore"), single_blas_thread():
         scores = kv.vectors @ unit_query  # (n, dim) @ (dim,) -> (n,)
         scores *= scale.inverse

@@ -60,8 +60,8 @@ def fit_pca(points: np.ndarray, labels: tuple[str, str] = ("PC 1", "PC 2")) -> P
     axes = np.zeros((2, pts.shape[1]))
     if len(pts) > pts.shape[1]:
         # Many points (the vocabulary PCA: 10,000 x 50): the top eigenvectors of the (d, d)
-        # scatter matrix are the top right singular vectors, and eigh of a small matrix takes
-        # milliseconds where a threaded SVD of the tall matrix took 0.8 s on a busy 2-core box.
+        # scatter matrix are the top right singular vectors, and eigh of that small matrix is far
+        # cheaper than a (threaded) SVD of the tall one, which crawls when the cores are busy.
         _, vecs = np.linalg.eigh(centered.T @ centered)  # ascending eigenvalues; vecs: (d, d)
         k = min(2, pts.shape[1])
         axes[:k] = vecs[:, ::-1][:, :k].T

@@ -8,7 +8,7 @@ The text parser gives results identical to gensim's ``load_word2vec_format`` (sa
 order, same float32 bits: both parse each number as a float64 and round it once to float32) but
 parses whole chunks in C, which makes it several times faster. Malformed files raise
 :class:`VectorFileError` naming the file, the line or byte offset and what was expected, instead of
-gensim's bare ``ValueError``/``EOFError`` (PITFALLS 10). File checks and format detection live in
+gensim's bare ``ValueError``/``EOFError``. File checks and format detection live in
 :mod:`core.vectors.detect`, the binary formats in :mod:`core.vectors.binary_files`.
 """
 
@@ -286,7 +286,7 @@ def _text_start(path: str, with_header: bool, ctx: LoadContext) -> tuple[int, in
         raise ctx.error("line 1", f"header says {count} words of {dim} numbers; expected >= 1")
     available = os.path.getsize(path) - len(first)
     # Each row needs at least a word, and a separator plus a digit per value: refuse absurd
-    # counts before allocating anything (PITFALLS 10).
+    # counts before allocating anything (gensim allocates what the header claims first).
     if count * (2 * dim + 2) > available:
         raise ctx.error(
             "line 1",
@@ -354,7 +354,7 @@ def drop_duplicates(
 ) -> tuple[list[str], np.ndarray, str | None]:
     """Keep the first occurrence of each word; describe what was dropped.
 
-    gensim keeps the first too, but leaves ``None`` keys and zero rows behind (PITFALLS 10).
+    gensim keeps the first too, but leaves ``None`` keys and zero rows behind.
     """
     if len(set(words)) == len(words):  # the usual case, checked at C speed
         return words, matrix, None

@@ -54,7 +54,7 @@ class EmbeddedSentence:
     warnings: tuple[str, ...]
 
     # Cached: the pipeline reuses one sentence while a slider moves and reads these several
-    # times per update (~0.4 ms each at 512 tokens). The fields are frozen, so they cannot go stale.
+    # times per update. The fields are frozen, so they cannot go stale.
     @cached_property
     def used_tokens(self) -> tuple[Token, ...]:
         return tuple(t for t in self.tokens if t.used)
@@ -74,7 +74,7 @@ def lookup_key(kv: KeyedVectors, word: str) -> str | None:
     """The vocabulary key for ``word``: as typed, else lower-cased; None if neither is known.
 
     ``key_to_index`` is used rather than ``in kv`` because fastText vectors answer True for every
-    string (their n-gram buckets make up a vector for anything, PITFALLS 11).
+    string (their n-gram buckets make up a vector for anything).
     """
     for candidate in (word, word.lower()):
         if candidate in kv.key_to_index:

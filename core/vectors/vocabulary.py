@@ -152,7 +152,7 @@ class KeyIndex(Mapping[str, int]):
 
     A binary search over the words sorted by their UTF-8 bytes (the same order as Python's
     ``str`` comparison): about 20 words read per look-up for 400,000 words. The sort runs once,
-    on the first look-up or in :meth:`prepare`'s thread (~0.1 s for 400,000 words).
+    on the first look-up or in :meth:`prepare`'s thread.
     """
 
     def __init__(self, words: Vocabulary) -> None:

@@ -1,6 +1,6 @@
 """The read-only part of gensim's ``KeyedVectors`` interface, without importing gensim.
 
-Importing gensim imports SciPy: 0.7-1 s and ~90 MB of resident memory (PITFALLS 13). The window
+Importing gensim imports SciPy: about a second and ~90 MB of resident memory. The window
 only looks words up, reads rows and searches neighbours, so for the bundled default set it uses a
 :class:`WordVectors` and never pays that; :meth:`WordVectors.to_keyed_vectors` gives a real
 ``KeyedVectors`` over the same arrays when gensim's own methods are wanted.
