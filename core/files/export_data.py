@@ -29,6 +29,7 @@ from core.files.atomic import ExportError, write_atomically
 
 if TYPE_CHECKING:
     from core.pipeline import Analysis
+    from core.transformer.analysis import ModelAnalysis
 
 FORMAT_NAME = "attention-explorer-analysis"
 FORMAT_VERSION = 1
@@ -213,8 +214,20 @@ def export_csv(
 
 def analysis_arrays(analysis: Analysis) -> dict[str, np.ndarray]:
     """Every array of ``analysis`` by name; labels as Unicode arrays (no object arrays)."""
-    a, r, c = analysis, analysis.result, analysis.coords
-    arrays: dict[str, np.ndarray] = {
+    a = analysis
+    arrays = _result_arrays(a) | _label_arrays(a)
+    if a.model is not None:
+        arrays |= _model_arrays(a.model)
+    arrays["settings_json"] = np.array(a.settings.to_json())  # 0-d Unicode
+    arrays["vectors_name"] = np.array(a.vectors_name)
+    arrays["heads_note"] = np.array(a.heads.note)
+    return {name: np.asarray(value) for name, value in arrays.items()}
+
+
+def _result_arrays(a: Analysis) -> dict[str, np.ndarray]:
+    """The attention's arrays, the inputs, the head matrices and the 2D map."""
+    r, c = a.result, a.coords
+    return {
         "weights": r.weights,  # (h, r, n)
         "mean_weights": a.mean_weights,  # (r, n)
         "scores": r.scores,
@@ -239,6 +252,11 @@ def analysis_arrays(analysis: Analysis) -> dict[str, np.ndarray]:
         "coords_output": c.output,  # (2,)
         "neighbour_xy": np.array([(x, y) for _, x, y, _ in c.neighbours], float).reshape(-1, 2),
     }
+
+
+def _label_arrays(a: Analysis) -> dict[str, np.ndarray]:
+    """Token, row, column, neighbour and axis names and the warnings, as Unicode arrays."""
+    c = a.coords
     labels = {
         "tokens": a.sentence.labels,
         "row_labels": a.row_labels,
@@ -248,20 +266,18 @@ def analysis_arrays(analysis: Analysis) -> dict[str, np.ndarray]:
         "axis_labels": list(c.axis_labels),
         "warnings": list(a.warnings),
     }
-    for name, words in labels.items():
-        arrays[name] = _unicode(words)
-    if a.model is not None:
-        run = a.model.run
-        arrays.update(model_attentions=run.attentions,  # (L, H, n, n)
-                      model_hidden_states=run.hidden_states,  # (L + 1, n, d)
-                      model_queries=run.queries, model_keys=run.keys,  # (L, H, n, d_k)
-                      model_values=run.values, model_input_ids=run.input_ids,
-                      model_special=run.special, model_tokens=_unicode(run.tokens),
-                      model_layer=np.array(a.model.layer))
-    arrays["settings_json"] = np.array(a.settings.to_json())  # 0-d Unicode
-    arrays["vectors_name"] = np.array(a.vectors_name)
-    arrays["heads_note"] = np.array(a.heads.note)
-    return {name: np.asarray(value) for name, value in arrays.items()}
+    return {name: _unicode(words) for name, words in labels.items()}
+
+
+def _model_arrays(model: ModelAnalysis) -> dict[str, np.ndarray]:
+    """A trained model's run: every layer's attention, hidden states and per-head Q, K, V."""
+    run = model.run
+    return dict(model_attentions=run.attentions,  # (L, H, n, n)
+                model_hidden_states=run.hidden_states,  # (L + 1, n, d)
+                model_queries=run.queries, model_keys=run.keys,  # (L, H, n, d_k)
+                model_values=run.values, model_input_ids=run.input_ids,
+                model_special=run.special, model_tokens=_unicode(run.tokens),
+                model_layer=np.array(model.layer))
 
 
 def _unicode(words: list[str]) -> np.ndarray:

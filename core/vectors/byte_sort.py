@@ -50,12 +50,7 @@ def byte_order(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nd
         rows = order[pos]
         left = np.minimum(lengths[rows] - depth, _GOES_ON)  # (m,) bytes left, capped
         digit = _digit(padded, starts[rows] + depth, left)  # (m,) uint64
-        if has_nul:
-            ranked = np.lexsort((left, digit, group))
-        elif depth == 0:  # one group: the digit alone
-            ranked = np.argsort(digit, kind="stable")
-        else:
-            ranked = np.lexsort((digit, group))
+        ranked = _rank(digit, left, group, has_nul, depth == 0)  # (m,)
         rows, left, digit, group = rows[ranked], left[ranked], digit[ranked], group[ranked]
         order[pos] = rows
         # Runs of words alike so far. Without NUL bytes equal digits and a different number of
@@ -73,6 +68,17 @@ def byte_order(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.nd
         pos, group = pos[member], run[member]
         depth += _DIGIT
     return order, repeat
+
+
+def _rank(digit: np.ndarray, left: np.ndarray, group: np.ndarray, has_nul: bool,
+          first_pass: bool) -> np.ndarray:
+    """(m,) the stable order of one pass: by tie group, then digit, then bytes left (a key only
+    when the words hold NUL bytes, which the zero padding cannot be told from)."""
+    if has_nul:
+        return np.lexsort((left, digit, group))
+    if first_pass:  # one group: the digit alone
+        return np.argsort(digit, kind="stable")
+    return np.lexsort((digit, group))
 
 
 def _digit(padded: np.ndarray, starts: np.ndarray, left: np.ndarray) -> np.ndarray:
