@@ -115,12 +115,7 @@ def _screenshot(app: Any, window: Any, path: str | None, out: str, size: tuple[i
         window.shutdown()
         app.quit()
 
-    from explorer.commands import dialogs
-
-    # Headless: nobody can answer a dialog. A load error reaches stderr through ``fail`` (the
-    # loader's own signal), and a pickled file is never trusted.
-    setattr(dialogs, "show_error", lambda parent, title, message: None)  # noqa: B010
-    setattr(dialogs, "ask_trust", lambda parent, path: False)  # noqa: B010
+    _answer_no_dialogs()
     window.resize(*size)
     window.controller.updated.connect(grab)
     window.controller.failed.connect(lambda message, _field: fail(message))
@@ -132,6 +127,15 @@ def _screenshot(app: Any, window: Any, path: str | None, out: str, size: tuple[i
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: fail("timed out waiting for the views"))
     app.exec()
     return outcome["status"]
+
+
+def _answer_no_dialogs() -> None:
+    """Headless: nobody can answer a dialog. A load error reaches stderr through the loader's
+    own signal, and a pickled file is never trusted."""
+    from explorer.commands import dialogs
+
+    setattr(dialogs, "show_error", lambda parent, title, message: None)  # noqa: B010
+    setattr(dialogs, "ask_trust", lambda parent, path: False)  # noqa: B010
 
 
 if __name__ == "__main__":

@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     core.add_argument("--temperature", type=float, metavar="T",
                       help="logits are divided by T before normalisation (0.01..100)")
     core.add_argument("--causal", action="store_true", help="tokens attend only to earlier ones")
+    _add_run_options(p)
+    return p
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """--session, --export, --export-data, --size, --fresh, --screenshot."""
     run = p.add_argument_group("sessions, export and window")
     run.add_argument("--session", metavar="FILE",
                      help="start from a saved session; the options above override it")
@@ -108,7 +114,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="start the window from the defaults instead of the remembered settings")
     run.add_argument("--screenshot", metavar="PATH.png",
                      help="render the window offscreen once the views are drawn, save it, exit")
-    return p
 
 
 _OPTION_FIELDS = (("sentence", "sentence"), ("query", "query"), ("heads", "n_heads"),

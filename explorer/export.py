@@ -1,315 +1,32 @@
 """Figures out: any view (a QWidget, or a QGraphicsScene) as PNG, SVG or PDF, with a caption.
 
 Why not pyqtgraph's exporters: its SVGExporter fails with Qt >= 6.11 and its printer exporter is
-disabled (PITFALLS 2 and 6). Instead one painting routine, :func:`_paint_figure`, draws the
-caption band and then the source through ``QWidget.render`` / ``QGraphicsScene.render`` onto any
-QPainter device: a QImage (PNG), a QSvgGenerator (SVG, real vector paths and text) or a
-QPdfWriter (PDF). While painting, pyqtgraph items are put in export mode, as its own exporters do,
-so scatter symbols are drawn as paths (not from the pixmap atlas) and the "A" auto-range button
-is hidden. Every file is written into memory first and then saved with ``write_atomically``.
+disabled (PITFALLS 2 and 6). Instead each writer here paints the figure of
+:mod:`explorer.figures` on a device of its format. Every file is written into memory first and
+then saved with ``write_atomically``.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QFontMetrics,
-    QImage,
-    QPageLayout,
-    QPageSize,
-    QPainter,
-    QPdfWriter,
-)
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRect, QSize, QSizeF
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QWidget
 
 from core.files.atomic import ExportError, write_atomically
-
-if TYPE_CHECKING:
-    from core.pipeline import Analysis
-
-FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
-CAPTION_PADDING = 8  # logical pixels around the caption text
-MAX_PIXELS = 100_000_000  # a 10,000 x 10,000 PNG; beyond this QImage allocation fails or swaps
-Source = QWidget | QGraphicsScene
-PathLike = str | os.PathLike[str]
-_CAPTION_FLAGS = int(
-    Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+from explorer.figures import (
+    PathLike,
+    Source,
+    background,
+    figure_layout,
+    paint_on,
+    source_dpi,
 )
 
-
-# ----------------------------------------------------------------------------- caption
-
-
-def figure_caption(analysis: Analysis) -> str:
-    """One line stating what the figure shows.
-
-    Example: ``GloVe 6B 50d · 4 heads (random, seed 0, d_k=12) · scaled_dot · softmax · T=1.00 ·
-    query 'it'``; masks are added when set.
-    """
-    s, heads = analysis.settings, analysis.heads
-    how = [heads.strategy]
-    if heads.strategy == "random":
-        how.append(f"seed {s.seed}")  # the seed only changes anything for random projections
-    how.append(f"d_k={heads.d_k}")
-    noun = "head" if heads.n_heads == 1 else "heads"
-    parts = [
-        analysis.vectors_name,
-        f"{heads.n_heads} {noun} ({', '.join(how)})",
-        s.scoring,
-        s.normalization,
-        f"T={s.temperature:.2f}",
-    ]
-    masks = [name for name, on in (("causal", s.causal), ("no self", s.exclude_self)) if on]
-    if masks:
-        parts.append("mask: " + ", ".join(masks))
-    parts.append(f"query '{analysis.query.text}'")
-    return " · ".join(parts)
-
-
-def _caption_font(source: Source) -> QFont:
-    """The source's font, a little larger, sized in pixels.
-
-    Pixels, not points: a point size is resolved against each device's DPI, so the same caption
-    would come out at different sizes on a QImage, an SVG generator and a PDF writer (and a
-    measured band would no longer fit the drawn text).
-    """
-    font = QFont(source.font()) if isinstance(source, QWidget) else QFont(QApplication.font())
-    points = font.pointSizeF() if font.pointSizeF() > 0 else font.pixelSize() * 72 / _dpi(source)
-    font.setPixelSize(max(round(max(points, 9.0) * 1.15 * _dpi(source) / 72), 8))
-    return font
-
-
-def _caption_height(caption: str | None, font: QFont, width: int) -> int:
-    """Height of the caption band for a figure ``width`` logical pixels wide (0: no caption)."""
-    if not caption:
-        return 0
-    inner = QRect(0, 0, max(width - 2 * CAPTION_PADDING, 20), 10_000)
-    text = QFontMetrics(font).boundingRect(inner, _CAPTION_FLAGS, caption)
-    return text.height() + 2 * CAPTION_PADDING
-
-
-# ----------------------------------------------------------------------------- painting
-
-
-def _source_size(source: Source) -> QSize:
-    if isinstance(source, QWidget):
-        return source.size()
-    rect = source.sceneRect()
-    return QSize(max(1, round(rect.width())), max(1, round(rect.height())))
-
-
-def _background(source: Source) -> QColor:
-    if isinstance(source, QWidget):
-        return source.palette().color(source.backgroundRole())
-    brush = source.backgroundBrush()
-    return QColor(brush.color()) if brush.style() != Qt.BrushStyle.NoBrush else QColor("white")
-
-
-def _text_colour(source: Source) -> QColor:
-    if isinstance(source, QWidget):
-        return source.palette().color(source.foregroundRole())
-    return QColor("black")
-
-
-def _paint_figure(painter: QPainter, source: Source, size: QSize, caption: str | None) -> None:
-    """Paint the caption band and ``source`` filling ``size`` (logical pixels) on ``painter``."""
-    width, height = size.width(), size.height()
-    font = _caption_font(source)
-    band = _caption_height(caption, font, width)
-    background = _background(source)
-    # Filled first: widgets that do not paint their own background would otherwise show the
-    # device's initial contents (transparent, which PNG viewers show as black or checkered).
-    painter.fillRect(QRectF(0, 0, width, height), background)
-    if caption:
-        painter.save()
-        painter.setFont(font)
-        painter.setPen(_text_colour(source))
-        text_rect = QRectF(CAPTION_PADDING, CAPTION_PADDING, width - 2 * CAPTION_PADDING, band)
-        painter.drawText(text_rect, _CAPTION_FLAGS, caption)
-        painter.restore()
-    content = _source_size(source)
-    painter.save()
-    try:
-        painter.translate(0, band)
-        # Stretch to the exact content box: a widget may refuse a size below its minimum size.
-        painter.scale(width / content.width(), max(height - band, 1) / content.height())
-        with _export_mode(source, painter):
-            if isinstance(source, QWidget):
-                # QWidget's render, also for a QGraphicsView (a pyqtgraph PlotWidget): the view's
-                # own render(painter, target, source) draws the scene, not the widget.
-                QWidget.render(source, painter, QPoint())
-            else:
-                target = QRectF(0, 0, content.width(), content.height())
-                source.render(painter, target, source.sceneRect())
-    finally:
-        painter.restore()
-
-
-def _views(source: Source) -> list[QGraphicsView]:
-    if isinstance(source, QGraphicsScene):
-        return []
-    views = [source] if isinstance(source, QGraphicsView) else []
-    return views + source.findChildren(QGraphicsView)
-
-
-def _scenes(source: Source) -> list[QGraphicsScene]:
-    if isinstance(source, QGraphicsScene):
-        return [source]
-    return [view.scene() for view in _views(source) if view.scene() is not None]
-
-
-@contextmanager
-def _export_mode(source: Source, painter: QPainter) -> Iterator[None]:
-    """pyqtgraph items draw for export inside this block (see the module docstring)."""
-    options = {"antialias": True, "painter": painter, "resolutionScale": 1.0}
-    everything = [item for scene in _scenes(source) for item in scene.items()]
-    items: list[Any] = [item for item in everything if hasattr(item, "setExportMode")]
-    # pyqtgraph views cache their background as a pixmap, which would land in an SVG or PDF as
-    # one bitmap per view; painting it directly keeps vector output free of such images.
-    views = _views(source)
-    cache_modes = [view.cacheMode() for view in views]
-    for view in views:
-        view.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
-    for item in items:
-        item.setExportMode(True, options)
-    try:
-        yield
-    finally:
-        for item in items:
-            item.setExportMode(False)
-        for view, mode in zip(views, cache_modes, strict=True):
-            view.setCacheMode(mode)
-
-
-# ----------------------------------------------------------------------------- sizing
-
-
-@contextmanager
-def _laid_out(source: Source, size: QSize | None) -> Iterator[QSize]:
-    """Lay ``source`` out at ``size`` (if given), yield its real size, then put it back.
-
-    Layout requests and pyqtgraph's range updates are posted events: without processing them a
-    freshly built or resized view renders empty or at its old geometry (PITFALLS 6).
-
-    A hidden window never activates its layouts, so a hidden window is shown off screen first,
-    and a widget inside a layout cannot simply be resized (the layout puts it back): its window
-    is resized by the difference instead, a few times, since a splitter or layout shares the
-    extra space among its children.
-    """
-    if not isinstance(source, QWidget):
-        yield _source_size(source)
-        return
-    window = source.window()
-    old_window_size, old_size = window.size(), source.size()
-    shown_here = not window.isVisible()
-    if shown_here:  # hidden windows never get their layouts activated; show them off screen
-        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        window.show()
-    try:
-        _process_events()
-        if size is not None:
-            _resize_within_window(source, size)
-        yield source.size()
-    finally:
-        if window.size() != old_window_size:
-            window.resize(old_window_size)
-        if source.isWindow() and source.size() != old_size:
-            source.resize(old_size)
-        if shown_here:
-            window.hide()
-            window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, False)
-        _process_events()
-
-
-def _resize_within_window(source: QWidget, size: QSize, attempts: int = 4) -> None:
-    """Make ``source`` ``size`` big: directly if it is a window, else by resizing its window."""
-    window = source.window()
-    for _ in range(attempts):
-        if source.size() == size:
-            return
-        before = source.size()
-        if source is window:
-            source.resize(size)
-        else:
-            window.resize(window.size() + size - source.size())
-        _process_events()
-        if source.size() == before:
-            return  # limited by a minimum or maximum size: the painter stretches the rest
-
-
-def _process_events() -> None:
-    app = QApplication.instance()
-    if app is not None:
-        for _ in range(2):  # a layout pass can post another (nested layouts)
-            app.processEvents()
-
-
-def _figure_size(
-    source: Source, size: tuple[int, int] | None, caption: str | None, scale: float
-) -> tuple[QSize, QSize | None]:
-    """(whole figure, content to lay the source out at) in logical pixels."""
-    if size is None:
-        content = _source_size(source)
-        band = _caption_height(caption, _caption_font(source), content.width())
-        return QSize(content.width(), content.height() + band), None
-    width, height = (round(v / scale) for v in size)
-    band = _caption_height(caption, _caption_font(source), width)
-    if width < 1 or height - band < 1:
-        raise ExportError(f"Figure size {size} is too small for the figure and its caption.")
-    return QSize(width, height), QSize(width, height - band)
-
-
-def _check_size(size: tuple[int, int] | None, scale: float) -> None:
-    if size is not None and (len(size) != 2 or min(size) < 1):
-        raise ExportError(f"Figure size must be two positive integers (width, height), got {size}.")
-    if not scale > 0:
-        raise ExportError(f"Scale must be positive, got {scale}.")
-
-
-@contextmanager
-def _figure(
-    source: Source, size: tuple[int, int] | None, caption: str | None, scale: float = 1.0
-) -> Iterator[QSize]:
-    """Lay ``source`` out for the figure and yield the figure's logical size (caption included)."""
-    _check_size(size, scale)
-    _, content = _figure_size(source, size, caption, scale)
-    with _laid_out(source, content):
-        figure, _ = _figure_size(source, size, caption, scale)  # the size it really took
-        yield figure
-
-
-def _dpi(source: Source) -> int:
-    """The source's logical DPI, so point-sized fonts keep their size relative to the content."""
-    return source.logicalDpiY() if isinstance(source, QWidget) else 96
-
-
-def _paint_on(
-    device: Any,
-    source: Source,
-    figure: QSize,
-    caption: str | None,
-    path: PathLike,
-    zoom: tuple[float, float] = (1.0, 1.0),
-) -> None:
-    painter = QPainter()
-    if not painter.begin(device):
-        raise ExportError(f"Cannot write {path}: Qt could not start painting the figure.")
-    try:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        painter.scale(*zoom)
-        _paint_figure(painter, source, figure, caption)
-    finally:
-        painter.end()
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+MAX_PIXELS = 100_000_000  # a 10,000 x 10,000 PNG; beyond this QImage allocation fails or swaps
 
 
 def _buffer() -> QBuffer:
@@ -321,15 +38,9 @@ def _buffer() -> QBuffer:
 # ----------------------------------------------------------------------------- writers
 
 
-def export_widget_png(
-    source: Source,
-    path: PathLike,
-    *,
-    size: tuple[int, int] | None = None,
-    scale: float = 1.0,
-    caption: str | None = None,
-    title: str | None = None,
-) -> None:
+def export_widget_png(source: Source, path: PathLike, *, size: tuple[int, int] | None = None,
+                      scale: float = 1.0, caption: str | None = None,
+                      title: str | None = None) -> None:
     """Save ``source`` (a QWidget or QGraphicsScene) as a PNG image.
 
     Parameters
@@ -349,18 +60,11 @@ def export_widget_png(
     ExportError
         Bad size or scale, an image too large, or a failed write (the old file is kept).
     """
-    with _figure(source, size, caption, scale) as figure:
+    with figure_layout(source, size, caption, scale) as figure:
         pixels = QSize(*size) if size else figure * scale  # QSize * float rounds
-        if pixels.width() * pixels.height() > MAX_PIXELS:
-            shape = f"{pixels.width()}x{pixels.height()}"
-            raise ExportError(f"Cannot write {path}: a {shape} pixel image is too large.")
-        image = QImage(pixels, QImage.Format.Format_RGB32)
-        dots_per_metre = round(_dpi(source) / 0.0254)  # as the widget's: point fonts match
-        image.setDotsPerMeterX(dots_per_metre)
-        image.setDotsPerMeterY(dots_per_metre)
-        image.fill(_background(source))
+        image = _image(source, pixels, path)
         zoom = (pixels.width() / figure.width(), pixels.height() / figure.height())
-        _paint_on(image, source, figure, caption, path, zoom)
+        paint_on(image, source, figure, caption, path, zoom)
     metadata = (("Title", title), ("Description", caption), ("Software", "Attention Explorer"))
     for key, text in metadata:
         if text:
@@ -369,6 +73,19 @@ def export_widget_png(
     if not image.save(buffer, "PNG"):  # type: ignore[call-overload]  # stub wrongly wants bytes
         raise ExportError(f"Cannot write {path}: Qt could not encode the PNG image.")
     write_atomically(path, bytes(buffer.data().data()))
+
+
+def _image(source: Source, pixels: QSize, path: PathLike) -> QImage:
+    """An image of ``pixels`` filled with ``source``'s background, at ``source``'s DPI."""
+    if pixels.width() * pixels.height() > MAX_PIXELS:
+        shape = f"{pixels.width()}x{pixels.height()}"
+        raise ExportError(f"Cannot write {path}: a {shape} pixel image is too large.")
+    image = QImage(pixels, QImage.Format.Format_RGB32)
+    dots_per_metre = round(source_dpi(source) / 0.0254)  # as the widget's: point fonts match
+    image.setDotsPerMeterX(dots_per_metre)
+    image.setDotsPerMeterY(dots_per_metre)
+    image.fill(background(source))
+    return image
 
 
 def export_widget_svg(
@@ -384,16 +101,16 @@ def export_widget_svg(
     Heatmap images stay embedded bitmaps (at their own resolution, one pixel per cell); axes,
     tick labels, lines, scatter symbols and the caption are vector elements.
     """
-    with _figure(source, size, caption) as figure:
+    with figure_layout(source, size, caption) as figure:
         buffer = _buffer()
         generator = QSvgGenerator()
         generator.setOutputDevice(buffer)
         generator.setSize(figure)
         generator.setViewBox(QRect(0, 0, figure.width(), figure.height()))
-        generator.setResolution(_dpi(source))
+        generator.setResolution(source_dpi(source))
         generator.setTitle(title or caption or "Attention Explorer figure")
         generator.setDescription(caption or "")
-        _paint_on(generator, source, figure, caption, path)
+        paint_on(generator, source, figure, caption, path)
     write_atomically(path, bytes(buffer.data().data()))
 
 
@@ -406,10 +123,10 @@ def export_widget_pdf(
     size: tuple[int, int] | None = None,
 ) -> None:
     """Save ``source`` as a one-page PDF whose page is exactly the figure (vector content)."""
-    with _figure(source, size, caption) as figure:
+    with figure_layout(source, size, caption) as figure:
         buffer = _buffer()
         writer = QPdfWriter(buffer)
-        dpi = _dpi(source)
+        dpi = source_dpi(source)
         writer.setResolution(dpi)  # one device unit = one widget pixel
         points = QSizeF(figure.width() * 72 / dpi, figure.height() * 72 / dpi)
         exact = QPageSize.SizeMatchPolicy.ExactMatch  # never snap to the nearest paper size
@@ -417,7 +134,7 @@ def export_widget_pdf(
         writer.setPageLayout(QPageLayout(page, QPageLayout.Orientation.Portrait, QMarginsF()))
         writer.setTitle(title or caption or "Attention Explorer figure")
         writer.setCreator("Attention Explorer")
-        _paint_on(writer, source, figure, caption, path)  # QPainter.end() completes the PDF
+        paint_on(writer, source, figure, caption, path)  # QPainter.end() completes the PDF
     write_atomically(path, bytes(buffer.data().data()))
 
 

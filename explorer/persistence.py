@@ -9,8 +9,10 @@ temporary directory, so they never read or write the person's real settings).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from core.settings import Settings, SettingsError
 
@@ -75,3 +77,32 @@ class Store:
 
     def sync(self) -> None:
         self._qs.sync()
+
+    def restore_window(self, window: QMainWindow, splitters: Mapping[str, QSplitter]) -> bool:
+        """Put back ``window``'s geometry, docks and named splitters as last saved.
+
+        Returns True when a splitter was restored (the window then keeps its sizes on show).
+        """
+        geometry = self.layout("geometry")
+        if geometry is not None:
+            window.restoreGeometry(geometry)
+        dock_state = self.layout("state")
+        if dock_state is not None:
+            window.restoreState(dock_state)
+        restored = False
+        for name, splitter in splitters.items():
+            blob = self.layout(name)
+            if blob is not None:
+                splitter.restoreState(blob)
+                restored = True
+        return restored
+
+    def save_window(self, window: QMainWindow, splitters: Mapping[str, QSplitter],
+                    settings: Settings) -> None:
+        """Remember ``window``'s layout (see :meth:`restore_window`) and ``settings``."""
+        self.save_layout("geometry", window.saveGeometry())
+        self.save_layout("state", window.saveState())
+        for name, splitter in splitters.items():
+            self.save_layout(name, splitter.saveState())
+        self.save_settings(settings)
+        self.sync()

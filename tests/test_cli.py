@@ -176,7 +176,7 @@ def test_unknown_query_word_is_one_line(capsys, env, vectors, tmp_path):
 def test_export_png_headless_has_the_size_and_real_content(capsys, env, vectors, tmp_path):
     from PySide6.QtGui import QImage
 
-    from explorer.export import figure_caption
+    from explorer.figures import figure_caption
 
     out = tmp_path / "figure.png"
     assert main.main(["--vectors", str(vectors), "--query", "it", "--heads", "3",

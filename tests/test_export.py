@@ -364,7 +364,7 @@ def test_bad_figure_requests(figure, tmp_path):
 
 
 def test_figure_caption_states_the_settings(tiny_kv):
-    from explorer.export import figure_caption
+    from explorer.figures import figure_caption
 
     caption = figure_caption(run(tiny_kv, temperature=0.5))
     assert caption == (

@@ -18,7 +18,7 @@ from core.settings import Settings
 from explorer.commands import export_dialogs
 from explorer.commands.export_actions import EXPLORER, EXPORT_VIEW_TEXT
 from explorer.commands.export_dialogs import FigureRequest
-from explorer.export import figure_caption
+from explorer.figures import figure_caption
 from explorer.main_window import MainWindow
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -9,7 +9,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QScrollArea, QSplitter, QWidget
 
 from core.vectors.tokens import Token
-from explorer.views.heatmaps_view import HeatmapGrid, plan_layout
+from explorer.views.heatmap_layout import plan_layout
+from explorer.views.heatmaps_view import HeatmapGrid
 from explorer.views.label_layer import place_labels
 from explorer.views.latent_view import LatentMap
 from explorer.views.lines_view import LinesView

@@ -182,8 +182,8 @@ def test_heads_from_a_file_and_ctrl_o(window, monkeypatch, tmp_path):
     assert window.controls.heads_file_button.text() == "heads.npz"
     asked: list[str] = []
     monkeypatch.setattr(dialogs, "choose_vectors_file", lambda _p, start: asked.append(start))
-    assert window.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
-    window.open_action.trigger()
+    assert window.vectors.open_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    window.vectors.open_action.trigger()
     assert asked == [""] and not window.loader.busy  # cancelled: nothing is loaded
 
 

@@ -138,13 +138,13 @@ def random_change(window: MainWindow, rng: random.Random) -> None:
         window.top_bar.query_edit.textEdited.emit(rng.choice([*TINY_WORDS, "qqq", ""]))
     elif kind == 7:
         window.edits.select_query_position(rng.randrange(n))
-        window.move_query(rng.choice([-1, 1]))
+        window.keys.move_query(rng.choice([-1, 1]))
     elif kind == 8:
         window.edits.select_cell(rng.randrange(n), rng.randrange(n))  # a heatmap click
     else:
         heads = window.state.settings.n_heads
         window.edits.select_head(rng.choice([None, rng.randrange(heads)]))
-        window.step_head(rng.choice([-1, 1]))
+        window.keys.step_head(rng.choice([-1, 1]))
 
 
 def run_session(window: MainWindow, rng: random.Random, changes: int) -> None:

@@ -1,7 +1,7 @@
 """File > Export figure… / Export data…, Ctrl+E, and "Export this view…" on every view.
 
 Figures are written by :func:`explorer.export.export_figure` (never by pyqtgraph's exporters,
-PITFALLS 2 and 6), always with :func:`~explorer.export.figure_caption` above the view so a figure
+PITFALLS 2 and 6), always with :func:`~explorer.figures.figure_caption` above the view so a figure
 states its settings.
 
 What can be exported is a dict of *targets* (key -> label, widget): the explorer view (the
@@ -35,7 +35,8 @@ from core.files.atomic import ExportError
 from core.files.export_data import export_data
 from explorer.commands import dialogs, export_dialogs
 from explorer.commands.actions import window_action
-from explorer.export import export_figure, figure_caption
+from explorer.export import export_figure
+from explorer.figures import figure_caption
 
 if TYPE_CHECKING:
     from explorer.controller import Controller

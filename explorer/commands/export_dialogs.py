@@ -64,6 +64,23 @@ class FigureDialog(QDialog):
         file_row.addWidget(self.path, 1)
         file_row.addWidget(browse)
         self.format_label = QLabel()
+        size_row = self._build_size_choice(view_size)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("View:", self.target)
+        form.addRow("File:", file_row)
+        form.addRow("Format:", self.format_label)
+        form.addRow(self.by_scale, self.scale)
+        form.addRow(self.by_size, size_row)
+        form.addRow(buttons)
+        self.path.textChanged.connect(self._on_path_changed)
+        self._on_path_changed(path)
+
+    def _build_size_choice(self, view_size: QSize) -> QHBoxLayout:
+        """Scale (2x by default) or an exact size (the view's own to start with): the PNG's."""
         self.by_scale = QRadioButton("Scale of the on-screen size")
         self.scale = QDoubleSpinBox()
         self.scale.setRange(0.5, 8.0)
@@ -81,19 +98,7 @@ class FigureDialog(QDialog):
         size_row.addWidget(QLabel("×"))
         size_row.addWidget(self.height_box)
         self.by_scale.setChecked(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form = QFormLayout(self)
-        form.addRow("View:", self.target)
-        form.addRow("File:", file_row)
-        form.addRow("Format:", self.format_label)
-        form.addRow(self.by_scale, self.scale)
-        form.addRow(self.by_size, size_row)
-        form.addRow(buttons)
-        self.path.textChanged.connect(self._on_path_changed)
-        self._on_path_changed(path)
+        return size_row
 
     def request(self) -> FigureRequest:
         key = str(self.target.currentData())

@@ -5,16 +5,13 @@ heads can be compared by colour), token names are axis ticks, and the query row 
 Plots are built once and re-used; more are built only when a larger head count first arrives, and
 spare ones are hidden rather than removed (PITFALLS 7).
 
-Layout: the focused heatmap is kept square-ish (square cells for a square matrix) and as large as
-the canvas allows, with the small maps in a grid either below it (tall canvas) or beside it (wide
-canvas), whichever leaves the focused map bigger (:func:`plan_layout`). The layout is recomputed
-only when the canvas, the labels or the head count change, never on a weight update.
+Where the maps go is planned by :func:`explorer.views.heatmap_layout.plan_layout`; the layout is
+recomputed only when the canvas, the labels or the head count change, never on a weight update.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
 
@@ -34,108 +31,26 @@ from PySide6.QtWidgets import (
 
 from explorer.views.arrays import frozen
 from explorer.views.heatmap_image import HeatmapImage
+from explorer.views.heatmap_layout import (
+    GAP,
+    SMALL_GAP,
+    SMALL_MIN,
+    SMALL_TITLE_H,
+    Plan,
+    VerticalLabelAxis,
+    label_step,
+    plan_layout,
+    short_label,
+)
 from explorer.views.palette import BACKGROUND, WEIGHT_COLORMAP, head_colour, style_plot
 
 MEAN_TITLE = "mean of heads"
 SMALL_MEAN_TITLE = "mean"
 HOVER_HINT = "Point at a cell to read its weight; click a small map to focus it."
-_MAX_LABEL_CHARS = 14  # longer token names are cut on the axes (the hover text has them whole)
-_GAP = 6  # between the focused map, the colour bar and the small maps
-_SMALL_GAP = 4  # between small maps
 _FOCUS_TITLE_H = 26
-_SMALL_TITLE_H = 18
 _SMALL_TITLE_POINTS = 8.0
 _TITLE_PADDING = 6  # pyqtgraph's title label around its text, in pixels
-_SMALL_MIN, _SMALL_MAX = 44.0, 150.0  # side of a small map, in pixels
 _TICK_POINT_SIZES = (9.0, 8.0, 7.0)  # tick fonts tried, largest first, so every label fits
-
-
-class Plan(NamedTuple):
-    """Where things go: small maps below (or beside) the focused one, in cols x rows of side t."""
-
-    below: bool
-    cols: int
-    rows: int
-    side: float  # of the focused map's image area
-    small: float  # of each small map's image area
-
-
-def plan_layout(width: float, height: float, extra_w: float, extra_h: float, count: int,
-                small_min: float = _SMALL_MIN) -> Plan:
-    """Place a square focused map (plus ``extra_w`` x ``extra_h`` of axes) and ``count`` small maps.
-
-    Every arrangement (small maps below or beside, any column count) is tried; the one with the
-    largest focused map wins, small maps about a third of its side (within small_min.._SMALL_MAX)
-    and grown into space the focused map cannot use. ``small_min`` is at least as wide as the
-    widest small title: pyqtgraph makes a plot as wide as its title, whatever the layout says.
-    """
-    count = max(count, 1)  # before any data: room for the mean's map
-    best, best_score = Plan(True, count, 1, 0.0, 0.0), -math.inf
-    for below in (True, False):
-        for cols in range(1, count + 1):
-            rows = math.ceil(count / cols)
-            if below:  # small maps in rows under the focused one
-                free_w, free_h = width - extra_w, height - extra_h - _GAP
-                fit_small = (width - (cols - 1) * _SMALL_GAP) / cols
-                lines, across, title = rows, cols, _SMALL_TITLE_H
-                long_free, short_free = free_h - (rows - 1) * _SMALL_GAP, free_w
-            else:  # small maps in columns beside it
-                free_w, free_h = width - extra_w - _GAP, height - extra_h
-                fit_small = (height - (rows - 1) * _SMALL_GAP) / rows - _SMALL_TITLE_H
-                lines, across, title = cols, rows, 0.0
-                long_free, short_free = free_w - (cols - 1) * _SMALL_GAP, free_h
-            # The focused side s and the small side t share ``long_free``: s + lines*(t+title).
-            t = min(_SMALL_MAX, fit_small, max(small_min, (long_free - lines * title)
-                                               / (3 + lines)))
-            side = min(short_free, long_free - lines * (t + title))
-            t = max(t, min(_SMALL_MAX, fit_small, (long_free - side) / lines - title))
-            score = side + 0.25 * t - (1000 if t < small_min else 0) - 0.1 * across
-            if score > best_score:
-                best, best_score = Plan(below, cols, rows, max(side, 0.0), max(t, 0.0)), score
-    return best
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= _MAX_LABEL_CHARS else text[: _MAX_LABEL_CHARS - 1] + "…"
-
-
-class VerticalLabelAxis(pg.AxisItem):
-    """A bottom axis whose tick labels are drawn vertically, so one fits under each column."""
-
-    def __init__(self) -> None:
-        super().__init__("bottom")
-        self._labels: list[tuple[float, str]] = []
-
-    def set_labels(self, ticks: list[tuple[float, str]]) -> None:
-        """Tick marks at the values of ``ticks`` with their texts drawn vertically below them.
-
-        The owner sets the axis height (``setHeight``) to fit the longest label.
-        """
-        self._labels = list(ticks)
-        # pyqtgraph lays out (and drops) tick texts as if horizontal: give it none, draw our own.
-        self.setTicks([[(value, "") for value, _ in ticks]])
-
-    def drawPicture(self, p, axisSpec, tickSpecs, textSpecs) -> None:  # noqa: N802, ANN001
-        super().drawPicture(p, axisSpec, tickSpecs, [])
-        low, high = self.range
-        if high == low:
-            return
-        p.setPen(self.textPen())
-        metrics = p.fontMetrics()
-        bounds = self.mapRectFromParent(self.geometry())
-        top = bounds.top() + max(0, self.style["tickLength"]) + 2
-        for value, text in self._labels:
-            if not low <= value <= high:
-                continue
-            x = bounds.left() + (value - low) / (high - low) * bounds.width()
-            p.save()
-            # Rotate about the label's top end: the text then runs down, ending at the axis.
-            p.translate(x, top)
-            p.rotate(-90)
-            width = metrics.horizontalAdvance(text) + 2
-            p.drawText(QRectF(-width, -metrics.height() / 2, width, metrics.height()),
-                       int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
-            p.restore()
 
 
 class Heatmap:
@@ -220,21 +135,7 @@ class HeatmapGrid(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.hover_label)
-
-        self.focused = Heatmap(small=False)
-        self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=WEIGHT_COLORMAP, width=14,
-                                        interactive=False, pen="k", colorMapMenu=False)
-        style_plot(self.colorbar)
-        self._small_box = QGraphicsWidget()
-        self._small_grid = QGraphicsGridLayout()
-        self._small_grid.setSpacing(_SMALL_GAP)
-        self._small_grid.setContentsMargins(0, 0, 0, 0)
-        self._small_box.setLayout(self._small_grid)
-        self.canvas.ci.setContentsMargins(4, 4, 4, 4)
-        self.canvas.ci.layout.setSpacing(_GAP)
-        self.canvas.ci.addItem(self.focused.plot, 0, 0)
-        self.canvas.ci.addItem(self.colorbar, 0, 1)
-        self.canvas.ci.addItem(self._small_box, 0, 2)
+        self._build_canvas()
         self._plan: Plan | None = None  # the arrangement now shown
         self._tick_font = QFont(self.font())
         self._small: list[Heatmap] = []  # index 0 is the mean, index i + 1 is head i
@@ -252,6 +153,23 @@ class HeatmapGrid(QWidget):
         self.canvas.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.canvas.installEventFilter(self)  # a resized canvas is laid out again
+
+    def _build_canvas(self) -> None:
+        """The focused map, the colour bar and a box for the small maps, side by side."""
+        self.focused = Heatmap(small=False)
+        self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=WEIGHT_COLORMAP, width=14,
+                                        interactive=False, pen="k", colorMapMenu=False)
+        style_plot(self.colorbar)
+        self._small_box = QGraphicsWidget()
+        self._small_grid = QGraphicsGridLayout()
+        self._small_grid.setSpacing(SMALL_GAP)
+        self._small_grid.setContentsMargins(0, 0, 0, 0)
+        self._small_box.setLayout(self._small_grid)
+        self.canvas.ci.setContentsMargins(4, 4, 4, 4)
+        self.canvas.ci.layout.setSpacing(GAP)
+        self.canvas.ci.addItem(self.focused.plot, 0, 0)
+        self.canvas.ci.addItem(self.colorbar, 0, 1)
+        self.canvas.ci.addItem(self._small_box, 0, 2)
 
     # ----------------------------------------------------------------- public interface
 
@@ -332,7 +250,7 @@ class HeatmapGrid(QWidget):
             plan = plan_layout(width, height, extra_w, extra_h, count, small_min)
             label_px = QFontMetricsF(font).height() + 1
             most = max(len(self._rows), len(self._cols), 1)
-            if _label_step(most, plan.side, label_px) == 1:
+            if label_step(most, plan.side, label_px) == 1:
                 break
         if plan is None or (not force and plan == self._plan and font == self._tick_font):
             return
@@ -347,32 +265,32 @@ class HeatmapGrid(QWidget):
         font.setBold(True)
         widest = max(QFontMetricsF(font).horizontalAdvance(t) for t in
                      (SMALL_MEAN_TITLE, f"head {max(self._shown_small - 1, 1)}"))
-        return max(_SMALL_MIN, math.ceil(widest) + _TITLE_PADDING)
+        return max(SMALL_MIN, math.ceil(widest) + _TITLE_PADDING)
 
     def _axes_size(self, font: QFont) -> tuple[float, float]:
         """Width and height the focused plot needs beside its image (axes, title, colour bar)."""
         metrics = QFontMetricsF(font)
-        rows = max((metrics.horizontalAdvance(_short(t)) for t in self._rows), default=0.0)
-        cols = max((metrics.horizontalAdvance(_short(t)) for t in self._cols), default=0.0)
+        rows = max((metrics.horizontalAdvance(short_label(t)) for t in self._rows), default=0.0)
+        cols = max((metrics.horizontalAdvance(short_label(t)) for t in self._cols), default=0.0)
         left, bottom = math.ceil(rows) + 12, math.ceil(cols) + 12
         bar = max(self.colorbar.minimumWidth(), 50.0)
-        return left + 4 + _GAP + bar, _FOCUS_TITLE_H + bottom + 4
+        return left + 4 + GAP + bar, _FOCUS_TITLE_H + bottom + 4
 
     def _apply_plan(self, plan: Plan, extra_w: float, extra_h: float) -> None:
         """Size the focused plot and the small-map box and put the box below or beside."""
         bar = max(self.colorbar.minimumWidth(), 50.0)
-        focus = QSizeF(extra_w - _GAP - bar + plan.side, extra_h + plan.side)
+        focus = QSizeF(extra_w - GAP - bar + plan.side, extra_h + plan.side)
         bottom = int(extra_h - _FOCUS_TITLE_H - 4)
         self.focused.plot.setMinimumSize(focus)
         self.focused.plot.setMaximumSize(focus)
-        self.focused.plot.getAxis("left").setWidth(int(extra_w - _GAP - bar - 4))
+        self.focused.plot.getAxis("left").setWidth(int(extra_w - GAP - bar - 4))
         self.focused.plot.getAxis("bottom").setHeight(bottom)
         # The colour bar as tall as the plot, its bar level with the image (not title or labels).
         self.colorbar.setMinimumHeight(focus.height())
         self.colorbar.setMaximumHeight(focus.height())
         self.colorbar.layout.setContentsMargins(1, _FOCUS_TITLE_H + 1, 1, bottom + 1)
-        box = QSizeF(plan.cols * plan.small + (plan.cols - 1) * _SMALL_GAP,
-                     plan.rows * (plan.small + _SMALL_TITLE_H) + (plan.rows - 1) * _SMALL_GAP)
+        box = QSizeF(plan.cols * plan.small + (plan.cols - 1) * SMALL_GAP,
+                     plan.rows * (plan.small + SMALL_TITLE_H) + (plan.rows - 1) * SMALL_GAP)
         self._small_box.setMinimumSize(box)
         self._small_box.setMaximumSize(box)
         layout = self.canvas.ci.layout
@@ -383,10 +301,10 @@ class HeatmapGrid(QWidget):
             layout.addItem(self._small_box, 0, 2)
         # Centre what is used in the canvas: the spare space goes to equal margins.
         if plan.below:
-            used_w = max(focus.width() + _GAP + bar, box.width())
-            used_h = focus.height() + _GAP + box.height()
+            used_w = max(focus.width() + GAP + bar, box.width())
+            used_h = focus.height() + GAP + box.height()
         else:
-            used_w = focus.width() + 2 * _GAP + bar + box.width()
+            used_w = focus.width() + 2 * GAP + bar + box.width()
             used_h = max(focus.height(), box.height())
         spare_w = max(self.canvas.width() - 8 - used_w, 0) / 2
         spare_h = max(self.canvas.height() - 8 - used_h, 0) / 2
@@ -419,7 +337,7 @@ class HeatmapGrid(QWidget):
             text = SMALL_MEAN_TITLE if head is None else f"head {i}"
             colour = "k" if head is None else head_colour(head)
             selected = head == self._selected_head
-            heatmap.set_title(text, colour, f"{_SMALL_TITLE_POINTS:g}pt", selected, _SMALL_TITLE_H)
+            heatmap.set_title(text, colour, f"{_SMALL_TITLE_POINTS:g}pt", selected, SMALL_TITLE_H)
         title = MEAN_TITLE if self._selected_head is None else f"head {self._selected_head + 1}"
         self.focused.set_title(title, "k", "10pt", True, _FOCUS_TITLE_H)
 
@@ -430,11 +348,11 @@ class HeatmapGrid(QWidget):
         for name in ("left", "bottom"):
             self.focused.plot.getAxis(name).setStyle(tickFont=self._tick_font)
         # Both axes stack labels by their height (the bottom one is drawn vertically).
-        col_step = _label_step(len(self._cols), side, metrics.height() + 1)
-        row_step = _label_step(len(self._rows), side, metrics.height() + 1)
+        col_step = label_step(len(self._cols), side, metrics.height() + 1)
+        row_step = label_step(len(self._rows), side, metrics.height() + 1)
         self._ticks = (
-            [(i + 0.5, _short(t)) for i, t in enumerate(self._rows) if i % row_step == 0],
-            [(i + 0.5, _short(t)) for i, t in enumerate(self._cols) if i % col_step == 0],
+            [(i + 0.5, short_label(t)) for i, t in enumerate(self._rows) if i % row_step == 0],
+            [(i + 0.5, short_label(t)) for i, t in enumerate(self._cols) if i % col_step == 0],
         )
         self.focused.plot.getAxis("left").setTicks([self._ticks[0]])
         self.focused.plot.getAxis("bottom").set_labels(self._ticks[1])
@@ -473,10 +391,3 @@ class HeatmapGrid(QWidget):
         name = MEAN_TITLE if head is None else f"head {head + 1}"
         self.hover_label.setText(
             f"{name}: {self._rows[row]} → {self._cols[col]}  {float(matrix[row, col]):.4f}")
-
-
-def _label_step(count: int, pixels: float, label_px: float) -> int:
-    """Show every k-th of ``count`` labels so labels of ``label_px`` fit in ``pixels``."""
-    if count == 0 or pixels <= 0:
-        return 1
-    return max(1, math.ceil(label_px / (pixels / count)))

@@ -1,0 +1,72 @@
+"""The arrow keys: Left/Right move the query along the sentence, Up/Down step through the heads
+(mean, head 1, ..., head h), wherever the focus is except in a text field or a spin box.
+
+Plots take the focus when clicked and would swallow the arrows, so :class:`ArrowKeys` sees the
+key presses of every view (and its children) first; the window hands it the keys no focused
+widget took (``keyPressEvent``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from explorer.commands.edits import Edits
+    from explorer.controller import Controller
+    from explorer.state import ExplorerState
+
+ARROWS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
+
+
+class ArrowKeys(QObject):
+    """Arrow keys on ``views`` -> the query and the shown head, through ``edits``."""
+
+    def __init__(self, state: ExplorerState, controller: Controller, edits: Edits,
+                 views: Sequence[QWidget], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._state, self._controller, self._edits = state, controller, edits
+        for view in views:
+            for widget in (view, *view.findChildren(QWidget)):
+                widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if self.handle(event):
+                return True
+        return super().eventFilter(watched, event)
+
+    def handle(self, event: QKeyEvent) -> bool:
+        """Act on an unmodified arrow key; False for any other key (left to Qt)."""
+        if event.key() not in ARROWS or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            self.move_query(1 if event.key() == Qt.Key.Key_Right else -1)
+        else:
+            self.step_head(1 if event.key() == Qt.Key.Key_Down else -1)
+        return True
+
+    def move_query(self, step: int) -> None:
+        """Move the query ``step`` tokens along the sentence (an outside word enters at an end)."""
+        a = self._controller.analysis
+        if a is None or not a.col_labels:
+            return
+        # From the settings, not the analysis: keys pressed within one frame must all count.
+        s = self._state.settings
+        position = s.query_index if s.query_index is not None else a.query.position
+        n = len(a.col_labels)
+        if position is None:
+            target = 0 if step > 0 else n - 1
+        else:
+            target = min(max(position + step, 0), n - 1)
+        self._edits.select_query_position(target)
+
+    def step_head(self, step: int) -> None:
+        """Step through "mean, head 1, ..., head h" (Down = next, Up = previous)."""
+        choices: list[int | None] = [None, *range(self._state.settings.n_heads)]
+        index = choices.index(self._state.settings.selected_head) + step
+        self._edits.select_head(choices[min(max(index, 0), len(choices) - 1)])
