@@ -191,7 +191,8 @@ class Controller(QObject):
         # One read-only array both views keep without copying (the core's result already is).
         weights = frozen(a.weights)
         if weights_changed or INSPECTED_COL in names:
-            v.heatmaps.set_data(a.row_labels, a.col_labels, weights, a.query_row, inspected)
+            v.heatmaps.set_data(a.row_labels, a.col_labels, weights, a.query_row, inspected,
+                                mean=a.mean_weights)
         if weights_changed:
             v.lines.set_data(a.row_labels, a.col_labels, weights, a.query_row)
         v.heatmaps.set_selected_head(head)
@@ -200,8 +201,8 @@ class Controller(QObject):
 
     @staticmethod
     def _query_weights(a: Analysis, head: int | None) -> np.ndarray:
-        """(n,) the query row's weights in ``head``, or their mean over heads."""
-        return a.query_weights[head] if head is not None else a.query_weights.mean(axis=0)
+        """(n,) the query row's weights in ``head``, or their mean over heads (the analysis's)."""
+        return a.query_weights[head] if head is not None else a.mean_weights[a.query_row]
 
     def _show_map(self, a: Analysis, head: int | None, query_weights: np.ndarray) -> None:
         c = a.coords
@@ -233,10 +234,7 @@ class Controller(QObject):
     def selected_head(self, a: Analysis | None = None) -> int | None:
         """The settings' selected head, or None (mean) if the analysis has fewer heads."""
         a = a if a is not None else self._analysis
-        head = self._state.settings.selected_head
-        if a is None or head is None or head >= a.weights.shape[0]:
-            return None
-        return head
+        return self._state.shown_head(a.weights.shape[0]) if a is not None else None
 
 
 def _culprit(message: str) -> str:

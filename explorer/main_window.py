@@ -304,4 +304,4 @@ def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
 
 def open_lesson(window: MainWindow, computation: ComputationParts, item: Lesson | str) -> None:
     """Open lesson ``item`` in ``window`` as its Lessons-menu entry does (scripts, tests)."""
-    lessons_menu.open_lesson(window.state, window.edits, computation.dock, window.status, item)
+    lessons_menu.open_lesson(window.state, computation.dock, window.status, item)

@@ -8,6 +8,11 @@ the controller listens to :attr:`ExplorerState.changed` and recomputes. A batch 
 Besides the :class:`~core.settings.Settings` field names, ``changed`` may carry two more names:
 ``"vectors"`` (a new word-vector table) and ``"inspected_col"`` (the key column picked in a
 heatmap).
+
+The rules that keep the settings consistent live here too: which head is shown when the selected
+one is gone (:func:`head_or_mean`), what else changes with the input mode (:func:`mode_changes`,
+with the word-mode query to come back to), and the folder the file dialogs start in
+(:class:`LastFolder`).
 """
 
 from __future__ import annotations
@@ -20,16 +25,43 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from core.settings import Settings, SettingsError
+from core.explain.lessons import lesson, lesson_toy
+from core.settings import Settings, SettingsError, ToySpec
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
 
 VECTORS = "vectors"
 INSPECTED_COL = "inspected_col"
+FIRST_WORDS_QUERY = "it"  # word mode's query after starting in another mode
 
 # Fields that change which tokens exist: a picked key column no longer means the same token.
 _TOKEN_FIELDS = frozenset({"sentence", "oov_policy", VECTORS})
+
+
+def head_or_mean(head: int | None, n_heads: int) -> int | None:
+    """``head`` when there is such a head among ``n_heads``; else None, the mean of the heads
+    (fewer heads than the selected one show the mean rather than fail)."""
+    return None if head is None or head >= n_heads else head
+
+
+def default_toy() -> ToySpec:
+    """The toy table a first switch to toy mode starts from: the three-input worked example."""
+    return lesson_toy(lesson("three_inputs"))
+
+
+def mode_changes(mode: str, s: Settings, words_query: str) -> dict[str, object]:
+    """The settings changes of switching to ``mode``: a toy table to start from, a query that
+    exists in the new mode (``words_query`` is the one to go back to in word mode)."""
+    changes: dict[str, object] = {"mode": mode, "query_index": None}
+    if mode == "toy":
+        toy = s.toy if s.toy is not None else default_toy()
+        changes["toy"] = toy
+        if s.query.lower() not in (t.lower() for t in toy.tokens):
+            changes["query"] = toy.tokens[0]
+    elif mode == "words":
+        changes["query"] = words_query
+    return changes
 
 
 class ExplorerState(QObject):
@@ -42,6 +74,8 @@ class ExplorerState(QObject):
         self._settings = settings if settings is not None else Settings()
         self._kv: KeyedVectors | None = None
         self._inspected_col: int | None = None
+        s = self._settings
+        self._words_query = s.query if s.mode == "words" else FIRST_WORDS_QUERY
         self._batch_depth = 0
         self._pending: set[str] = set()
 
@@ -60,12 +94,27 @@ class ExplorerState(QObject):
         """The key column picked in a heatmap (highlighted), None when none is picked."""
         return self._inspected_col
 
+    @property
+    def words_query(self) -> str:
+        """The query of word mode: the current one there, the last one used there elsewhere."""
+        return self._words_query
+
+    def shown_head(self, n_heads: int) -> int | None:
+        """The head to show of an analysis with ``n_heads`` heads: the selected one, or None
+        (the mean) when there is none selected or it has fewer heads."""
+        return head_or_mean(self._settings.selected_head, n_heads)
+
+    def mode_switch(self, mode: str) -> dict[str, object]:
+        """The changes that switch to input ``mode`` (see :func:`mode_changes`)."""
+        return mode_changes(mode, self._settings, self._words_query)
+
     # ------------------------------------------------------------------ changes
     def update(self, **changes: Any) -> set[str]:
         """Apply ``changes`` to the settings; return (and emit) the names that really changed.
 
         Keeps the settings consistent on the way: a new query word without ``query_index`` means
-        "the first occurrence"; fewer heads than the selected head falls back to the mean.
+        "the first occurrence"; fewer heads than the selected head falls back to the mean; the
+        toy table's words in sentence mode start from the default table when there is none.
 
         Raises
         ------
@@ -73,22 +122,11 @@ class ExplorerState(QObject):
             A value the settings reject; nothing is changed then.
         """
         changes = self._consistent(changes)
-        new = self._settings.updated(**changes)
-        names = new.changed_fields(self._settings)
-        self._settings = new
-        if names & _TOKEN_FIELDS:
-            self._inspected_col = None
-        self._notify(names)
-        return names
+        return self._replace(self._settings.updated(**changes))
 
     def set_settings(self, settings: Settings) -> set[str]:
         """Replace every setting at once (a restored session); emits what differs."""
-        names = settings.changed_fields(self._settings)
-        self._settings = settings
-        if names & _TOKEN_FIELDS:
-            self._inspected_col = None
-        self._notify(names)
-        return names
+        return self._replace(settings)
 
     def set_vectors(self, kv: KeyedVectors, path: str | None) -> None:
         """Use a newly loaded vector table; ``path`` None means the bundled default set."""
@@ -116,14 +154,28 @@ class ExplorerState(QObject):
                 self.changed.emit(names)
 
     # ------------------------------------------------------------------ helpers
+    def _replace(self, new: Settings) -> set[str]:
+        names = new.changed_fields(self._settings)
+        self._settings = new
+        if names & _TOKEN_FIELDS:
+            self._inspected_col = None
+        if new.mode == "words":
+            self._words_query = new.query
+        self._notify(names)
+        return names
+
     def _consistent(self, changes: dict[str, Any]) -> dict[str, Any]:
         changes = dict(changes)
         if "query" in changes and "query_index" not in changes:
             changes["query_index"] = None
         n_heads = changes.get("n_heads", self._settings.n_heads)
         selected = changes.get("selected_head", self._settings.selected_head)
-        if isinstance(n_heads, int) and isinstance(selected, int) and selected >= n_heads:
+        if isinstance(n_heads, int) and isinstance(selected, int) and \
+                head_or_mean(selected, n_heads) is None:
             changes["selected_head"] = None  # the head is gone: show the mean rather than fail
+        if changes.get("sentences_use_toy") is True and \
+                changes.get("toy", self._settings.toy) is None:
+            changes["toy"] = default_toy()  # the toy's words need a toy table
         if "head_axes" in changes and isinstance(changes["head_axes"], list):
             changes["head_axes"] = tuple(tuple(pair) for pair in changes["head_axes"])
         unknown = set(changes) - {f.name for f in fields(Settings)}

@@ -14,15 +14,22 @@ from explorer.state import ExplorerState
 
 
 class FakeView:
-    """Records ``set_*`` calls by name: ``view.calls["set_data"] == [args, ...]``."""
+    """Records ``set_*`` calls by name: ``view.calls["set_data"] == [args, ...]``, and their
+    keyword arguments in ``view.keywords["set_data"] == [kwargs, ...]``."""
 
     def __init__(self) -> None:
         self.calls: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        self.keywords: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
     def __getattr__(self, name: str) -> Any:
         if not name.startswith("set_"):
             raise AttributeError(name)
-        return lambda *args: self.calls[name].append(args)
+
+        def record(*args: Any, **kwargs: Any) -> None:
+            self.calls[name].append(args)
+            self.keywords[name].append(kwargs)
+
+        return record
 
     def count(self) -> int:
         return sum(len(v) for v in self.calls.values())
@@ -57,6 +64,8 @@ def test_first_result_reaches_every_view(setup):
     weights_shown, position = views.tokens.calls["set_weights"][-1]
     np.testing.assert_allclose(weights_shown, weights[:, query_row].mean(axis=0), rtol=1e-6)
     assert position == query_row
+    # The mean over heads is the analysis's own, computed once, not once per view.
+    assert views.heatmaps.keywords["set_data"][-1]["mean"] is controller.analysis.mean_weights
 
 
 def test_a_burst_of_changes_is_one_recompute(setup, qtbot):

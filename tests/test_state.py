@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from core.settings import Settings, SettingsError
-from explorer.state import INSPECTED_COL, VECTORS, ExplorerState
+from explorer.state import (
+    INSPECTED_COL,
+    VECTORS,
+    ExplorerState,
+    LastFolder,
+    default_toy,
+    head_or_mean,
+)
 
 
 @pytest.fixture
@@ -88,3 +95,39 @@ def test_set_settings_replaces_everything(state):
     calls = record(state)
     state.set_settings(Settings(sentence="I drink water", query="drink", n_heads=1))
     assert calls == [frozenset({"sentence", "query", "n_heads"})]
+
+
+def test_the_shown_head_is_the_selected_one_while_it_exists(state):
+    assert head_or_mean(None, 4) is None and head_or_mean(3, 4) == 3 and head_or_mean(4, 4) is None
+    state.update(n_heads=4, selected_head=2)
+    assert state.shown_head(4) == 2
+    assert state.shown_head(1) is None  # e.g. the identity strategy: one head, the mean shown
+
+
+def test_word_mode_query_comes_back_after_another_mode(state):
+    state.update(query="sea")
+    state.update(**state.mode_switch("toy"))
+    assert state.settings.mode == "toy" and state.settings.toy == default_toy()
+    assert state.settings.query == default_toy().tokens[0]  # a query the toy table has
+    assert state.words_query == "sea"
+    state.update(**state.mode_switch("words"))
+    assert (state.settings.mode, state.settings.query) == ("words", "sea")
+
+
+def test_switching_to_the_current_mode_keeps_the_query(state):
+    state.update(query="sea")
+    state.update(**state.mode_switch("words"))
+    assert state.settings.query == "sea"
+
+
+def test_toy_words_in_sentence_mode_start_from_the_default_table(state):
+    assert state.settings.toy is None
+    state.update(mode="sentences", sentences_use_toy=True)
+    assert state.settings.toy == default_toy()
+
+
+def test_last_folder_is_where_the_last_file_was(tmp_path):
+    folder = LastFolder(str(tmp_path))
+    assert folder.path == str(tmp_path)
+    folder.remember(str(tmp_path / "sub" / "figure.png"))
+    assert folder.path == str(tmp_path / "sub")

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QWidget
 
 from core.settings import Settings, SettingsError
 from explorer.commands import dialogs
-from explorer.views.inputs_view import mode_changes
 
 if TYPE_CHECKING:
     from explorer.controller import Controller
@@ -34,8 +33,6 @@ class Edits(QObject):
         super().__init__(parent)
         self._state, self._controller, self._status = state, controller, status
         self._parent = parent
-        s = state.settings
-        self._words_query = s.query if s.mode == "words" else "it"
 
     def apply(self, **changes: Any) -> bool:
         """Route a wanted change to the state; a rejected value is reported, not raised."""
@@ -92,14 +89,7 @@ class Edits(QObject):
     @Slot(str)
     def switch_mode(self, mode: str) -> None:
         """Switch the input mode (with a toy table and a query that exist in it)."""
-        self.remember_words_query()
-        self.apply(**mode_changes(mode, self._state.settings, self._words_query))
-
-    def remember_words_query(self) -> None:
-        """Keep the word-mode query before another mode or a lesson replaces it."""
-        s = self._state.settings
-        if s.mode == "words":
-            self._words_query = s.query
+        self.apply(**self._state.mode_switch(mode))
 
     def reset_settings(self) -> None:
         """Back to the defaults, keeping the loaded vectors."""

@@ -26,11 +26,10 @@ if TYPE_CHECKING:
 MODE_KEYS = {"words": "Ctrl+1", "sentences": "Ctrl+2", "toy": "Ctrl+3"}
 
 
-def open_lesson(state: ExplorerState, edits: Edits, dock: ComputationDock, status: StatusBar,
+def open_lesson(state: ExplorerState, dock: ComputationDock, status: StatusBar,
                 item: Lesson | str) -> None:
     """Put lesson ``item``'s inputs, weights and settings on screen, with its explanation."""
     item = lesson(item) if isinstance(item, str) else item
-    edits.remember_words_query()
     with state.batch():
         state.set_inspected_col(None)
         state.set_settings(lesson_settings(item, state.settings))
@@ -51,7 +50,7 @@ def install_lessons_menu(menu_bar: QMenuBar, owner: QWidget, state: ExplorerStat
     lesson_actions = []
     for number, item in enumerate(LESSONS, start=1):
         lesson_actions.append(window_action(
-            owner, item.title, lambda _=False, it=item: open_lesson(state, edits, dock, status, it),
+            owner, item.title, lambda _=False, it=item: open_lesson(state, dock, status, it),
             f"Alt+{number}" if number <= 9 else None, item.explanation, menu))
     close = menu.addAction("Close the lesson text")
     close.triggered.connect(lambda: dock.show_lesson(None))

@@ -2,7 +2,8 @@
 
 Like every input widget it only says what the person wants (``changed({field: value})``, handed
 to the state by the window) and shows settings with its signals blocked (`set_settings`).
-:func:`mode_changes` says what else changes when the person switches the input mode.
+What else changes when the person switches the input mode is the state's business
+(:func:`explorer.state.mode_changes`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.explain.lessons import lesson, lesson_toy
 from core.explain.steps import format_number
 from core.settings import Settings, ToySpec
 from core.toy import MAX_TOY_DIM, MIN_TOY_DIM, ToyInputs, make_toy, parse_number
@@ -34,25 +34,6 @@ from explorer.views.toy_editor import ToyVectorEditor
 MODE_TEXT = {"words": "Word vectors: the sentence's words", "sentences": "Sentences (mean vectors)",
              "toy": "Toy vectors (typed by hand)"}
 MAX_TOY_TOKENS = 12
-
-
-def default_toy() -> ToySpec:
-    """The toy table a first switch to toy mode starts from: the three-input worked example."""
-    return lesson_toy(lesson("three_inputs"))
-
-
-def mode_changes(mode: str, s: Settings, words_query: str) -> dict[str, object]:
-    """The settings changes of switching to ``mode``: a toy table to start from, a query that
-    exists in the new mode (``words_query`` is the one to go back to in word mode)."""
-    changes: dict[str, object] = {"mode": mode, "query_index": None}
-    if mode == "toy":
-        toy = s.toy if s.toy is not None else default_toy()
-        changes["toy"] = toy
-        if s.query.lower() not in (t.lower() for t in toy.tokens):
-            changes["query"] = toy.tokens[0]
-    elif mode == "words":
-        changes["query"] = words_query
-    return changes
 
 
 def resize_toy(spec: ToySpec, n: int, d: int) -> ToySpec:
@@ -192,10 +173,7 @@ class InputsPanel(QWidget):
 
     @Slot(bool)
     def _on_use_toy_toggled(self, checked: bool) -> None:
-        changes: dict[str, object] = {"sentences_use_toy": checked}
-        if checked and self._settings.toy is None:
-            changes["toy"] = default_toy()
-        self.changed.emit(changes)
+        self.changed.emit({"sentences_use_toy": checked})  # the state adds a table if none
 
     @Slot(object)
     def _on_toy_changed(self, toy: ToyInputs) -> None:
