@@ -32,9 +32,11 @@ test: $(STAMP)
 bench: bytecode
 	QT_QPA_PLATFORM=offscreen PYQTGRAPH_QT_LIB=PySide6 $(PY) -m benchmarks
 
+# Style, types, and the import contracts of pyproject.toml (no cycles; core never imports Qt).
 lint: $(STAMP)
 	$(PY) -m ruff check core explorer tests main.py
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
