@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_gui(args: argparse.Namespace, request: Request) -> int:
-    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # PITFALLS 3
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # else pyqtgraph tries PyQt6 first
     from PySide6.QtWidgets import QApplication
 
     from explorer.main_window import MainWindow
@@ -84,7 +84,7 @@ def collect_garbage_from_the_event_loop() -> Any:
     An automatic collection can start inside any allocation, e.g. within
     ``QObject::disconnect`` (pyqtgraph disconnects on every update) while Qt holds one of its
     pooled signal-slot locks; freeing a QMenu there (a discarded plot's menu) takes a lock of
-    the same pool and the process hangs. Seen once in the test suite.
+    the same pool and the process hangs.
     """
     from pyqtgraph.util.garbage_collector import GarbageCollector
 

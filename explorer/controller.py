@@ -49,7 +49,7 @@ class Views:
 
 @dataclass(frozen=True)
 class Update:
-    """What one recompute did, for the status bar (and for the benchmark in the report)."""
+    """What one recompute did, for the status bar (and benchmarks/window_bench.py)."""
 
     analysis: Analysis
     compute_ms: float  # core pipeline (0 when the last analysis was reused)
@@ -214,7 +214,7 @@ class Controller(QObject):
     def describe_point(self, label: str) -> str:
         """Hover text of a latent-map point: the word and its nearest vocabulary words.
 
-        Searched on hover (about 3 ms over 400,000 words) and remembered until the next
+        Searched on hover (a pass over the whole vocabulary) and remembered until the next
         analysis, since Qt asks again on every mouse move over the point.
         """
         a, pipeline = self._analysis, self._pipeline

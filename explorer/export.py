@@ -1,7 +1,8 @@
 """Figures out: any view (a QWidget, or a QGraphicsScene) as PNG, SVG or PDF, with a caption.
 
-Why not pyqtgraph's exporters: its SVGExporter fails with Qt >= 6.11 and its printer exporter is
-disabled (PITFALLS 2 and 6). Instead each writer here paints the figure of
+Why not pyqtgraph's exporters: its SVGExporter fails with Qt >= 6.11 (pyqtgraph 0.14.0 raises
+in ``correctCoordinates``), its printer exporter is disabled, and its image exporter opens a
+dialog when given no file name. Instead each writer here paints the figure of
 :mod:`explorer.figures` on a device of its format. Every file is written into memory first and
 then saved with ``write_atomically``.
 """

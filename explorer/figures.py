@@ -184,7 +184,7 @@ def _laid_out(source: Source, size: QSize | None) -> Iterator[QSize]:
     """Lay ``source`` out at ``size`` (if given), yield its real size, then put it back.
 
     Layout requests and pyqtgraph's range updates are posted events: without processing them a
-    freshly built or resized view renders empty or at its old geometry (PITFALLS 6).
+    freshly built or resized view renders empty or at its old geometry.
 
     A hidden window never activates its layouts, so a hidden window is shown off screen first,
     and a widget inside a layout cannot simply be resized (the layout puts it back): its window

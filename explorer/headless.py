@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def prepare_qt_environment() -> None:
-    """Offscreen, PySide6 (PITFALLS 3): call before anything imports Qt."""
+    """Offscreen, PySide6 (pyqtgraph would try PyQt6 first): call before anything imports Qt."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
@@ -45,12 +45,12 @@ def run(request: Request) -> int:
 
 def load_vectors(request: Request) -> Any:
     """The KeyedVectors named by the settings (the bundled default set when None)."""
-    from core.vectors import load as embeddings  # gensim: imported only now (PITFALLS 13)
+    from core.vectors import load as embeddings  # gensim (it imports SciPy): only now
 
     path = request.settings.vectors_path
     try:
         if path is None:
-            return embeddings.open_default_vectors()  # no gensim import: ~1 s sooner
+            return embeddings.open_default_vectors()  # no gensim (nor SciPy) to import
         if not os.path.isfile(path):
             raise CliError(f"vectors file {path} does not exist")
         return embeddings.load_vectors(path, request.settings.vectors_format,

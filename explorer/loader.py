@@ -1,12 +1,13 @@
 """Loading word vectors in a background QThread, with progress and cancel.
 
-Parsing a text vector file holds the GIL for seconds to minutes and other files need gensim
-(and SciPy) imported, about a second (PITFALLS 9, 13), so loading never happens on the GUI
-thread (the default set needs no gensim: ``core.vectors.load.open_default_vectors``).
+Parsing a text vector file is single-threaded Python holding the GIL for seconds to minutes,
+and other files need gensim (and SciPy) imported, about a second, so loading never happens on
+the GUI thread (the default set needs no gensim: ``core.vectors.load.open_default_vectors``).
 A :class:`VectorLoader` lives on the GUI thread and owns one worker + thread per load;
 the worker's signals reach the loader's ``@Slot`` methods as queued calls, so the loader's own
-signals are always emitted on the GUI thread (PITFALLS 15). Python keeps a reference to every
-thread and worker until the thread has finished (PITFALLS 14).
+signals are always emitted on the GUI thread (a lambda connected to a worker's signal would run
+in the worker's thread). Python keeps a reference to every thread and worker until the thread
+has finished: Qt aborts when a QThread is destroyed while it runs.
 
 The query completer searches a :class:`VocabularyIndex`, sorted in a background thread once the
 first views are drawn, so it costs neither the GUI thread nor the time to the first result.
@@ -38,7 +39,7 @@ PICKLE_SUFFIXES = (".kv", ".model")
 
 
 def needs_trust(path: str) -> bool:
-    """True for a file that is loaded by unpickling (PITFALLS 8)."""
+    """True for a file that is loaded by unpickling, which can run any code in it."""
     return Path(path).suffix.lower() in PICKLE_SUFFIXES
 
 
@@ -49,7 +50,7 @@ class VocabularyIndex:
     are the best suggestions. The index holds no Python strings: the lower-cased words as one
     :class:`Vocabulary` and their sorted order (8 bytes a word); a search decodes ~40 words.
 
-    Lowering and sorting 400,000 words takes ~0.15 s, so nothing is sorted when the vectors arrive
+    Lowering and sorting 400,000 words takes a while, so nothing is sorted when the vectors arrive
     (the first views come first): :meth:`prepare` sorts in a background thread (NumPy sorts
     outside the GIL, so the GUI thread keeps running) and the first :meth:`complete` waits for it
     if needed.
@@ -173,11 +174,11 @@ class LoadWorker(QObject):
 
         if self.path is None:
             self._report(0.0)
-            # Not a KeyedVectors: the window needs no gensim (nor SciPy: ~1 s, ~90 MB) for it.
+            # Not a KeyedVectors: the window needs no gensim (nor the SciPy it imports) for it.
             kv = embeddings.open_default_vectors(self.cache_dir)
             self._report(1.0)
             return kv
-        # Imports gensim: here, in the worker thread (PITFALLS 13).
+        # Imports gensim (and SciPy, about a second): here, in the worker thread.
         return embeddings.load_vectors(
             self.path, self.fmt, trust_pickle=self.trust_pickle,
             progress=self._report, cancel=self.is_cancelled, cache_dir=self.cache_dir,

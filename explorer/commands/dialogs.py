@@ -1,6 +1,6 @@
 """Every modal dialog of the window, each wrapped in one small function.
 
-Modal dialogs block tests (PITFALLS 16), so the window always calls these through the module
+Modal dialogs block tests, so the window always calls these through the module
 (``dialogs.show_error(...)``), and a test replaces the function with ``monkeypatch.setattr``.
 """
 

@@ -1,8 +1,8 @@
 """File > Export figure… / Export data…, Ctrl+E, and "Export this view…" on every view.
 
 Figures are written by :func:`explorer.export.export_figure` (never by pyqtgraph's exporters,
-PITFALLS 2 and 6), always with :func:`~explorer.figures.figure_caption` above the view so a figure
-states its settings.
+which fail or open dialogs of their own, see :mod:`explorer.export`), always with
+:func:`~explorer.figures.figure_caption` above the view so a figure states its settings.
 
 What can be exported is a dict of *targets* (key -> label, widget): the explorer view (the
 central area without the controls: tokens, heatmaps or lines, latent map), the whole window and
@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import pyqtgraph as pg
@@ -137,7 +137,7 @@ class ExportActions(QObject):
             scene = receiver.scene() if isinstance(receiver, QGraphicsView) else None
             if scene is not None and isinstance(getattr(scene, "contextMenu", None), list):
                 # pyqtgraph's own menu (where a plot enables it): its "Export..." entry would open
-                # pyqtgraph's export dialog (PITFALLS 2, 6); ours replaces it.
+                # pyqtgraph's export dialog, whose SVG and PDF export fail; ours replaces it.
                 action = QAction(EXPORT_VIEW_TEXT, scene)
                 action.triggered.connect(lambda _=False, k=key: self.export_figure_dialog(k))
                 scene.contextMenu[:1] = [action]

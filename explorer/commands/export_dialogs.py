@@ -1,8 +1,8 @@
 """The modal dialogs of exporting and sessions, each wrapped in one small function.
 
 As in :mod:`explorer.commands.dialogs`, the window calls these through the module
-(``export_dialogs.choose_figure(...)``) so a test can replace each with ``monkeypatch.setattr``
-(PITFALLS 16).
+(``export_dialogs.choose_figure(...)``) so a test can replace each with ``monkeypatch.setattr``:
+a modal dialog would block the test.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Arrays the views keep: their own, unchangeable copies, made once per result.
 
-A view keeps the weights it shows (pyqtgraph draws from them later, PITFALLS 4), so it must not
-see them change under it. A read-only array that owns its data cannot change, so views share it
-instead of each copying it (12 heads x 512 x 512 weights: ~1.5 ms per copy on every update). The
-core's results are such arrays already: the heatmaps and the lines view then copy nothing.
+A view keeps the weights it shows (pyqtgraph's ImageItem keeps the array it is given and draws
+from it later), so it must not see them change under it. A read-only array that owns its data
+cannot change, so views share it instead of each copying it on every update. The core's results
+are such arrays already: the heatmaps and the lines view then copy nothing.
 """
 
 from __future__ import annotations

@@ -131,8 +131,8 @@ class ComputationDock(QDockWidget):
                                   a.col_labels, scoring=s.scoring, normalization=s.normalization)
         self.panel.set_steps(steps)
         self.panel.highlight_key(self._inspected)
-        # Only the query row's weights: head_statistics converts what it gets to float64, and all
-        # rows of 12 heads x 512 x 512 took longer than the statistics themselves.
+        # Only the query row's weights: head_statistics converts what it gets to float64, and
+        # converting every row of a long sentence would cost more than the statistics.
         row = a.weights[:, a.query_row:a.query_row + 1, :]  # (h, 1, n)
         self.panel.set_statistics(head_statistics(row, 0, a.col_labels))
         if self.tabs.currentIndex() == MATRICES_TAB:

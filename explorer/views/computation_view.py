@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal

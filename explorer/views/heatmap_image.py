@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import numpy as np

@@ -3,7 +3,8 @@
 Rows are queries, columns are keys, the colour scale is fixed to 0..1 with one colour bar (so two
 heads can be compared by colour), token names are axis ticks, and the query row is outlined.
 Plots are built once and re-used; more are built only when a larger head count first arrives, and
-spare ones are hidden rather than removed (PITFALLS 7).
+spare ones are hidden rather than removed (pyqtgraph leaves removed items in the scene, and its
+PlotItems leak on PySide6).
 
 Where the maps go is planned by :func:`explorer.views.heatmap_layout.plan_layout`; the layout is
 recomputed only when the canvas, the labels or the head count change, never on a weight update.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import numpy as np
@@ -58,7 +59,7 @@ class Heatmap:
 
     def __init__(self, small: bool) -> None:
         axes = {} if small else {"bottom": VerticalLabelAxis()}
-        # No pyqtgraph menu (ours offers export): not building it saves ~5 ms per heatmap.
+        # No pyqtgraph menu (ours offers export), and none to build for every heatmap.
         self.plot = pg.PlotItem(axisItems=axes, enableMenu=False)
         self.image = HeatmapImage(axisOrder="row-major")
         self.image.setColorMap(WEIGHT_COLORMAP)

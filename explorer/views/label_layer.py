@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import numpy as np
@@ -253,8 +253,8 @@ class LabelLayer(pg.GraphicsObject):
         taken = _boxes([r for _, r in above.layout(transform, bounds)] if above else [])
         points = self._points_cells(transform)
         # A crowded map cannot show hundreds of labels anyway: try the first MAX_OPTIONAL optional
-        # ones (in priority order) and leave the rest to their points' tooltips. Placing all 512
-        # of a long sentence took ~12 ms per paint.
+        # ones (in priority order) and leave the rest to their points' tooltips: placing the
+        # hundreds of a long sentence on every paint would slow it down.
         optional = [i for i in finite if not self._must[i]]
         if len(optional) > MAX_OPTIONAL:
             dropped = set(optional[MAX_OPTIONAL:])

@@ -2,17 +2,18 @@
 
 Lines from the query to each token get wider and darker with the weight. The view re-ranges only
 when the fixed points (tokens and query) change, so dragging the temperature moves the output
-smoothly across a still map. All labels are painted by two items (PITFALLS 5), which place them
-so that none overlaps another: the query, the output and the head mixes first, then the tokens
-(offset to a free side of their point, or left out: their point's tooltip names them), then the
-grey neighbour words in whatever room is left (explorer/views/label_layer.py).
+smoothly across a still map. All labels are painted by two items (one pyqtgraph TextItem per
+label would make every update slow), which place them so that none overlaps another: the query,
+the output and the head mixes first, then the tokens (offset to a free side of their point, or
+left out: their point's tooltip names them), then the grey neighbour words in whatever room is
+left (explorer/views/label_layer.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import numpy as np
@@ -96,7 +97,7 @@ class LatentMap(pg.PlotWidget):
     point_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        # No pyqtgraph menu (ours offers export): not building it saves ~5 ms of start-up.
+        # No pyqtgraph menu (ours offers export), and none to build at start-up.
         super().__init__(parent, background=BACKGROUND, enableMenu=False)
         self.setAntialiasing(True)
         plot = self.getPlotItem()

@@ -158,7 +158,7 @@ class LinesView(QWidget):
                 rows, cols = np.nonzero(alphas[head] == level)
                 alpha = float(level) / _BUCKETS
                 colour.setAlphaF(alpha)
-                # Antialiased 2 px lines cost ~6x more to raster than 1 px: thin faint ones.
+                # Antialiased 2 px lines cost much more to raster than 1 px: thin faint ones.
                 painter.setPen(QPen(colour, 2.0 if alpha > _FAINT else 1.0))
                 painter.drawLines([QLineF(x_left + 2, ys_left[r], x_right - 2, ys_right[c])
                                    for r, c in zip(rows.tolist(), cols.tolist(), strict=True)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import numpy as np
@@ -59,7 +59,7 @@ class MatrixPanel(QWidget):
         self.plot = pg.GraphicsLayoutWidget()
         self.plot.setBackground("w")
         # No pyqtgraph menu: ours (export) shows instead, like the other views', and the start
-        # does not build 8 menus of axis controls for a tab that may never be opened (~40 ms).
+        # does not build 8 menus of axis controls for a tab that may never be opened.
         self._view = self.plot.addViewBox(lockAspect=False, invertY=True, enableMenu=False)
         self._view.setMouseEnabled(False, False)
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -99,7 +99,7 @@ class MatrixPanel(QWidget):
         self.model.set_grid(texts, cols=cols)
 
     def _show_heatmap(self, m: NamedMatrix) -> None:
-        data = np.array(m.array, dtype=np.float64)  # a copy: ImageItem keeps a view (PITFALLS 4)
+        data = np.array(m.array, dtype=np.float64)  # a copy: ImageItem keeps the array it is given
         data[~np.isfinite(data)] = np.nan
         if m.symbol == "A′":
             levels, cmap = (0.0, 1.0), WEIGHT_MAP

@@ -7,7 +7,7 @@ in the heatmaps (whose colour bar is the legend for both).
 
 from __future__ import annotations
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import numpy as np

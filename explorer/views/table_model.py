@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, Qt
@@ -214,12 +214,11 @@ class FittedGridView(QTableView):
     """A read-only view of a `GridModel` whose columns fit their texts, as ResizeToContents
     would fit them, measured more cheaply.
 
-    Qt's ResizeToContents re-measures every cell through the delegate (~8 data() calls, each
-    a Python call) after each ``dataChanged``: ~1500 calls per update for 12 heads, most of
-    the statistics' cost. Here the widest text of each column is found with font metrics
-    (widths remembered per text) and only that cell is measured by the delegate, so a
-    column is exactly as wide as Qt would make it; sections are resized only when that
-    width changes.
+    Qt's ResizeToContents re-measures every cell through the delegate (several data() calls,
+    each a Python call) after each ``dataChanged``: most of the statistics' cost. Here the
+    widest text of each column is found with font metrics (widths remembered per text) and
+    only that cell is measured by the delegate, so a column is exactly as wide as Qt would
+    make it; sections are resized only when that width changes.
     """
 
     def __init__(self, model: GridModel, parent: QWidget | None = None) -> None:
@@ -246,7 +245,7 @@ class FittedGridView(QTableView):
                 if w > widest_w:
                     widest, widest_w = row, w
             # A grid cell's size depends on its text alone (one font, no icons), a header's on
-            # its label: the same pair, the same width (asking Qt costs ~20 Python calls).
+            # its label: the same pair, the same width (asking Qt costs many Python calls).
             label = model.headerData(col, Qt.Orientation.Horizontal)
             key = (label, model.cell_text(widest, col) if widest >= 0 else None,
                    header.minimumSectionSize(), self.showGrid())

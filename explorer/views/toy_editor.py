@@ -7,7 +7,7 @@ the last valid inputs are kept (``toy()``) and nothing is emitted until the tabl
 
 from __future__ import annotations
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 from collections.abc import Sequence
