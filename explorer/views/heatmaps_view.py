@@ -183,18 +183,14 @@ class HeatmapGrid(QWidget):
     def set_data(self, row_labels: list[str], col_labels: list[str], weights: np.ndarray,
                  query_row: int, inspected_col: int | None = None, *,
                  mean: np.ndarray | None = None) -> None:
-        """Show ``weights`` (h, r, n) for every head, their mean, and the focused head large.
-
-        ``mean`` is the (r, n) mean over heads when the caller has it (an analysis computes it
-        once for every view); without it the view averages ``weights`` itself.
-        """
+        """Show ``weights`` (h, r, n) for every head, their mean, and the focused head large;
+        ``mean`` is their (r, n) mean when the caller has it (an analysis computes it once)."""
         weights = frozen(weights, np.float32, ndmin=3)  # an array nobody changes later
         heads = weights.shape[0]
         self._weights = weights
-        if mean is not None:
-            self._mean = frozen(mean, np.float32)
-        else:
-            self._mean = weights.mean(axis=0) if heads else np.zeros(weights.shape[1:], np.float32)
+        if mean is None:  # averaged here, for a caller without an analysis
+            mean = weights.mean(axis=0) if heads else np.zeros(weights.shape[1:], np.float32)
+        self._mean = frozen(mean, np.float32)
         self._query_row, self._inspected_col = query_row, inspected_col
         relayout = heads + 1 != self._shown_small
         if relayout:

@@ -8,9 +8,10 @@ crossed out, and an intervention's shift per head can be shown as a corner badge
 asks to focus it (``head_clicked``); pointing at one reads it in the line under the grid.
 
 Everything lives in one pyqtgraph ViewBox and is built once: one image per map (more only when a
-larger model first arrives, spare ones hidden, PITFALLS 7), one path for all query-row marks, one
-for all ablation marks, one rectangle for the outline, one item painting every badge, and the
-layer and head names as axis ticks (PITFALLS 5: no text item per map). An update hands each image
+larger model first arrives, spare ones hidden: pyqtgraph leaves removed items in the scene), one
+path for all query-row marks, one for all ablation marks, one rectangle for the outline, one item
+painting every badge, and the layer and head names as axis ticks (no text item per map: each is
+a full graphics item, and hundreds make every update slow). An update hands each image
 its pooled weights (small_maps.max_pool) and rebuilds a path or two.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import numpy as np
@@ -65,31 +66,13 @@ class ModelView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.readout)
-        self.overlay = QLabel(self.canvas)  # over the grid when the data is not current
-        self.overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.overlay.setWordWrap(True)
-        self.overlay.setStyleSheet(_STALE_STYLE)
-        # Clicks and hover reach the maps through it: the person may pick a head meanwhile.
-        self.overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.overlay.hide()
-
+        self._build_overlay()
         self.plot = self.canvas.addPlot(enableMenu=False)
         self._build_plot()
         self.vb: pg.ViewBox = self.plot.vb
         self._images: list[HeatmapImage] = []  # map (l, h) is _images[l * heads + h]
         self._placed: list[tuple[int, ...] | None] = []  # (layer, head, rows, cols) each shows
-        self.query_marks = self._add_path(pg.mkPen(_QUERY_COLOUR, width=1), QBrush(), z=2)
-        self.ablation_marks = self._add_path(pg.mkPen(_ABLATED_PEN, width=1.5),
-                                             QBrush(_ABLATED_FILL), z=3)
-        self.badges = ShiftBadges()
-        self.badges.setZValue(4)
-        self.vb.addItem(self.badges, ignoreBounds=True)
-        self.outline = QGraphicsRectItem()
-        self.outline.setPen(pg.mkPen(_OUTLINE_COLOUR, width=3))
-        self.outline.setZValue(5)
-        self.outline.hide()
-        self.vb.addItem(self.outline, ignoreBounds=True)
-
+        self._build_marks()
         self._geometry = GridGeometry(0, 0)
         self._attentions = np.zeros((0, 0, 0, 0), np.float32)
         # The array the images show, pooled: read-only and owning its data (arrays.frozen), so
@@ -104,6 +87,29 @@ class ModelView(QWidget):
         self.canvas.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.canvas.installEventFilter(self)  # keeps the overlay as large as the canvas
+
+    def _build_overlay(self) -> None:
+        self.overlay = QLabel(self.canvas)  # over the grid when the data is not current
+        self.overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.overlay.setWordWrap(True)
+        self.overlay.setStyleSheet(_STALE_STYLE)
+        # Clicks and hover reach the maps through it: the person may pick a head meanwhile.
+        self.overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.overlay.hide()
+
+    def _build_marks(self) -> None:
+        """Query-row marks, ablation marks, shift badges and the outline, over the maps."""
+        self.query_marks = self._add_path(pg.mkPen(_QUERY_COLOUR, width=1), QBrush(), z=2)
+        self.ablation_marks = self._add_path(pg.mkPen(_ABLATED_PEN, width=1.5),
+                                             QBrush(_ABLATED_FILL), z=3)
+        self.badges = ShiftBadges()
+        self.badges.setZValue(4)
+        self.vb.addItem(self.badges, ignoreBounds=True)
+        self.outline = QGraphicsRectItem()
+        self.outline.setPen(pg.mkPen(_OUTLINE_COLOUR, width=3))
+        self.outline.setZValue(5)
+        self.outline.hide()
+        self.vb.addItem(self.outline, ignoreBounds=True)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(760, 560)

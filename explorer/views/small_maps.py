@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-import PySide6  # noqa: F401  (PITFALLS 3: PySide6 before pyqtgraph)
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import numpy as np
@@ -51,7 +51,7 @@ def max_pool(weights: np.ndarray, max_cells: int = MAX_CELLS) -> np.ndarray:
         rest = weights[..., whole * k:, :].max(axis=-2, keepdims=True)  # (..., 1, n)
         rows = np.concatenate([rows, rest], axis=-2)  # (..., m, n)
     cells = np.maximum.reduceat(rows, np.arange(0, n, k), axis=-1)  # (..., m, m)
-    cells.flags.writeable = False  # ImageItem keeps a view of it (PITFALLS 4)
+    cells.flags.writeable = False  # ImageItem keeps the array it is given and draws from it later
     return cells
 
 
@@ -137,9 +137,10 @@ def shift_colour(shift: float) -> QColor:
 class ShiftBadges(QGraphicsObject):
     """A coloured badge with the shift ("0.42") in the top-right corner of every map.
 
-    One item paints every badge (PITFALLS 5: no text item per map). The item lives in view
-    coordinates, which stretch with the widget; badges are drawn in device pixels so their text
-    keeps its size. Maps narrower than a badge with text get a coloured corner only.
+    One item paints every badge (no text item per map: hundreds would make updates slow). The
+    item lives in view coordinates, which stretch with the widget; badges are drawn in device
+    pixels so their text keeps its size. Maps narrower than a badge with text get a coloured
+    corner only.
     """
 
     _POINTS = 7.0
