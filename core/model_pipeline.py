@@ -10,6 +10,7 @@ Shapes: L layers, H heads, n tokens, m shown tokens, d model width, d_k head wid
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -18,6 +19,12 @@ import numpy as np
 
 from core.maths.attention import MultiHeadResult
 from core.maths.heads import HeadProjections
+from core.maths.rollout import (
+    MAX_FLOW_TOKENS,
+    attention_flow,
+    attention_rollout,
+    flow_note,
+)
 from core.pipeline import NEIGHBOURS, Analysis, AnalysisError, MapCoordinates
 from core.settings import Settings
 from core.transformer import ModelError, TransformerModel, TransformerRun
@@ -28,6 +35,8 @@ from core.vectors.tokens import EmbeddedSentence, QueryChoice, Token
 from core.vectors.word_vectors import WordVectors
 
 __all__ = ["ModelPipeline", "display_labels"]
+
+ACROSS_TITLES = {"rollout": "Attention rollout", "flow": "Attention flow"}
 
 
 def display_labels(run: TransformerRun) -> list[str]:
@@ -53,6 +62,34 @@ class ModelPipeline:
         self._runs: dict[Any, TransformerRun] = {}
         self._vocabulary: WordVectors | None = None
         self._all_layers_pca: tuple[Any, Projection2D] | None = None
+        self._rollout: tuple[TransformerRun, bytes, np.ndarray] | None = None
+        # run() may be called from a background thread (long texts) while the window waits.
+        self._lock = threading.Lock()
+
+    def _rollouts(self, run: TransformerRun, kept: np.ndarray) -> np.ndarray:
+        """Every layer's rollout of ``run`` (L, n, n), once per run and set of heads: stepping
+        through the layers reads it again (at 512 tokens it costs ~20 ms)."""
+        if self._rollout is None or self._rollout[0] is not run or \
+                self._rollout[1] != kept.tobytes():
+            self._rollout = (run, kept.tobytes(), attention_rollout(run.attentions, heads=kept))
+        return self._rollout[2]
+
+    def is_cached(self, s: Settings) -> bool:
+        """True when ``s`` needs no forward pass: its runs are kept from an earlier call."""
+        key = (s.sentence, s.model.pair)
+        with self._lock:
+            if key not in self._runs:
+                return False
+            interventions = s.model.interventions()
+            return interventions.first_layer(self.model.config) is None or \
+                (key, interventions) in self._runs
+
+    def token_count(self, s: Settings) -> int:
+        """How many tokens the model would read for ``s`` (0 when it cannot tokenise it)."""
+        try:
+            return len(self.model.encode(s.sentence, s.model.pair).ids)
+        except ModelError:
+            return 0
 
     def run(self, settings: Settings, *, live: bool = False) -> Analysis:
         """Every view's data for ``settings`` (``live`` is accepted for the static pipeline's
@@ -65,7 +102,8 @@ class ModelPipeline:
         """
         started = time.perf_counter()
         try:
-            return self._analysis(settings, started)
+            with self._lock:
+                return self._analysis(settings, started)
         except ModelError as error:
             raise AnalysisError(str(error)) from None
 
@@ -113,11 +151,11 @@ class ModelPipeline:
             col_labels=labels, query_row=row,
             coords=self._coordinates(s, run, layer, shown, result, row),
             warnings=tuple(warnings), elapsed_ms=(time.perf_counter() - started) * 1000.0,
-            model=self._model_part(base, changed, layer, shown, full, result))
+            model=self._model_part(s, base, changed, layer, shown, result, int(shown[row])))
 
-    def _model_part(self, base: TransformerRun, changed: TransformerRun | None, layer: int,
-                    shown: np.ndarray, full: MultiHeadResult,
-                    result: MultiHeadResult) -> ModelAnalysis:
+    def _model_part(self, s: Settings, base: TransformerRun, changed: TransformerRun | None,
+                    layer: int, shown: np.ndarray, result: MultiHeadResult,
+                    query_token: int) -> ModelAnalysis:
         hidden_share = None
         if len(shown) < len(base.tokens):  # the weight the maps leave out, per head and row
             hidden_share = 1.0 - result.weights.sum(axis=-1)  # (H, m)
@@ -125,8 +163,10 @@ class ModelPipeline:
         if changed is not None:
             shift = head_shift(base.attentions, changed.attentions)  # (L, H)
             cosine = float(sentence_embedding(base) @ sentence_embedding(changed))
+        across, title, note = _across_layers(s, changed or base, layer, shown, query_token,
+                                             self._rollouts)
         return ModelAnalysis(self.model.config, changed or base, base if changed else None,
-                             layer, shown, hidden_share, shift, cosine)
+                             layer, shown, hidden_share, shift, cosine, across, title, note)
 
     # ------------------------------------------------------------------ the latent map
 
@@ -167,6 +207,31 @@ class ModelPipeline:
             matrix = self.model.weights.token_embeddings[:len(tokens)]  # (V, d), mapped
             self._vocabulary = WordVectors(tokens, matrix, self.vectors_name)
         return self._vocabulary
+
+
+def _across_layers(s: Settings, run: TransformerRun, layer: int, shown: np.ndarray,
+                   query_token: int, rollouts: Any) -> tuple[np.ndarray | None, str, str]:
+    """Rollout (every token's row) or flow (the query's row) through layers 1..layer+1, on the
+    shown tokens: (matrix (r, m) or None, title, note). Ablated heads are left out of both."""
+    c = run.passed.layer_attentions[0].shape[0]
+    kept = np.ones((len(run.passed.layer_attentions), c), bool)  # (L, H)
+    for lay, head in run.interventions.ablated:
+        kept[lay, head] = False
+    method = "flow" if s.model.across_layers == "flow" else "rollout"
+    title = f"{ACROSS_TITLES[method]}, layers 1-{layer + 1} (Abnar & Zuidema 2020)"
+    n = len(run.tokens)
+    try:
+        if method == "flow" and n <= MAX_FLOW_TOKENS:
+            flow = attention_flow(run.attentions, layer=layer, heads=kept, rows=[query_token])
+            return flow[:, shown], title + ", the query's row", flow_note()
+        note = "" if method == "rollout" else (
+            f"attention flow is computed for up to {MAX_FLOW_TOKENS} tokens; this text has {n}: "
+            "showing rollout")
+        rollout = rollouts(run, kept)[layer]  # (n, n)
+        title = title.replace(ACROSS_TITLES["flow"], ACROSS_TITLES["rollout"])
+        return rollout[np.ix_(shown, shown)], title, note
+    except ValueError as error:  # e.g. a what-if normalisation left rows that sum to 0
+        return None, title, f"not available: {error}"
 
 
 def _keep(result: MultiHeadResult, shown: np.ndarray) -> MultiHeadResult:
@@ -213,7 +278,7 @@ def _sentence(run: TransformerRun, shown: np.ndarray, x: np.ndarray) -> Embedded
 
 def _query_row(s: Settings, labels: list[str]) -> int:
     """The row of the query token (its occurrence ``query_index``), else the first real token."""
-    wanted = s.query.strip().lower()
+    wanted = s.query.strip().lower().lstrip("#")
     matches = [i for i, label in enumerate(labels) if label.lower().lstrip("#") == wanted]
     if s.query_index is not None and s.query_index < len(labels) and \
             labels[s.query_index].lower().lstrip("#") == wanted:
@@ -225,7 +290,7 @@ def _query_row(s: Settings, labels: list[str]) -> int:
 
 
 def _query_warning(s: Settings, labels: list[str], row: int) -> list[str]:
-    if labels[row].lower().lstrip("#") == s.query.strip().lower():
+    if labels[row].lower().lstrip("#") == s.query.strip().lower().lstrip("#"):
         return []
     return [f"'{s.query}' is not one of the model's tokens here; showing '{labels[row]}' "
             "(pick a token of the text)"]

@@ -5,6 +5,11 @@ names as pending and (re)starts nothing but a single-shot timer, so there is at 
 recompute per frame. Changes that only pick what is shown (the selected head, the inspected key)
 reuse the last :class:`~core.pipeline.Analysis` instead of recomputing it.
 
+With a trained model as the source, a text longer than ``SYNC_TOKENS`` is run through the model
+on a background thread (0.2 s at 512 tokens): the views say they are updating, an edit made
+meanwhile makes the running result stale (it is dropped), and the views get only current
+results.
+
 The views are anything with the ``set_*`` methods used below, so tests can pass plain Python
 objects that record the calls.
 """
@@ -14,15 +19,20 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from core.inputs import uses_toy
+from core.model_pipeline import ModelPipeline
 from core.pipeline import Analysis, AnalysisError, Pipeline
+from explorer.background import BackgroundJobs
 from explorer.state import INSPECTED_COL, VECTORS, ExplorerState
 from explorer.views.arrays import frozen
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +46,11 @@ SETTLE_MS = 150
 # Changes that only choose what to show from the last analysis; no recompute needed.
 _DISPLAY_ONLY = frozenset({"selected_head", INSPECTED_COL})
 
+SYNC_TOKENS = 64
+"""Up to this many tokens a trained model runs on the GUI thread (~25 ms); longer texts run in
+the background, so the window never stalls for a forward pass."""
+FORWARD = "forward"  # the background job kind of a long forward pass
+
 
 @dataclass
 class Views:
@@ -45,6 +60,8 @@ class Views:
     heatmaps: Any  # HeatmapGrid: set_data, set_selected_head
     lines: Any  # LinesView: set_data, set_selected_head
     latent: Any  # LatentMap: set_data
+    model: Any = None  # ModelView: set_attentions, set_selection, set_shift, set_ablated, set_stale
+    across: Any = None  # AcrossLayersView: set_data, set_stale
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,7 @@ class Controller(QObject):
 
     updated = Signal(object)
     failed = Signal(str, str)
+    busy = Signal(str)  # what runs in the background ("" when nothing does)
 
     def __init__(self, state: ExplorerState, views: Views, parent: QObject | None = None,
                  interval_ms: int = FRAME_MS) -> None:
@@ -76,7 +94,11 @@ class Controller(QObject):
         self._state = state
         self._views = views
         self._pipeline: Pipeline | None = None
+        self._model_pipeline: ModelPipeline | None = None
         self._adopted: Pipeline | None = None
+        self.jobs = BackgroundJobs(self)
+        self.jobs.finished.connect(self._on_job_finished)
+        self.jobs.failed.connect(self._on_job_failed)
         self._failing = False  # the last recompute failed: the analysis is older than the settings
         self._analysis: Analysis | None = None
         self._shown_tokens: tuple[Any, ...] | None = None
@@ -112,9 +134,10 @@ class Controller(QObject):
         """Recompute now for everything pending (the timer calls this; tests may too)."""
         self._timer.stop()
         names, self._pending = self._pending, set()
-        if not names or self._state.kv is None:
+        if not names or not self._state.ready:
             return
-        if VECTORS in names or self._pipeline is None:
+        if self._state.settings.source == "vectors" and (VECTORS in names or
+                                                          self._pipeline is None):
             self._pipeline = self._new_pipeline()
         try:
             self._refresh(names)
@@ -138,15 +161,36 @@ class Controller(QObject):
             return adopted
         return Pipeline(self._state.kv)
 
+    def _active_pipeline(self) -> Pipeline | ModelPipeline:
+        """The static pipeline, or the trained model's (made anew for a newly opened model)."""
+        if self._state.settings.source == "vectors":
+            assert self._pipeline is not None
+            return self._pipeline
+        model = self._state.transformer
+        assert model is not None
+        if self._model_pipeline is None or self._model_pipeline.model is not model:
+            self._model_pipeline = ModelPipeline(model)
+        return self._model_pipeline
+
     def _refresh(self, names: set[str]) -> None:
-        assert self._pipeline is not None
         compute_ms = 0.0
         analysis = self._analysis
         recompute = not names <= _DISPLAY_ONLY or analysis is None or self._failing
         if recompute or analysis is None:  # after a failure the old analysis is not the settings'
+            pipeline, s = self._active_pipeline(), self._state.settings
+            if isinstance(pipeline, ModelPipeline) and not pipeline.is_cached(s) and \
+                    pipeline.token_count(s) > SYNC_TOKENS:
+                self._start_forward(pipeline, s)
+                return
+            self.jobs.forget(FORWARD)  # a running forward is for older settings
             started = time.perf_counter()
-            analysis = self._analysis = self._pipeline.run(self._state.settings, live=True)
+            analysis = self._analysis = pipeline.run(s, live=True)
             compute_ms = (time.perf_counter() - started) * 1000.0
+            self._set_stale(None)
+        self._push(analysis, names, recompute, compute_ms)
+
+    def _push(self, analysis: Analysis, names: set[str], recompute: bool,
+              compute_ms: float) -> None:
         started = time.perf_counter()
         self._show(analysis, names, weights_changed=recompute)
         views_ms = (time.perf_counter() - started) * 1000.0
@@ -155,6 +199,42 @@ class Controller(QObject):
             self._settle_timer.stop()
         else:
             self._settle_timer.start()  # restarted by every change: runs once they stop
+
+    def _start_forward(self, pipeline: ModelPipeline, s: Settings) -> None:
+        """Run ``s`` through the model on a background thread; the views say they wait."""
+        n, c = pipeline.token_count(s), pipeline.model.config
+        self.jobs.start(FORWARD, lambda _progress: pipeline.run(s))
+        self._set_stale("updating…")
+        self.busy.emit(f"Running {n} tokens through {c.n_layers} layers of {c.name}…")
+
+    def _set_stale(self, message: str | None) -> None:
+        for view in (self._views.model, self._views.across):
+            if view is not None:
+                view.set_stale(message)
+        if message is None:
+            self.busy.emit("")
+
+    @Slot(str, object)
+    def _on_job_finished(self, kind: str, analysis: Any) -> None:
+        if kind != FORWARD:
+            return
+        if analysis.settings != self._state.settings:  # changed meanwhile: compute those
+            self._pending.add("sentence")
+            self._timer.start()
+            return
+        self._analysis, self._failing = analysis, False
+        self._set_stale(None)
+        self._push(analysis, {"sentence"}, True, analysis.elapsed_ms)
+
+    @Slot(str, object)
+    def _on_job_failed(self, kind: str, error: Any) -> None:
+        if kind != FORWARD:
+            return
+        self._set_stale(None)
+        self._failing = True
+        message = str(error) if isinstance(error, AnalysisError) else \
+            f"Internal error ({type(error).__name__}): {error}"
+        self.failed.emit(message, _culprit(message))
 
     @Slot()
     def settle(self) -> None:
@@ -165,7 +245,8 @@ class Controller(QObject):
         if self._pending:
             self.flush()  # settings newer than the analysis: compute those first
             a = self._analysis
-        if a is None or pipeline is None or self._failing or a.coords.neighbours_settled:
+        if a is None or pipeline is None or self._failing or a.coords.neighbours_settled or \
+                a.model is not None:
             return
         try:
             a = self._analysis = pipeline.settle(a)
@@ -198,6 +279,28 @@ class Controller(QObject):
         v.heatmaps.set_selected_head(head)
         v.lines.set_selected_head(head)
         self._show_map(a, head, query_weights)
+        if a.model is not None:
+            self._show_model(a, head, weights_changed)
+
+    def _show_model(self, a: Analysis, head: int | None, weights_changed: bool) -> None:
+        """The model view (every layer and head) and the across-layers view."""
+        m, v = a.model, self._views
+        assert m is not None
+        if v.model is not None:
+            if weights_changed:
+                attentions = m.run.attentions  # (L, H, n, n)
+                if len(m.shown) < attentions.shape[-1]:
+                    attentions = frozen(attentions[:, :, m.shown][:, :, :, m.shown])
+                v.model.set_attentions(attentions, a.col_labels, a.query_row)
+                v.model.set_ablated(m.run.interventions.ablated)
+                v.model.set_shift(m.head_shift)
+            v.model.set_selection(m.layer, head)
+        if v.across is not None and weights_changed:
+            matrix = m.across  # (r, m): every row (rollout) or the query's (flow), or None
+            one_row = matrix is not None and len(matrix) == 1
+            rows = [a.row_labels[a.query_row]] if one_row else a.row_labels
+            v.across.set_data(matrix, rows, a.col_labels, 0 if one_row else a.query_row,
+                              m.across_title, m.across_note)
 
     @staticmethod
     def _query_weights(a: Analysis, head: int | None) -> np.ndarray:
@@ -218,8 +321,9 @@ class Controller(QObject):
         analysis, since Qt asks again on every mouse move over the point.
         """
         a, pipeline = self._analysis, self._pipeline
-        if a is None or pipeline is None or uses_toy(a.settings) or a.settings.mode == "toy":
-            return label  # toy vectors have no vocabulary around them
+        if a is None or pipeline is None or uses_toy(a.settings) or a.settings.mode == "toy" \
+                or a.model is not None:
+            return label  # toy vectors have no vocabulary around them; tokens are the model's
         if a is not self._described[0]:
             self._described = (a, {})
         known = self._described[1]
@@ -230,6 +334,10 @@ class Controller(QObject):
             words = pipeline.near_words(vector, frozenset({label.lower()}))
             known[label] = f"{label}\nnearest words: {', '.join(words)}" if words else label
         return known[label]
+
+    def shutdown(self) -> None:
+        """Wait for background work (window close, end of a test)."""
+        self.jobs.shutdown()
 
     def selected_head(self, a: Analysis | None = None) -> int | None:
         """The settings' selected head, or None (mean) if the analysis has fewer heads."""

@@ -1,5 +1,6 @@
 """The arrow keys: Left/Right move the query along the sentence, Up/Down step through the heads
-(mean, head 1, ..., head h), wherever the focus is except in a text field or a spin box.
+(mean, head 1, ..., head h), and with a trained model Page Up/Page Down step through its layers,
+wherever the focus is except in a text field or a spin box.
 
 Plots take the focus when clicked and would swallow the arrows, so :class:`ArrowKeys` sees the
 key presses of every view (and its children) first; the window hands it the keys no focused
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from explorer.state import ExplorerState
 
 ARROWS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
+PAGES = (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
 
 
 class ArrowKeys(QObject):
@@ -41,10 +43,15 @@ class ArrowKeys(QObject):
         return super().eventFilter(watched, event)
 
     def handle(self, event: QKeyEvent) -> bool:
-        """Act on an unmodified arrow key; False for any other key (left to Qt)."""
-        if event.key() not in ARROWS or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        """Act on an unmodified arrow or page key; False for any other key (left to Qt)."""
+        if event.key() not in ARROWS + PAGES or \
+                event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
-        if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+        if event.key() in PAGES:
+            if self._state.settings.source != "model":
+                return False  # the page keys keep their usual meaning (scrolling) elsewhere
+            self._edits.step_layer(1 if event.key() == Qt.Key.Key_PageDown else -1)
+        elif event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             self.move_query(1 if event.key() == Qt.Key.Key_Right else -1)
         else:
             self.step_head(1 if event.key() == Qt.Key.Key_Down else -1)

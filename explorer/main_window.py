@@ -10,6 +10,7 @@ computation dock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,19 +32,23 @@ from explorer.commands import lessons_menu
 from explorer.commands.actions import window_action
 from explorer.commands.edits import Edits
 from explorer.commands.export_actions import COMPUTATION_LABEL, ExportActions
+from explorer.commands.model_actions import ModelActions
 from explorer.commands.session_actions import SessionActions
 from explorer.commands.vectors import VectorActions
 from explorer.controller import Controller, Update, Views
 from explorer.keyboard import ArrowKeys
 from explorer.loader import VectorLoader, VocabularyIndex
 from explorer.persistence import Store
-from explorer.state import INSPECTED_COL, VECTORS, ExplorerState, LastFolder
+from explorer.state import INSPECTED_COL, TRANSFORMER, VECTORS, ExplorerState, LastFolder
+from explorer.views.across_view import AcrossLayersView
 from explorer.views.computation_dock import ComputationDock
 from explorer.views.controls_view import ControlsView
 from explorer.views.heatmaps_view import HeatmapGrid
 from explorer.views.inputs_view import InputsDock
 from explorer.views.latent_view import LatentMap
 from explorer.views.lines_view import LinesView
+from explorer.views.model_controls import ModelControls
+from explorer.views.model_view import ModelView
 from explorer.views.status_bar import StatusBar
 from explorer.views.tokens_view import TokenStrip
 from explorer.views.top_bar import TopBar
@@ -85,11 +91,16 @@ class MainWindow(QMainWindow):
         self.lines = LinesView()
         self.latent = LatentMap()
         self.controls = ControlsView()
+        self.model_view = ModelView()
+        self.across = AcrossLayersView()
+        self.model_controls = ModelControls()
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.loader = VectorLoader(self, cache_dir=cache_dir)
-        views = Views(self.token_strip, self.heatmaps, self.lines, self.latent)
+        views = Views(self.token_strip, self.heatmaps, self.lines, self.latent, self.model_view,
+                      self.across)
         self.controller = Controller(self.state, views, self)
+        self._cache_dir = cache_dir
         self.edits = Edits(self.state, self.controller, self.status, self)
         self._build_central()
         self._build_docks()
@@ -99,6 +110,7 @@ class MainWindow(QMainWindow):
         self._show_settings(self.state.settings, frozenset())
         self.resize(1400, 900)
         self._layout_restored = store is not None and store.restore_window(self, self.splitters)
+        self.models.ensure_open()  # settings that show a trained model open it
 
     # ------------------------------------------------------------------ building
     def _build_central(self) -> None:
@@ -110,6 +122,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.heatmaps, "Heatmaps")
         self.tabs.addTab(self.lines, "Lines")
+        self.tabs.addTab(self.model_view, "Model view")  # a trained model's every layer x head
+        self.tabs.addTab(self.across, "Across layers")  # its rollout and flow
         self.views_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.views_splitter.addWidget(self.tabs)
         self.views_splitter.addWidget(self.latent)
@@ -131,14 +145,19 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         """Controls on the left; the computation dock below them, across the bottom; the inputs
         dock (sentence and toy mode only) on the right."""
-        scroll = QScrollArea()
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + 16)
+        # One page of controls per source: the head strategy, seed and d_k of made-up heads mean
+        # nothing for a trained model, whose page has its layers, what-if and ablations.
+        self.controls_stack = QStackedWidget()
+        for panel in (self.controls, self.model_controls):
+            scroll = QScrollArea()
+            scroll.setWidget(panel)
+            scroll.setWidgetResizable(True)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setMinimumWidth(panel.minimumSizeHint().width() + 16)
+            self.controls_stack.addWidget(scroll)
         self.controls_dock = QDockWidget("Controls", self)
         self.controls_dock.setObjectName("controls_dock")  # saveState() needs a name
-        self.controls_dock.setWidget(scroll)
+        self.controls_dock.setWidget(self.controls_stack)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
         c = self.computation = ComputationParts(ComputationDock(self), InputsDock(self))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, c.dock)
@@ -158,6 +177,8 @@ class MainWindow(QMainWindow):
         exportable view, and the arrow keys on the views."""
         self.vectors = VectorActions(self, self.state, self.controller, self.loader, self.top_bar,
                                      self.controls, self.status, self.store)
+        self.models = ModelActions(self, self.state, self.controller.jobs, self.top_bar,
+                                   self.status, self._cache_dir)
         folder = LastFolder()
         # After the vector actions: a session's settings wait for its vectors to be in the state.
         self.sessions = SessionActions(self, self.state, self.loader, self.vectors.load,
@@ -169,15 +190,20 @@ class MainWindow(QMainWindow):
         self.exports.add_view("lines", "Lines", self.lines)
         self.exports.add_view("latent", "Latent map", self.latent)
         self.exports.add_view("tokens", "Token strip", self.token_strip)
+        self.exports.add_view("model", "Model view", self.model_view)
+        self.exports.add_view("across", "Across layers", self.across)
         dock = self.computation.dock
         self.exports.add_view("computation", COMPUTATION_LABEL, dock, lambda: dock.tabs)
         self.keys = ArrowKeys(self.state, self.controller, self.edits,
                               (self.token_strip, self.heatmaps, self.lines, self.latent,
-                               self.tabs), self)
+                               self.model_view, self.across, self.tabs), self)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addActions([self.vectors.open_action, self.vectors.default_action])
+        file_menu.addSeparator()
+        file_menu.addActions([self.models.open_action, self.models.bundled_action,
+                              self.models.vectors_action])
         window_action(self, "&Reset settings", self.edits.reset_settings, menu=file_menu)
         for group in (self.sessions.actions(), self.exports.actions()):
             file_menu.addSeparator()
@@ -198,7 +224,13 @@ class MainWindow(QMainWindow):
         self.state.changed.connect(self._on_state_changed)
         self.top_bar.sentence_edited.connect(edits.set_sentence)
         self.top_bar.query_edited.connect(edits.set_query)
-        self.top_bar.open_requested.connect(self.vectors.open_dialog)
+        self.top_bar.open_requested.connect(self._on_open_requested)
+        self.top_bar.source_chosen.connect(self.models.choose_source)
+        self.model_controls.changed.connect(edits.apply_changes)
+        self.model_controls.open_model_requested.connect(self.models.open_dialog)
+        self.model_view.head_clicked.connect(edits.select_layer_head)
+        self.across.cell_clicked.connect(self._on_across_clicked)
+        self.controller.busy.connect(self._on_busy)
         self.controls.changed.connect(edits.apply_changes)
         self.controls.heads_file_requested.connect(edits.choose_heads_file)
         self.token_strip.token_clicked.connect(edits.select_query_position)
@@ -238,7 +270,10 @@ class MainWindow(QMainWindow):
         path = _dropped_file(event)
         if path is not None:
             event.acceptProposedAction()
-            self.vectors.load(path)
+            if Path(path).is_dir():  # a folder is a checkpoint; a file holds word vectors
+                self.models.open(path)
+            else:
+                self.vectors.load(path)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         # Reached only when the focused widget (not a text field or spin box) ignored the key.
@@ -260,11 +295,39 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ state -> widgets
     @Slot(object)
     def _on_state_changed(self, names: frozenset[str]) -> None:
-        if names - {VECTORS, INSPECTED_COL}:
+        if TRANSFORMER in names:
+            model = self.state.transformer
+            self.model_controls.set_model_info(model.config if model is not None else None)
+        if names - {VECTORS, INSPECTED_COL, TRANSFORMER}:
             self._show_settings(self.state.settings, names)
+
+    @Slot()
+    def _on_open_requested(self) -> None:
+        if self.state.settings.source == "model":
+            self.models.open_dialog()
+        else:
+            self.vectors.open_dialog()
+
+    @Slot(int, int)
+    def _on_across_clicked(self, row: int, col: int) -> None:
+        """A rollout cell: its row's token becomes the query; on flow's one row, its column's."""
+        a = self.controller.analysis
+        across = a.model.across if a is not None and a.model is not None else None
+        if across is not None:
+            self.edits.select_query_row(row if len(across) > 1 else col)
+
+    @Slot(str)
+    def _on_busy(self, message: str) -> None:
+        if message:
+            self.status.show_message(message)
 
     def _show_settings(self, settings: Settings, names: frozenset[str]) -> None:
         self.controls.set_settings(settings)
+        self.model_controls.set_settings(settings)
+        model_source = settings.source == "model"
+        self.controls_stack.setCurrentIndex(1 if model_source else 0)
+        for view in (self.model_view, self.across):  # their tabs only mean something then
+            self.tabs.setTabVisible(self.tabs.indexOf(view), model_source)
         self.top_bar.set_settings(settings)
         self.computation.dock.set_mode(settings.mode)
         self.computation.inputs.panel.set_settings(settings)
@@ -293,6 +356,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop background loads and wait for their threads (close, end of a test)."""
         self.loader.shutdown()
+        self.controller.shutdown()
 
 
 def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:

@@ -5,9 +5,9 @@ Widgets never compute anything: they call :meth:`ExplorerState.update` with what
 the controller listens to :attr:`ExplorerState.changed` and recomputes. A batch of changes (several
 ``update`` calls inside ``with state.batch():``) emits once, with the union of the changed names.
 
-Besides the :class:`~core.settings.Settings` field names, ``changed`` may carry two more names:
-``"vectors"`` (a new word-vector table) and ``"inspected_col"`` (the key column picked in a
-heatmap).
+Besides the :class:`~core.settings.Settings` field names, ``changed`` may carry three more
+names: ``"vectors"`` (a new word-vector table), ``"transformer"`` (a newly opened trained model)
+and ``"inspected_col"`` (the key column picked in a heatmap).
 
 The rules that keep the settings consistent live here too: which head is shown when the selected
 one is gone (:func:`head_or_mean`), what else changes with the input mode (:func:`mode_changes`,
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,12 +31,15 @@ from core.settings import Settings, SettingsError, ToySpec
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
 
+    from core.transformer import TransformerModel
+
 VECTORS = "vectors"
+TRANSFORMER = "transformer"
 INSPECTED_COL = "inspected_col"
 FIRST_WORDS_QUERY = "it"  # word mode's query after starting in another mode
 
 # Fields that change which tokens exist: a picked key column no longer means the same token.
-_TOKEN_FIELDS = frozenset({"sentence", "oov_policy", VECTORS})
+_TOKEN_FIELDS = frozenset({"sentence", "oov_policy", VECTORS, TRANSFORMER, "source", "model"})
 
 
 def head_or_mean(head: int | None, n_heads: int) -> int | None:
@@ -73,6 +76,10 @@ class ExplorerState(QObject):
         super().__init__(parent)
         self._settings = settings if settings is not None else Settings()
         self._kv: KeyedVectors | None = None
+        self._transformer: TransformerModel | None = None
+        self._transformer_path: str | None = None
+        # Static mode's head count, kept while a trained model (with its own heads) is shown.
+        self._vector_heads = self._settings.n_heads if self._settings.source == "vectors" else 4
         self._inspected_col: int | None = None
         s = self._settings
         self._words_query = s.query if s.mode == "words" else FIRST_WORDS_QUERY
@@ -90,6 +97,23 @@ class ExplorerState(QObject):
         return self._kv
 
     @property
+    def transformer(self) -> TransformerModel | None:
+        """The opened trained model, None until one is opened (``settings.model`` says which)."""
+        return self._transformer
+
+    @property
+    def transformer_path(self) -> str | None:
+        """The folder the opened model came from (None: the bundled one)."""
+        return self._transformer_path
+
+    @property
+    def ready(self) -> bool:
+        """True when what the settings' source needs is loaded (vectors, or the model)."""
+        if self._settings.source == "model":
+            return self._transformer is not None
+        return self._kv is not None
+
+    @property
     def inspected_col(self) -> int | None:
         """The key column picked in a heatmap (highlighted), None when none is picked."""
         return self._inspected_col
@@ -103,6 +127,21 @@ class ExplorerState(QObject):
         """The head to show of an analysis with ``n_heads`` heads: the selected one, or None
         (the mean) when there is none selected or it has fewer heads."""
         return head_or_mean(self._settings.selected_head, n_heads)
+
+    def source_switch(self, source: str) -> dict[str, object]:
+        """The changes that switch the source: a trained model brings its own head count (and
+        has no toy mode), word vectors get their own head count back."""
+        s = self._settings
+        if source == s.source:
+            return {}
+        if source == "vectors":
+            return {"source": "vectors", "n_heads": self._vector_heads}
+        changes: dict[str, object] = {"source": "model"}
+        if self._transformer is not None:
+            changes["n_heads"] = self._transformer.config.n_heads
+        if s.mode == "toy":
+            changes.update(mode_changes("words", s, self._words_query))
+        return changes
 
     def mode_switch(self, mode: str) -> dict[str, object]:
         """The changes that switch to input ``mode`` (see :func:`mode_changes`)."""
@@ -136,6 +175,20 @@ class ExplorerState(QObject):
             self._notify({VECTORS})
             self.update(vectors_path=path)
 
+    def set_transformer(self, model: TransformerModel, path: str | None) -> None:
+        """Use a newly opened trained model (``path`` None: the bundled one) as the source."""
+        self._transformer, self._transformer_path = model, path
+        self._inspected_col = None
+        with self.batch():
+            self._notify({TRANSFORMER})
+            s = self._settings
+            changes = self.source_switch("model")
+            # Another model's ablations and what-if layer mean nothing here.
+            kept = s.model if s.model.path == path else s.model.without_interventions()
+            changes.update(n_heads=model.config.n_heads, model=replace(
+                kept, path=path, layer=_layer_within(s.model.layer, model)))
+            self.update(**changes)
+
     def set_inspected_col(self, col: int | None) -> None:
         if col != self._inspected_col:
             self._inspected_col = col
@@ -156,6 +209,8 @@ class ExplorerState(QObject):
     # ------------------------------------------------------------------ helpers
     def _replace(self, new: Settings) -> set[str]:
         names = new.changed_fields(self._settings)
+        if self._settings.source == "vectors":
+            self._vector_heads = self._settings.n_heads
         self._settings = new
         if names & _TOKEN_FIELDS:
             self._inspected_col = None
@@ -190,6 +245,11 @@ class ExplorerState(QObject):
         if self._batch_depth == 0:
             pending, self._pending = frozenset(self._pending), set()
             self.changed.emit(pending)
+
+
+def _layer_within(layer: int | None, model: TransformerModel) -> int | None:
+    """The remembered layer when the model has it, else None (the last)."""
+    return layer if layer is not None and layer < model.config.n_layers else None
 
 
 class LastFolder:

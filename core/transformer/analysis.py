@@ -33,6 +33,9 @@ class ModelAnalysis:
     hidden_share: Array | None  #: (H, m) weight each shown row gives hidden special tokens
     head_shift: Array | None  #: (L, H) how far interventions moved each head (see head_shift)
     embedding_cosine: float | None  #: sentence embedding before vs after the interventions
+    across: Array | None = None  #: (r, m) rollout (every row) or flow (the query's row)
+    across_title: str = ""  #: what ``across`` is, e.g. "Attention rollout, layers 1-6 (...)"
+    across_note: str = ""  #: how it was made, or why it is not there
 
     @property
     def special(self) -> NDArray[np.bool_]:

@@ -43,3 +43,9 @@ def choose_heads_file(parent: QWidget | None, start_dir: str = "") -> str | None
         parent, "Open head projections", start_dir, "NumPy archives (*.npz);;All files (*)"
     )
     return path or None
+
+
+def choose_model_folder(parent: QWidget | None, start_dir: str = "") -> str | None:
+    """A trained model's checkpoint folder (config.json, model.safetensors, tokenizer.json)."""
+    path = QFileDialog.getExistingDirectory(parent, "Open a trained model's folder", start_dir)
+    return path or None

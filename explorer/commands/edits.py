@@ -8,6 +8,7 @@ changed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Slot
@@ -78,6 +79,22 @@ class Edits(QObject):
     @Slot(object)
     def select_head(self, head: int | None) -> None:
         self.apply(selected_head=head)
+
+    @Slot(int, object)
+    def select_layer_head(self, layer: int, head: int | None) -> None:
+        """A trained model's layer (from 0) and head (None: the layer's mean), e.g. a small map
+        of the model view."""
+        s = self._state.settings
+        self.apply(model=replace(s.model, layer=layer), selected_head=head)
+
+    def step_layer(self, step: int) -> None:
+        """The next (``step`` 1) or previous (-1) layer of the trained model, within its range."""
+        model, s = self._state.transformer, self._state.settings
+        if model is None or s.source != "model":
+            return
+        last = model.config.n_layers - 1
+        layer = last if s.model.layer is None else s.model.layer
+        self.apply(model=replace(s.model, layer=min(max(layer + step, 0), last)))
 
     @Slot()
     def choose_heads_file(self) -> None:

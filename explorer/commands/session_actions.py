@@ -179,6 +179,15 @@ def _tab_widgets(root: QWidget) -> dict[str, QTabWidget]:
             for tabs in root.findChildren(QTabWidget) if tabs.count()}
 
 
+def _tab_widget_named(widgets: dict[str, QTabWidget], name: str) -> QTabWidget | None:
+    """The tab widget a saved name means: the same titles, or (a session saved before tabs
+    were added) the same first title."""
+    if name in widgets:
+        return widgets[name]
+    first = name.split("|")[0]
+    return next((tabs for key, tabs in widgets.items() if key.split("|")[0] == first), None)
+
+
 def _docks(root: QWidget) -> dict[str, QDockWidget]:
     return {dock.objectName(): dock for dock in root.findChildren(QDockWidget)
             if dock.objectName()}
@@ -203,9 +212,9 @@ def apply_view_state(root: QWidget, splitters: Mapping[str, QSplitter],
     skipped. Returns the saved inspected key column (None when there is none that fits)."""
     tab_widgets = _tab_widgets(root)
     for name, text in _dict(view.get("tabs")).items():
-        tabs = tab_widgets.get(name)
-        titles = name.split("|")
-        if tabs is not None and text in titles:
+        tabs = _tab_widget_named(tab_widgets, str(name))
+        titles = [] if tabs is None else [tabs.tabText(i) for i in range(tabs.count())]
+        if tabs is not None and text in titles and tabs.isTabVisible(titles.index(text)):
             tabs.setCurrentIndex(titles.index(text))
     for name, sizes in _dict(view.get("splitters")).items():
         splitter = splitters.get(name)

@@ -13,7 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStringListModel, Qt, Signal, Slot
-from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
 from core.settings import Settings, field_docs
 
@@ -31,11 +39,14 @@ class TopBar(QWidget):
     -------
     open_requested()
         The Open... button was pressed.
+    source_chosen(str)
+        The person picked a source: "vectors" (word vectors) or "model" (a trained model).
     sentence_edited(str), query_edited(str)
         The person typed (or picked a completion); the full new text.
     """
 
     open_requested = Signal()
+    source_chosen = Signal(str)
     sentence_edited = Signal(str)
     query_edited = Signal(str)
 
@@ -45,6 +56,14 @@ class TopBar(QWidget):
         self.vectors_label = QLabel("Loading vectors…")
         self.vectors_label.setToolTip(docs["vectors_path"])
         self.vectors_label.setMinimumWidth(80)  # may be cut in a narrow window; the tip has it all
+        self.source_combo = QComboBox()
+        self.source_combo.addItem("Word vectors", "vectors")
+        self.source_combo.addItem("Trained model", "model")
+        self.source_combo.setToolTip(docs["source"] + " Word vectors get made-up heads; a trained "
+                                     "transformer shows its own layers and heads.")
+        self._vectors_info = "Loading vectors…"
+        self._model_info = "No model opened yet"
+        self._source = "vectors"
         self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open a word-vector file (Ctrl+O, or drop one on the window).")
         self.sentence_edit = QLineEdit()
@@ -65,6 +84,7 @@ class TopBar(QWidget):
         self.query_edit.setCompleter(self.completer)
         self._lay_out()
         self.open_button.clicked.connect(self.open_requested)
+        self.source_combo.activated.connect(self._on_source_activated)
         self.sentence_edit.textEdited.connect(self.sentence_edited)
         self.query_edit.textEdited.connect(self._on_query_text_edited)
         # The str overload (not the QModelIndex one): the chosen word itself.
@@ -73,6 +93,7 @@ class TopBar(QWidget):
     def _lay_out(self) -> None:
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 4, 6, 4)
+        row.addWidget(self.source_combo)
         row.addWidget(self.vectors_label)
         row.addWidget(self.open_button)
         row.addSpacing(12)
@@ -96,13 +117,41 @@ class TopBar(QWidget):
                 edit.setCursorPosition(0 if not edit.hasFocus() else len(text))  # show the start
         self.sentence_edit.setEnabled(settings.mode == "words")
         self.query_edit.setEnabled(settings.mode != "sentences")
+        if settings.source != self._source:
+            self._source = settings.source
+            self.source_combo.setCurrentIndex(self.source_combo.findData(settings.source))
+            self._show_info()
+        self.open_button.setToolTip(
+            "Open a trained model's checkpoint folder (Ctrl+Shift+O, or drop one on the window)."
+            if self._source == "model" else
+            "Open a word-vector file (Ctrl+O, or drop one on the window).")
 
     def set_vectors_info(self, name: str, words: int, dims: int) -> None:
-        self.vectors_label.setText(f"<b>{name}</b> · {words:,} words · {dims} dims")
-        self.vectors_label.setToolTip(f"{name}: {words:,} words, {dims} dimensions")
+        self._vectors_info = f"<b>{name}</b> · {words:,} words · {dims} dims"
+        self._show_info()
+
+    def set_model_info(self, summary: str) -> None:
+        """E.g. "all-MiniLM-L6-v2 · 6 layers x 12 heads · 384 dims"."""
+        name, _, rest = summary.partition(" · ")
+        self._model_info = f"<b>{name}</b> · {rest}" if rest else f"<b>{name}</b>"
+        self._show_info()
 
     def set_loading(self, text: str) -> None:
+        """What the current source's label says while its vectors or model load."""
+        if self._source == "model":
+            self._model_info = text
+        else:
+            self._vectors_info = text
+        self._show_info()
+
+    def _show_info(self) -> None:
+        text = self._model_info if self._source == "model" else self._vectors_info
         self.vectors_label.setText(text)
+        self.vectors_label.setToolTip(text.replace("<b>", "").replace("</b>", ""))
+
+    @Slot(int)
+    def _on_source_activated(self, index: int) -> None:
+        self.source_chosen.emit(self.source_combo.itemData(index))
 
     def set_vocabulary(self, index: VocabularyIndex | None) -> None:
         """The words the query field suggests (None: no suggestions)."""
