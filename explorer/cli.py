@@ -13,20 +13,22 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 from core.files.session import SessionError, load_session
 from core.maths.attention import NORMALIZATIONS, SCORINGS
 from core.maths.heads import HEAD_STRATEGIES
-from core.settings import Settings, SettingsError
+from core.model_settings import ModelSettings, ModelSettingsError
+from core.settings import MAX_HEADS, Settings, SettingsError
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # as explorer.export (which imports Qt)
 DATA_SUFFIXES = (".json", ".csv", ".npz")  # as core.files.export_data
 VECTOR_FORMATS = ("auto", "word2vec_text", "word2vec_binary", "glove_text", "fasttext_text",
                   "fasttext_bin", "gensim_kv")  # as core.vectors.text_files (which imports pyarrow)
 DEFAULT_SIZE = "1400x900"
+ACROSS_LAYERS = ModelSettings.ACROSS_LAYERS
 
 DESCRIPTION = """\
 Explore attention on real pretrained word vectors. Type a context sentence, pick a query word and
@@ -95,8 +97,27 @@ def build_parser() -> argparse.ArgumentParser:
     core.add_argument("--temperature", type=float, metavar="T",
                       help="logits are divided by T before normalisation (0.01..100)")
     core.add_argument("--causal", action="store_true", help="tokens attend only to earlier ones")
+    core.add_argument("--head", metavar="N|mean",
+                      help="the head shown, from 1 (or 'mean': the mean of the heads)")
+    _add_model_options(p)
     _add_run_options(p)
     return p
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """--model, --layer, --across, --hide-special, --ablate."""
+    model = p.add_argument_group("trained model")
+    model.add_argument("--model", metavar="minilm|PATH",
+                       help="a trained transformer instead of word vectors: 'minilm' (the bundled "
+                            "all-MiniLM-L6-v2) or a BERT/GPT-2 checkpoint folder")
+    model.add_argument("--layer", metavar="N", type=int,
+                       help="the layer shown, from 1 (default: the last)")
+    model.add_argument("--across", choices=ACROSS_LAYERS, metavar="S",
+                       help="the across-layers view: rollout or flow (layer: rollout)")
+    model.add_argument("--hide-special", action="store_true",
+                       help="leave [CLS], [SEP] and other special tokens out of the maps")
+    model.add_argument("--ablate", metavar="L:H", action="append", default=None,
+                       help="remove head H of layer L (from 1); may be given more than once")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -142,11 +163,75 @@ def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -
     if getattr(args, "vectors", None):
         changes["vectors_path"] = os.path.abspath(args.vectors)
     base = base if base is not None else Settings()
+    changes.update(_model_changes(args, base))
+    head = getattr(args, "head", None)
+    if head is not None:
+        changes["selected_head"] = _head(head)
+        if changes["selected_head"] is not None and base.source != "model" and \
+                changes.get("source") != "model":
+            n_heads = changes.get("n_heads", base.n_heads)
+            if changes["selected_head"] >= n_heads:
+                raise SettingsError(f"--head {head}: there are {n_heads} heads")
     n_heads = changes.get("n_heads", base.n_heads)
-    selected = base.selected_head
+    selected = changes.get("selected_head", base.selected_head)
     if selected is not None and isinstance(n_heads, int) and n_heads <= selected:
         changes["selected_head"] = None  # that head no longer exists: show the mean
     return base.updated(**changes)
+
+
+def _head(text: str) -> int | None:
+    if text.strip().lower() == "mean":
+        return None
+    try:
+        head = int(text)
+    except ValueError:
+        raise SettingsError(f"--head must be a number from 1, or 'mean'; got {text!r}") from None
+    if head < 1:
+        raise SettingsError(f"--head counts from 1; got {head}")
+    return head - 1
+
+
+def _model_changes(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
+    """--model and the options that only mean something with it (layers count from 1)."""
+    model_only = [name for name in ("layer", "across", "ablate")
+                  if getattr(args, name, None) is not None] + \
+        (["hide-special"] if getattr(args, "hide_special", False) else [])
+    chosen = getattr(args, "model", None)
+    if chosen is None and base.source != "model":
+        if model_only:
+            raise SettingsError(f"--{model_only[0].replace('_', '-')} needs --model")
+        return {}
+    model = base.model
+    updates: dict[str, Any] = {}
+    if chosen is not None:
+        updates["path"] = None if chosen.lower() == "minilm" else os.path.abspath(chosen)
+    if args.layer is not None:
+        if args.layer < 1:
+            raise SettingsError(f"--layer counts from 1; got {args.layer}")
+        updates["layer"] = args.layer - 1
+    if args.across is not None:
+        updates["across_layers"] = args.across
+    if getattr(args, "hide_special", False):
+        updates["hide_special"] = True
+    if args.ablate:
+        updates["ablated"] = tuple(_layer_head(text) for text in args.ablate)
+    try:
+        model = replace(model, **updates)
+    except ModelSettingsError as error:
+        raise SettingsError(str(error)) from None
+    # The model's own head count is known once it is open; until then every head is allowed.
+    return {"source": "model", "model": model, "n_heads": MAX_HEADS}
+
+
+def _layer_head(text: str) -> tuple[int, int]:
+    try:
+        layer, head = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise SettingsError(f"--ablate wants LAYER:HEAD counted from 1 (e.g. 6:12); got "
+                            f"{text!r}") from None
+    if layer < 1 or head < 1:
+        raise SettingsError(f"--ablate {text}: layers and heads count from 1")
+    return layer - 1, head - 1
 
 
 def _name_the_option(message: str) -> str:
@@ -199,6 +284,10 @@ def request_from_args(args: argparse.Namespace) -> Request:
         raise CliError(_name_the_option(str(error))) from None
     if args.vectors and not os.path.isfile(args.vectors):
         raise CliError(f"--vectors {args.vectors}: no such file")
+    if args.model and args.model.lower() != "minilm" and not os.path.isdir(args.model):
+        what = "is not a folder (a checkpoint is a folder)" if os.path.exists(args.model) \
+            else "does not exist"
+        raise CliError(f"--model {args.model}: {what}")
     if args.screenshot and (args.export or args.export_data):
         raise CliError("--screenshot cannot be combined with --export or --export-data")
     if args.export:

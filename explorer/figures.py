@@ -42,6 +42,8 @@ def figure_caption(analysis: Analysis) -> str:
     query 'it'``; masks are added when set.
     """
     s, heads = analysis.settings, analysis.heads
+    if analysis.model is not None:
+        return _model_caption(analysis)
     how = [heads.strategy]
     if heads.strategy == "random":
         how.append(f"seed {s.seed}")  # the seed only changes anything for random projections
@@ -57,6 +59,24 @@ def figure_caption(analysis: Analysis) -> str:
     masks = [name for name, on in (("causal", s.causal), ("no self", s.exclude_self)) if on]
     if masks:
         parts.append("mask: " + ", ".join(masks))
+    parts.append(f"query '{analysis.query.text}'")
+    return " · ".join(parts)
+
+
+def _model_caption(analysis: Analysis) -> str:
+    """E.g. ``all-MiniLM-L6-v2 · 6 layers x 12 heads · 384 dims · layer 6, head 12 · query 'it'``
+    with the interventions, when there are any (counted from 1, as on screen)."""
+    m, s = analysis.model, analysis.settings
+    assert m is not None
+    head = "mean of heads" if s.selected_head is None else f"head {s.selected_head + 1}"
+    parts = [analysis.vectors_name, f"layer {m.layer + 1}, {head}"]
+    interventions = m.run.interventions
+    if interventions.ablated:
+        heads = ", ".join(f"L{lay + 1} H{h + 1}" for lay, h in sorted(interventions.ablated))
+        parts.append(f"ablated ({interventions.ablation}): {heads}")
+    for change in interventions.changes:
+        parts.append(f"what-if layer {change.layer + 1}: {change.scoring}, {change.normalization}, "
+                     f"T={change.temperature:.2f}")
     parts.append(f"query '{analysis.query.text}'")
     return " · ".join(parts)
 

@@ -34,6 +34,8 @@ def prepare_qt_environment() -> None:
 
 def run(request: Request) -> int:
     """Load, compute, write the requested files; 0 on success, CliError otherwise."""
+    if request.settings.source == "model":
+        return run_model(request)
     kv = load_vectors(request)
     pipeline, analysis = compute(kv, request)
     if request.data:
@@ -41,6 +43,49 @@ def run(request: Request) -> int:
     if request.figure:
         write_figure(kv, pipeline, request)
     return 0
+
+
+def run_model(request: Request) -> int:
+    """The same with a trained model: open it, fit the settings to it, compute, write."""
+    from core.model_pipeline import ModelPipeline
+    from core.pipeline import AnalysisError
+    from core.transformer import ModelError, load_model
+
+    path = request.settings.model.path
+    try:
+        model = load_model(path)
+    except ModelError as error:
+        raise CliError(one_line(str(error))) from None
+    settings = fitted_to_model(request.settings, model)
+    pipeline = ModelPipeline(model)
+    try:
+        analysis = pipeline.run(settings)
+    except AnalysisError as error:
+        raise CliError(one_line(str(error))) from None
+    for warning in analysis.warnings:
+        sys.stderr.write(f"warning: {one_line(warning)}\n")
+    if request.data:
+        write_data(analysis, request.data)
+    if request.figure:
+        write_model_figure(model, settings, request)
+    return 0
+
+
+def fitted_to_model(settings: Any, model: Any) -> Any:
+    """The settings with the model's own head count; a head or layer it lacks is a CliError
+    in the words of the options (counted from 1)."""
+    c = model.config
+    if settings.selected_head is not None and settings.selected_head >= c.n_heads:
+        raise CliError(f"--head {settings.selected_head + 1}: {c.name} has heads 1 to "
+                       f"{c.n_heads}")
+    layer = settings.model.layer
+    if layer is not None and layer >= c.n_layers:
+        raise CliError(f"--layer {layer + 1}: {c.name} has layers 1 to {c.n_layers}")
+    for lay, head in settings.model.ablated:
+        if lay >= c.n_layers or head >= c.n_heads:
+            raise CliError(f"--ablate {lay + 1}:{head + 1}: {c.name} has {c.n_layers} layers "
+                           f"x {c.n_heads} heads")
+    return settings.updated(n_heads=c.n_heads)
 
 
 def load_vectors(request: Request) -> Any:
@@ -106,6 +151,36 @@ def write_figure(kv: Any, pipeline: Pipeline, request: Request) -> None:
         window.set_vectors(kv, request.settings.vectors_path)
         window.controller.flush()
         window.controller.settle()
+        if window.controller.analysis is None:
+            raise CliError("the views could not be drawn: " + window.status.message.text())
+        assert request.figure is not None
+        window.exports.write_figure(EXPLORER, request.figure, size=request.size)
+    except ExportError as error:
+        raise CliError(one_line(str(error))) from None
+    finally:
+        dispose(window, app)
+        qInstallMessageHandler(previous_handler)
+
+
+def write_model_figure(model: Any, settings: Any, request: Request) -> None:
+    """The window's view of the trained model (chosen layer and head), off screen."""
+    prepare_qt_environment()
+    from PySide6.QtCore import qInstallMessageHandler
+    from PySide6.QtWidgets import QApplication
+
+    from core.files.atomic import ExportError
+    from explorer.commands.export_actions import EXPLORER
+    from explorer.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["attention-explorer"])
+    # Built on word-vector settings, so the window does not start opening a model of its own.
+    window = MainWindow(settings.updated(source="vectors", n_heads=4, selected_head=None),
+                        store=None)
+    previous_handler = qInstallMessageHandler(_quiet_offscreen)
+    try:
+        window.state.set_transformer(model, settings.model.path)
+        window.state.set_settings(settings)
+        window.controller.flush()
         if window.controller.analysis is None:
             raise CliError("the views could not be drawn: " + window.status.message.text())
         assert request.figure is not None
