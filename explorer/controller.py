@@ -96,6 +96,7 @@ class Controller(QObject):
         self._pipeline: Pipeline | None = None
         self._model_pipeline: ModelPipeline | None = None
         self._adopted: Pipeline | None = None
+        self.sync_tokens = SYNC_TOKENS  # longer texts: the forward pass in the background
         self.jobs = BackgroundJobs(self)
         self.jobs.finished.connect(self._on_job_finished)
         self.jobs.failed.connect(self._on_job_failed)
@@ -179,7 +180,7 @@ class Controller(QObject):
         if recompute or analysis is None:  # after a failure the old analysis is not the settings'
             pipeline, s = self._active_pipeline(), self._state.settings
             if isinstance(pipeline, ModelPipeline) and not pipeline.is_cached(s) and \
-                    pipeline.token_count(s) > SYNC_TOKENS:
+                    pipeline.token_count(s) > self.sync_tokens:
                 self._start_forward(pipeline, s)
                 return
             self.jobs.forget(FORWARD)  # a running forward is for older settings

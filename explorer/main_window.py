@@ -300,6 +300,8 @@ class MainWindow(QMainWindow):
             self.model_controls.set_model_info(model.config if model is not None else None)
         if names - {VECTORS, INSPECTED_COL, TRANSFORMER}:
             self._show_settings(self.state.settings, names)
+        if names & {"source", "model"}:  # e.g. "use the bundled model", a restored session
+            self.models.ensure_open()
 
     @Slot()
     def _on_open_requested(self) -> None:

@@ -1,0 +1,196 @@
+"""A trained model in the real window (offscreen): choosing the source, stepping layers and
+heads with keys, the model view, rollout, ablation and reset, long texts in the background,
+sessions and exports. The tiny random BERT keeps most tests fast; one test opens the bundled
+all-MiniLM-L6-v2 as a person would."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from core.maths.rollout import attention_rollout
+from core.transformer import load_model
+from explorer.main_window import MainWindow
+from explorer.persistence import Store
+
+TINY_BERT = str(Path(__file__).parent / "data" / "transformer" / "tiny-bert")
+TEXT = "The animal was not swimming in the sea because it was running"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, tiny_kv, errors):
+    w = MainWindow(None, Store(str(tmp_path / "settings.ini")), str(tmp_path / "cache"))
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    w.set_vectors(tiny_kv, None)
+    w.controller.flush()
+    yield w
+    w.shutdown()
+
+
+def open_tiny(window, qtbot) -> None:
+    """File > Open model folder… on the tiny checkpoint, waited for."""
+    with qtbot.waitSignal(window.state.changed, timeout=20000,
+                          check_params_cb=lambda names: "transformer" in names):
+        window.models.open(TINY_BERT)
+    window.apply(sentence=TEXT, query="it")
+    window.controller.flush()
+
+
+def test_choosing_the_trained_model_opens_the_bundled_one(window, qtbot):
+    assert not window.tabs.isTabVisible(window.tabs.indexOf(window.model_view))
+    index = window.top_bar.source_combo.findData("model")
+    window.top_bar.source_combo.setCurrentIndex(index)
+    window.top_bar.source_combo.activated.emit(index)  # what a person's pick emits
+    qtbot.waitUntil(lambda: window.state.transformer is not None, timeout=30000)
+    window.controller.flush()
+    a = window.controller.analysis
+    assert a.model is not None and a.weights.shape == (12, 18, 18)
+    assert "all-MiniLM-L6-v2" in window.top_bar.vectors_label.text()
+    assert "6 layers x 12 heads" in window.top_bar.vectors_label.text()
+    assert window.tabs.isTabVisible(window.tabs.indexOf(window.model_view))
+    assert window.controls_stack.currentWidget().widget() is window.model_controls
+    it, animal = a.col_labels.index("it"), a.col_labels.index("animal")
+    window.apply(selected_head=11)
+    window.controller.flush()
+    assert abs(window.controller.analysis.weights[11, it, animal] - 0.678) < 0.01
+    window.models.choose_source("vectors")  # and back: the made-up heads of word vectors
+    window.controller.flush()
+    assert window.controller.analysis.model is None
+    assert window.state.settings.n_heads == 4
+
+
+def test_page_keys_step_layers_and_arrows_step_heads(window, qtbot):
+    open_tiny(window, qtbot)
+    run = load_model(TINY_BERT).run(TEXT)
+    target = window.heatmaps.canvas
+    assert window.controller.analysis.model.layer == 1  # the last layer first
+    qtbot.keyClick(target, Qt.Key.Key_PageUp)
+    window.controller.flush()
+    a = window.controller.analysis
+    assert a.model.layer == 0
+    np.testing.assert_allclose(a.weights, run.attentions[0], atol=1e-6)
+    np.testing.assert_allclose(window.heatmaps.image_for(None).image, a.mean_weights)
+    qtbot.keyClick(target, Qt.Key.Key_PageUp)  # stays at the first layer
+    qtbot.keyClick(target, Qt.Key.Key_Down)
+    qtbot.keyClick(target, Qt.Key.Key_Down)
+    window.controller.flush()
+    assert window.state.settings.model.layer == 0 and window.state.settings.selected_head == 1
+    assert window.model_controls.layer.value() == 1  # the controls follow (from 1 on screen)
+
+
+def test_clicking_a_small_map_of_the_model_view_focuses_that_head(window, qtbot):
+    open_tiny(window, qtbot)
+    window.tabs.setCurrentWidget(window.model_view)
+    qtbot.wait(50)
+    rect = window.model_view.map_scene_rect(0, 3)
+    view = window.model_view.canvas
+    point = view.mapFromScene(rect.center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    window.controller.flush()
+    assert window.state.settings.model.layer == 0 and window.state.settings.selected_head == 3
+
+
+def test_rollout_tab_equals_a_direct_numpy_rollout(window, qtbot):
+    open_tiny(window, qtbot)
+    a = window.controller.analysis
+    run = a.model.run
+    # Rollout by hand: per layer the head mean, half identity, rows renormalised, multiplied.
+    n = len(run.tokens)
+    product = np.eye(n)
+    for layer in run.attentions.astype(np.float64):
+        mixed = 0.5 * layer.mean(axis=0) + 0.5 * np.eye(n)
+        product = (mixed / mixed.sum(axis=1, keepdims=True)) @ product
+    np.testing.assert_allclose(a.model.across, product, atol=1e-5)
+    np.testing.assert_allclose(attention_rollout(run.attentions)[-1], product, atol=1e-5)
+    window.apply(model=replace(window.state.settings.model, across_layers="flow"))
+    window.controller.flush()
+    flow = window.controller.analysis.model
+    assert flow.across.shape == (1, n) and "flow" in flow.across_title.lower()
+    assert "rounded" in flow.across_note
+
+
+def test_ablating_a_head_moves_later_layers_and_reset_restores(window, qtbot):
+    open_tiny(window, qtbot)
+    before = window.controller.analysis
+    window.apply(selected_head=2, model=replace(window.state.settings.model, layer=0))
+    window.controller.flush()
+    window.model_controls.ablate_button.click()  # ablate the focused head, layer 1 head 3
+    window.controller.flush()
+    after = window.controller.analysis
+    assert window.state.settings.model.ablated == ((0, 2),)
+    assert after.model.head_shift[0].max() == 0 and after.model.head_shift[1].max() > 0
+    assert after.model.embedding_cosine < 1
+    assert window.model_view.ablated_heads() == {(0, 2)}
+    window.model_controls.reset_button.click()
+    window.controller.flush()
+    restored = window.controller.analysis
+    assert window.state.settings.model.ablated == () and restored.model.head_shift is None
+    np.testing.assert_array_equal(restored.model.run.attentions, before.model.run.attentions)
+
+
+def test_a_long_text_runs_in_the_background_and_a_newer_edit_wins(window, qtbot):
+    open_tiny(window, qtbot)
+    window.controller.sync_tokens = 16  # the tiny model takes 64 tokens: "long" is past 16 here
+    long_text = " ".join(["the animal was not swimming"] * 8)  # 42 tokens
+    window.apply(sentence=long_text)
+    window.controller.flush()
+    assert window.controller.jobs.busy("forward")
+    assert window.model_view.stale_message() == "updating…"
+    window.apply(sentence=long_text + " in the sea")  # before the first one is done
+    window.controller.flush()
+    qtbot.waitUntil(lambda: not window.controller.jobs.busy("forward"), timeout=20000)
+    window.controller.flush()
+    a = window.controller.analysis
+    assert a.settings.sentence == long_text + " in the sea"
+    assert a.col_labels[-2:] == ["sea", "[SEP]"]
+    assert window.model_view.stale_message() is None
+
+
+def test_a_broken_model_folder_is_refused_and_the_window_keeps_its_model(window, qtbot,
+                                                                         tmp_path, errors):
+    open_tiny(window, qtbot)
+    shown = window.controller.analysis
+    broken = tmp_path / "broken"
+    shutil.copytree(TINY_BERT, broken)
+    (broken / "config.json").write_text('{"model_type": "t5"}')
+    window.models.open(str(broken))
+    qtbot.waitUntil(lambda: not window.models.opening, timeout=20000)
+    assert errors and "model_type 't5' is not supported" in errors[-1]
+    window.controller.flush()
+    assert window.state.transformer is not None and window.controller.analysis is shown
+
+
+def test_a_session_remembers_the_model_layer_head_and_ablations(window, qtbot, tmp_path):
+    open_tiny(window, qtbot)
+    window.apply(selected_head=1, model=replace(window.state.settings.model, layer=0,
+                                                 ablated=((1, 3),)))
+    window.controller.flush()
+    path = tmp_path / "model.aexp.json"
+    assert window.sessions.save_to(str(path))
+    window.apply(selected_head=None, model=replace(window.state.settings.model, layer=1,
+                                                    ablated=()))
+    window.controller.flush()
+    assert window.sessions.open(str(path))
+    window.controller.flush()
+    s = window.state.settings
+    assert (s.source, s.model.path, s.model.layer, s.selected_head, s.model.ablated) == \
+        ("model", TINY_BERT, 0, 1, ((1, 3),))
+    assert window.controller.analysis.model.layer == 0
+
+
+def test_the_model_view_and_rollout_export_as_figures(window, qtbot, tmp_path):
+    open_tiny(window, qtbot)
+    for key in ("model", "across"):
+        window.tabs.setCurrentWidget(window.model_view if key == "model" else window.across)
+        for suffix in (".png", ".svg"):
+            path = tmp_path / f"{key}{suffix}"
+            window.exports.write_figure(key, str(path))
+            assert path.stat().st_size > 1000
+    assert b"<svg" in (tmp_path / "model.svg").read_bytes()[:400]
