@@ -1,0 +1,78 @@
+"""The command line with a trained model: --model, --layer, --head, --across, --ablate; data
+with the layer axis, a figure of the chosen layer and head, one error line for what the model
+lacks (exit status 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import main
+from core.transformer import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_BERT = str(ROOT / "tests" / "data" / "transformer" / "tiny-bert")
+TINY_GPT2 = str(ROOT / "tests" / "data" / "transformer" / "tiny-gpt2")
+TEXT = "The animal was not swimming in the sea because it was running"
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    monkeypatch.setenv("ATTENTION_EXPLORER_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_json_carries_every_layer_and_the_chosen_one(env, tmp_path):
+    out = tmp_path / "a.json"
+    assert main.main(["--model", TINY_BERT, "--sentence", TEXT, "--query", "it", "--layer", "1",
+                      "--head", "3", "--export-data", str(out)]) == 0
+    data = json.loads(out.read_text("utf-8"))
+    run = load_model(TINY_BERT).run(TEXT)
+    np.testing.assert_allclose(data["attentions"], run.attentions, atol=1e-7)  # (L, H, n, n)
+    assert data["model"]["tokens"] == run.tokens and data["model"]["layer"] == 0
+    np.testing.assert_allclose(data["weights"], run.attentions[0], atol=1e-7)
+    assert data["settings"]["selected_head"] == 2 and data["settings"]["n_heads"] == 4
+
+
+def test_npz_adds_hidden_states_and_qkv_and_the_figure_draws_the_layer(env, tmp_path):
+    data, figure = tmp_path / "g.npz", tmp_path / "g.png"
+    assert main.main(["--model", TINY_GPT2, "--sentence", TEXT, "--ablate", "1:2",
+                      "--export-data", str(data), "--export", str(figure)]) == 0
+    with np.load(data, allow_pickle=False) as z:
+        assert z["model_hidden_states"].shape[0] == 3 and z["model_queries"].shape[:2] == (2, 4)
+        assert z["model_attentions"].shape[:2] == (2, 4)
+    assert figure.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--model", TINY_BERT, "--layer", "3"], "--layer 3: tiny-bert has layers 1 to 2"),
+    (["--model", TINY_BERT, "--head", "5"], "--head 5: tiny-bert has heads 1 to 4"),
+    (["--model", TINY_BERT, "--head", "x"], "--head must be a number from 1, or 'mean'"),
+    (["--model", TINY_BERT, "--ablate", "9:1"], "--ablate 9:1: tiny-bert has 2 layers x 4 heads"),
+    (["--model", TINY_BERT, "--ablate", "one"], "--ablate wants LAYER:HEAD"),
+    (["--layer", "2"], "--layer needs --model"),
+    (["--model", "/no/such/folder"], "--model /no/such/folder: does not exist"),
+    (["--model", TINY_GPT2, "--sentence", ""], "the text has no tokens"),
+])
+def test_what_the_model_lacks_is_one_error_line_and_status_2(env, tmp_path, args, message):
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), *args, "--export-data",
+                             str(tmp_path / "x.json")], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_the_bundled_model_from_the_command_line(env, tmp_path):
+    out = tmp_path / "m.json"
+    assert main.main(["--model", "minilm", "--layer", "6", "--head", "12", "--query", "it",
+                      "--export-data", str(out)]) == 0
+    data = json.loads(out.read_text("utf-8"))
+    it, animal = data["model"]["tokens"].index("it"), data["model"]["tokens"].index("animal")
+    assert abs(data["weights"][11][it][animal] - 0.678) < 0.01
