@@ -33,6 +33,17 @@ _TOKEN_SIZE, _QUERY_SIZE, _OUTPUT_SIZE, _MIX_SIZE = 10, 20, 16, 10  # marker siz
 _HEAD_BRUSHES: dict[int, QBrush] = {}
 
 
+def _legend(plot: pg.PlotItem, entries: Sequence[tuple[pg.ScatterPlotItem, str]]) -> pg.LegendItem:
+    """What the dots, the star, the triangles and the diamond are: one small box in the top
+    left corner, on a translucent white so points under it still show."""
+    legend = pg.LegendItem(offset=(4, 4), labelTextSize="8pt", verSpacing=-6, labelTextColor="k",
+                           brush=pg.mkBrush(255, 255, 255, 190), pen=pg.mkPen(200, 200, 200))
+    legend.setParentItem(plot.vb)
+    for item, name in entries:
+        legend.addItem(item, name)
+    return legend
+
+
 def _head_brush(head: int) -> QBrush:
     """Head ``head``'s brush, one object per head: pyqtgraph caches a rendered marker per brush
     object, so a new brush on every update drew (and stored) every marker again."""
@@ -124,6 +135,9 @@ class LatentMap(pg.PlotWidget):
         for item in (self.neighbour_labels, self.lines, self.tokens, self.head_mixes,
                      self.output, self.query, self.labels):
             plot.addItem(item)
+        self.legend = _legend(plot, ((self.tokens, "context token"), (self.query, "query"),
+                                     (self.head_mixes, "a head's weighted mix"),
+                                     (self.output, "attention output")))
         self.tokens.sigClicked.connect(self._on_token_clicked)
         self._fixed: tuple[list[str], str, np.ndarray, np.ndarray] | None = None
         self._axis_labels: tuple[str, str] = ("", "")

@@ -55,7 +55,9 @@ class StatusBar(QStatusBar):
         parts = [f"{n} token{'s' if n != 1 else ''} x {h} head{'s' if h != 1 else ''} in "
                  f"{compute_ms + views_ms:.1f} ms"]
         d_model = a.sentence.vectors.shape[1]
-        if settings.d_k is None:  # say how the automatic choice came out when it is not exact
+        if a.model is not None:
+            parts.extend(_model_parts(a, settings))
+        elif settings.d_k is None:  # say how the automatic choice came out when it is not exact
             if d_model % h and a.heads.d_k == d_model // h:
                 parts.append(f"{d_model} is not divisible by {h}: d_k = {a.heads.d_k}")
             elif h * a.heads.d_k != d_model or h != settings.n_heads:
@@ -114,3 +116,22 @@ class _MessageBox(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         self._label.setGeometry(self.rect())
         super().resizeEvent(event)
+
+
+def _model_parts(a: Analysis, settings: Settings) -> list[str]:
+    """What a trained model's maps leave out (the hidden special tokens' share of the query's
+    weight) and how far the interventions moved the sentence embedding."""
+    m = a.model
+    assert m is not None
+    parts = []
+    if m.hidden_share is not None:
+        head = settings.selected_head
+        shares = m.hidden_share[:, a.query_row]  # (H,) per head, for the query row
+        share = float(shares.mean() if head is None or head >= len(shares) else shares[head])
+        where = "the mean of the heads" if head is None else f"head {head + 1}"
+        parts.append(f"hidden special tokens take {share:.0%} of '{a.query.text}''s weight in "
+                     f"{where}")
+    if m.embedding_cosine is not None:
+        parts.append(f"interventions: sentence embedding cosine {m.embedding_cosine:.4f} to the "
+                     "model as trained")
+    return parts
