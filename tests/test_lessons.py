@@ -3,19 +3,28 @@ the window runs it: ``lesson_settings`` -> ``Pipeline.run`` -> ``Analysis``."""
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import analysis_inputs, run_lesson_analysis
 
-from core.explain.lessons import DRINK_PLANE, LESSONS, lesson
+from core.explain.lessons import DRINK_PLANE, LESSONS, MODEL_TOLERANCE, lesson, lesson_settings
 from core.inputs import sentence_vectors
+from core.maths.attention import multi_head_attention
+from core.maths.heads import build_heads
+from core.model_sentences import sentence_query_from_model, sentence_rows_from_model
+from core.model_settings import ModelSettings
 from core.pipeline import AnalysisError, Pipeline
 from core.settings import Settings, ToySpec
 from core.toy import ToyInputError, make_toy
 
 TOL = 1e-9
+CASES = json.loads((Path(__file__).parent / "data" / "transformer" /
+                    "reference_cases.json").read_text(encoding="utf-8"))
 TOY_LESSONS = [item for item in LESSONS if item.settings is None]
 
 
@@ -51,7 +60,7 @@ def test_lesson_reproduces_published_numbers(item):
 
 
 def test_every_lesson_has_text_and_a_unique_id():
-    assert len({item.id for item in LESSONS}) == len(LESSONS) == 8
+    assert len({item.id for item in LESSONS}) == len(LESSONS) == 10
     for item in LESSONS:
         assert item.title and len(item.explanation) > 80
 
@@ -185,3 +194,105 @@ def test_toy_inputs_validate_and_run(tiny_kv):
         make_toy(["a"], [[1, 2]], [[1], [1]], [[1, 0], [0, 1]], [[1], [1]])
     with pytest.raises(ToyInputError, match="2 to 8"):
         make_toy(["a"], [[1]], [[1]], [[1]], [[1]])
+
+
+# ---------------------------------------------------------------- lessons on a trained model
+
+MODEL_LESSONS = [item for item in LESSONS if item.uses_model]
+REFERENCE = Path(__file__).parent / "data" / "transformer"
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    from core.transformer import load_model
+
+    return load_model()
+
+
+def test_model_lessons_ask_for_the_bundled_model_and_its_heads():
+    assert [item.id for item in MODEL_LESSONS] == ["drink_water_model", "animal_it_model"]
+    busy = Settings(n_heads=4, selected_head=3, temperature=3.0, scoring="dot",
+                    model=ModelSettings(path="/somewhere/else", layer=1, ablated=((0, 1),)))
+    for item in MODEL_LESSONS:
+        s = lesson_settings(item, busy)
+        assert s.source == "model" and s.model == item.settings.model
+        assert s.model.path is None and s.model.ablated == ()  # as trained: the reference's model
+        assert s.n_heads == 12 and s.temperature == 1.0 and s.normalization == "softmax"
+        assert item.expected and item.expected_tolerance == MODEL_TOLERANCE
+
+
+def test_drink_water_model_lesson_numbers_are_torchs():
+    """The lesson's numbers are typed from the reference torch made, not from our model."""
+    item = lesson("drink_water_model")
+    ref = np.load(REFERENCE / "minilm_reference.npz")["sentence_cosine_f32"]
+    np.testing.assert_allclose(item.expected["scores"], ref[0, 1:], rtol=0, atol=1e-8)
+    sentences = CASES["models"]["minilm"]["sentence_embeddings"]["sentences"]
+    assert [item.query_label, *item.tokens] == sentences
+
+
+def test_drink_water_model_lesson_reproduces_torchs_cosines(minilm):
+    item = lesson("drink_water_model")
+    s = lesson_settings(item)
+    assert (s.mode, s.scoring, s.head_strategy, s.query_index) == \
+        ("sentences", "cosine", "identity", None)
+    rows = sentence_rows_from_model(minilm, s.context_sentences)
+    query = sentence_query_from_model(minilm, s, rows)
+    assert rows.labels == list(item.tokens) and rows.warnings == ()
+    assert query.text == item.query_label and query.position is None
+    # As sentence mode attends: the query sentence one row after the context, identity heads.
+    heads = build_heads("identity", minilm.config.d_model, s.n_heads)
+    x_q = np.vstack([rows.vectors, query.vector[None, :]])
+    result = multi_head_attention(x_q, rows.vectors, heads.w_q, heads.w_k, heads.w_v,
+                                  heads.w_o, heads.n_heads, scoring=s.scoring,
+                                  normalization=s.normalization, temperature=s.temperature)
+    scores, weights = result.scores[:, -1], result.weights[:, -1]  # (H, 5) the query's row
+    for head in range(heads.n_heads):  # identity heads all see the same
+        np.testing.assert_allclose(scores[head], item.expected["scores"], rtol=0,
+                                   atol=item.expected_tolerance)
+        np.testing.assert_allclose(weights[head], softmax_by_hand(item.expected["scores"]),
+                                   rtol=0, atol=item.expected_tolerance)
+    assert np.argmax(weights[0]) == item.tokens.index("I drink water")
+    assert 0.15 < weights[0].min() and weights[0].max() < 0.28  # as the text says
+    for sentence, score in zip(item.tokens, item.expected["scores"], strict=True):
+        assert f"“{sentence}” ({score:.3f})" in item.explanation
+
+
+def test_animal_it_model_lesson_numbers_are_torchs():
+    item = lesson("animal_it_model")
+    facts = CASES["models"]["minilm"]["it_animal"]["heads"]
+    typed = item.expected["animal_weight_by_head"]
+    assert set(typed) == {(f["layer"], f["head"]) for f in facts}
+    for f in facts:
+        assert typed[f["layer"], f["head"]] == pytest.approx(f["weight_f32"], abs=1e-8)
+        # The explanation names each head and its weight, as the screen counts (from 1).
+        assert f"layer {f['layer']} head {f['head']}" in item.explanation
+        assert f"{f['expected_roughly']:.2f}" in item.explanation
+
+
+def test_animal_it_model_lesson_through_the_model_pipeline(minilm):
+    from core.model_pipeline import ModelPipeline
+
+    item = lesson("animal_it_model")
+    s = lesson_settings(item, Settings(n_heads=4, head_strategy="axes"))
+    assert (s.model.layer, s.selected_head, s.query) == (5, 11, "it")
+    pipeline = ModelPipeline(minilm)
+    for (layer, head), weight in item.expected["animal_weight_by_head"].items():
+        shown = s if (layer, head) == (6, 12) else s.updated(
+            model=replace(s.model, layer=layer - 1), selected_head=head - 1)
+        a = pipeline.run(shown)
+        assert a.row_labels[a.query_row] == "it" and a.weights.shape[0] == 12
+        animal = a.col_labels.index("animal")
+        assert a.weights[head - 1, a.query_row, animal] == pytest.approx(
+            weight, abs=item.expected_tolerance), (layer, head)
+    a = pipeline.run(s)  # the head the lesson shows gives "animal" the most of any token
+    assert a.col_labels[int(np.argmax(a.weights[11, a.query_row]))] == "animal"
+    # What the text says layer by layer, read from every layer's weights of "it" (L, H, n).
+    labels = a.col_labels
+    it = a.model.run.attentions[:, :, labels.index("it")]
+    animal = it[:, :, labels.index("animal")]  # (L, H)
+    assert animal[:3].max() < 0.21 and animal[3:].max() > 0.6
+    assert 0.015 <= animal[:3].mean(axis=1).min() and animal[:3].mean(axis=1).max() < 0.055
+    assert 0.095 <= animal[3:].mean(axis=1).min() and animal[3:].mean(axis=1).max() < 0.135
+    for layer, head in item.expected["animal_weight_by_head"]:
+        for place in ("sea", "street"):
+            assert it[layer - 1, head - 1, labels.index(place)] <= 0.06

@@ -3,7 +3,9 @@ settings that show it.
 
 Each `Lesson` carries its inputs and the numbers its worked example publishes (``expected``, typed
 in from the example, never computed by this code), so the tests can check that the pipeline
-reproduces them and the window can replay them step by step (``lesson_settings``).
+reproduces them and the window can replay them step by step (``lesson_settings``). The lessons
+on a trained model (``source="model"``: the bundled all-MiniLM-L6-v2) type theirs from the
+reference that torch and transformers made (tests/data/transformer), to float32's tolerance.
 
 Shapes: n keys (tokens), d input width, d_k query/key width, d_v value width, r query rows.
 """
@@ -17,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from core.model_settings import ModelSettings
 from core.settings import DEFAULT_SENTENCE, Settings, ToySpec
 
-__all__ = ["DRINK_PLANE", "LESSONS", "SENTENCE_LESSONS", "Lesson", "lesson", "lesson_settings",
-           "lesson_toy"]
+__all__ = ["DRINK_PLANE", "LESSONS", "MODEL_TOLERANCE", "SENTENCE_LESSONS", "Lesson", "lesson",
+           "lesson_settings", "lesson_toy"]
 
 Matrix = tuple[tuple[float, ...], ...]
 
@@ -50,14 +53,24 @@ class Lesson:
     scoring: str = "dot"
     normalization: str = "softmax"
     temperature: float = 1.0
-    #: name -> published numbers, checked to 1e-9 in the one head at the query row (every row
-    #: when ``query`` is None). Names: inputs (X), query or queries (projected), keys, values,
-    #: scores, logits, weights, output (the head's weighted sum of the values, before any W_O)
+    #: name -> published numbers, checked to ``expected_tolerance`` in the one head at the
+    #: query row (every row when ``query`` is None). Names: inputs (X), query or queries
+    #: (projected), keys, values, scores, logits, weights, output (the head's weighted sum of
+    #: the values, before any W_O); for a trained model also animal_weight_by_head:
+    #: (layer, head) counted from 1 -> the query's weight on "animal" there
     expected: Mapping[str, Any] = field(default_factory=dict)
     #: name -> published numbers rounded in the text, checked to half a unit of the last digit
     rounded: Mapping[str, Any] = field(default_factory=dict)
     rounded_tolerance: float = 5e-5
     settings: Settings | None = None
+    #: how closely ``expected`` is checked: 1e-9 (float64 arithmetic), or a trained model's
+    #: float32 against the float32 reference made by torch (`MODEL_TOLERANCE`)
+    expected_tolerance: float = 1e-9
+
+    @property
+    def uses_model(self) -> bool:
+        """True when the lesson runs on a trained transformer (the bundled all-MiniLM-L6-v2)."""
+        return self.settings is not None and self.settings.source == "model"
 
     @property
     def uses_word_vectors(self) -> bool:
@@ -101,6 +114,10 @@ def _plane_mean(sentence: str) -> tuple[float, ...]:
 _DRINK_MEANS = ((-1.2 / 3, -1 / 3), (-1.4 / 3, -1 / 3), (1.6 / 3, 1 / 3), (1.2 / 3, 1 / 3),
                 (1.8 / 5, 1.2 / 5))
 _DRINK_QUERY_MEAN = (1.2 / 5, 1 / 5)
+MODEL_TOLERANCE = 2e-5
+"""How closely a trained model's float32 numbers match the float32 reference made by torch."""
+MINILM_HEADS = 12  # all-MiniLM-L6-v2: 6 layers of 12 heads
+
 _DRINK_COMMON = dict(
     tokens=_DRINK_SENTENCES, inputs=tuple(_plane_mean(s) for s in _DRINK_SENTENCES),
     query=_plane_mean(_DRINK_QUERY), query_label=_DRINK_QUERY,
@@ -204,8 +221,55 @@ LESSONS: tuple[Lesson, ...] = (
         expected={"queries": ((1, 0, 2), (2, 2, 2), (2, 1, 3)), "keys": _KEYS3,
                   "values": _VALUES3, "scores": ((2, 4, 4), (4, 16, 12), (4, 12, 10))},
     ),
+    Lesson(
+        id="drink_water_model", title="“I drink water” by a trained model's sentence embeddings",
+        explanation=(
+            "The same query and sentences, now as the trained all-MiniLM-L6-v2 sees them: each "
+            "sentence goes through its six layers and becomes the mean of its last hidden "
+            "states, scaled to unit length (what sentence-transformers computes). Nobody drew "
+            "a plane by hand: by cosine the model ranks “I drink water” (0.823) first, then "
+            "“I drink a white-wine mix” (0.458), “I drink red-wine” (0.453), “I eat salmon” "
+            "(0.375) and “I eat steak” (0.227). Every short “I …” sentence is somewhat alike "
+            "here, where the plane scored “I eat salmon” −1; softmax at temperature 1 turns "
+            "these close scores into weights from 0.15 to 0.28 (lower the temperature to "
+            "sharpen them)."),
+        tokens=_DRINK_SENTENCES, query_label=_DRINK_QUERY, scoring="cosine",
+        # Cosines of the query with the five sentences, from torch + sentence-transformers'
+        # pooling (tests/data/transformer/minilm_reference.npz, sentence_cosine_f32 row 0).
+        expected={"scores": (0.37484014, 0.22717646, 0.45265040, 0.82258493, 0.45789182)},
+        expected_tolerance=MODEL_TOLERANCE,
+        settings=Settings(source="model", mode="sentences", context_sentences=_DRINK_SENTENCES,
+                          query_sentence=_DRINK_QUERY, query_index=None, scoring="cosine",
+                          normalization="softmax", temperature=1.0, head_strategy="identity",
+                          n_heads=MINILM_HEADS, selected_head=None, model=ModelSettings()),
+    ),
+    Lesson(
+        id="animal_it_model", title="What does “it” attend to in a trained model?",
+        explanation=(
+            "“The animal was not swimming in the sea because it was running on the street.” "
+            "through the trained all-MiniLM-L6-v2, with “it” as the query. Step through the "
+            "layers (the model view shows all 6 × 12 heads at once). In layers 1 to 3 no head "
+            "gives “animal” more than about 0.2 of the weight of “it”: most park theirs on "
+            "[CLS], some look at the verbs around it. Then single heads resolve the pronoun: "
+            "layer 4 head 2 puts 0.63 on “animal”, layer 5 head 12 0.50, and layer 6 head 12 "
+            "(shown) 0.68, while “sea” and “street” get 0.06 at most. Averaged over a "
+            "layer's 12 heads the weight on “animal” grows from 0.02–0.05 in layers 1–3 to "
+            "0.10–0.13 in layers 4–6. Compare the lesson on GloVe: heads made from word-pair "
+            "directions find similarity along their own direction, and none of them reads "
+            "“it”; here no one built a head for the pronoun either, training made some."),
+        scoring="scaled_dot",
+        # Weight of "it" on "animal" in (layer, head), counted from 1 as on screen; from
+        # torch (tests/data/transformer/reference_cases.json, models.minilm.it_animal, f32).
+        expected={"animal_weight_by_head": {(6, 12): 0.67792225, (4, 2): 0.63393384,
+                                            (5, 12): 0.50249743}},
+        expected_tolerance=MODEL_TOLERANCE,
+        settings=Settings(source="model", mode="words", sentence=DEFAULT_SENTENCE, query="it",
+                          query_index=None, n_heads=MINILM_HEADS, selected_head=11,
+                          scoring="scaled_dot", normalization="softmax", temperature=1.0,
+                          model=ModelSettings(layer=5)),
+    ),
 )
-"""Every built-in lesson, in teaching order."""
+"""Every built-in lesson, in teaching order (the trained-model ones after the rest)."""
 
 
 def lesson(lesson_id: str) -> Lesson:

@@ -5,12 +5,18 @@ changes each chip's colours and asks the chips whose colour changed to repaint (
 written when the person hovers), so a slider drag stays cheap.
 The strip is as tall as its wrapped lines; inside a QScrollArea it also keeps that area exactly
 that tall (up to MAX_FITTED_LINES lines, then it scrolls), so no empty band is left under it.
+
+A trained model's special tokens ([CLS], [SEP]) are faded and italic (still clickable); a word's
+later pieces ("##ming", or a piece starting where the one before ends in the person's text) touch
+the piece before, a thin divider between them, so "swim|ming" reads as one word of two pieces.
+
+Over 400 lines because FlowLayout (about 90 of them) lives here too; it can move to its own module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
@@ -42,6 +48,8 @@ if TYPE_CHECKING:
 _PAD_X, _PAD_Y, _SPACING = 6, 3, 4
 _UNSHADED = QColor("#f0f0f0")  # background of used tokens before any weights arrive
 _SKIPPED_TEXT = QColor("#9a9a9a")
+_FADED = 0.45  # opacity of a special token: the model's, not the person's
+_JOINED_PAD = 3  # padding at a side joined to the next piece of the same word
 MAX_FITTED_LINES = 3
 """A longer sentence scrolls: the enclosing scroll area grows to at most this many lines."""
 
@@ -85,25 +93,67 @@ class FlowLayout(QLayout):
 
     def minimumSize(self) -> QSize:  # noqa: N802
         size = QSize(0, 0)
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
+        for group in self._groups():  # a word's pieces stay on one line
+            size = size.expandedTo(QSize(sum(i.minimumSize().width() for i in group),
+                                         max(i.minimumSize().height() for i in group)))
         m = self.contentsMargins()
         return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _groups(self) -> list[list[QLayoutItem]]:
+        """The items in runs that are laid out as one: a word's pieces (``joined_left``)."""
+        groups: list[list[QLayoutItem]] = []
+        for item in self._items:
+            if groups and getattr(item.widget(), "joined_left", False):
+                groups[-1].append(item)
+            else:
+                groups.append([item])
+        return groups
 
     def _do_layout(self, rect: QRect, move: bool) -> int:
         """Place (or just measure, when ``move`` is False) the items; return the height used."""
         m = self.contentsMargins()
         left, right = rect.x() + m.left(), rect.right() - m.right()
         x, y, line_height = left, rect.y() + m.top(), 0
-        for item in self._items:
-            hint = item.sizeHint()
-            if x + hint.width() > right and line_height > 0:  # wrap before an item that overflows
+        for group in self._groups():
+            hints = [item.sizeHint() for item in group]
+            width = sum(hint.width() for hint in hints)
+            if x + width > right and line_height > 0:  # wrap before a word that overflows
                 x, y, line_height = left, y + line_height + self._spacing, 0
-            if move:
-                item.setGeometry(QRect(QPoint(x, y), hint))
-            x += hint.width() + self._spacing
-            line_height = max(line_height, hint.height())
+            for item, hint in zip(group, hints, strict=True):  # a word's pieces touch
+                if move:
+                    item.setGeometry(QRect(QPoint(x, y), hint))
+                x += hint.width()
+                line_height = max(line_height, hint.height())
+            x += self._spacing
         return y + line_height - rect.y() + m.bottom()
+
+
+class Piece(NamedTuple):
+    """Where a token sits in its word, and what its chip shows."""
+
+    label: str  #: the chip's text
+    index: int  #: 0 for a word's first piece
+    count: int  #: the word's pieces
+    word: str  #: the whole word, as typed
+
+
+def word_pieces(tokens: Sequence[Token], pieces: bool | None = None) -> list[Piece]:
+    """Each token's `Piece`. ``pieces``: the tokens are a trained model's word pieces (None:
+    when some are special tokens or "##" pieces); then a piece that starts where the one before
+    ends (or inside it: one character in several bytes) continues that word."""
+    if pieces is None:
+        pieces = any(t.source == "special" or (t.key or "").startswith("##") for t in tokens)
+    words: list[list[str]] = []  # the labels of each word's pieces
+    for i, token in enumerate(tokens):
+        label = (token.text.strip() or "␣") if pieces else token.text
+        before = tokens[i - 1] if i else token
+        if pieces and i and "special" not in (token.source, before.source) and \
+                before.start <= token.start <= before.end and not token.text[:1].isspace():
+            words[-1].append("·" if token.start < before.end else label)  # ·: same character
+        else:
+            words.append([label])
+    return [Piece(label, k, len(word), "".join(w for w in word if w not in ("·", "␣")) or label)
+            for word in words for k, label in enumerate(word)]
 
 
 class TokenChip(QWidget):
@@ -111,16 +161,23 @@ class TokenChip(QWidget):
 
     clicked = Signal()
 
-    def __init__(self, token: Token, parent: QWidget | None = None) -> None:
+    def __init__(self, token: Token, parent: QWidget | None = None,
+                 piece: Piece | None = None) -> None:
         super().__init__(parent)
         self.token = token
+        self.piece = piece or Piece(token.text, 0, 1, token.text)
+        self.joined_left = self.piece.index > 0  # a later piece of the word before
+        self.joined_right = self.piece.index < self.piece.count - 1
+        self._pads = (_JOINED_PAD if self.joined_left else _PAD_X,  # less at a joined side
+                      _JOINED_PAD if self.joined_right else _PAD_X)
+        self.opacity = _FADED if token.source == "special" else 1.0
         self.background = _UNSHADED if token.used else QColor(0, 0, 0, 0)
         self.text_colour = QColor("black") if token.used else _SKIPPED_TEXT
         self.outlined = False
         font = QFont(self.font())
         # Tokens without their own vocabulary vector are marked: italic when made up (zero or
         # subword vector), struck through when left out of attention altogether.
-        font.setItalic(token.source in ("zero", "subword", "skipped"))
+        font.setItalic(token.source in ("zero", "subword", "skipped", "special"))
         font.setStrikeOut(token.source == "skipped")
         self.setFont(font)
         self.weight: float | None = None  # the shading's weight, None when unshaded
@@ -148,12 +205,17 @@ class TokenChip(QWidget):
         self.update()
 
     def toolTip(self) -> str:  # noqa: N802 (QWidget's name)
-        """The weight (when shaded) and why the token is marked; written when asked for, not on
-        every update (setToolTip on 512 chips cost more than their repaint)."""
-        if self.weight is None:
-            return self.token.reason
-        tip = f"weight {self.weight:.3f}"
-        return f"{tip}\n{self.token.reason}" if self.token.reason else tip
+        """The weight (when shaded), which piece of which word it is, and why the token is
+        marked; written when asked for, not on every update (setToolTip on 512 chips cost
+        more than their repaint)."""
+        t, p = self.token, self.piece
+        lines = [] if self.weight is None else [f"weight {self.weight:.3f}"]
+        if t.source == "special":  # its reason would say the same
+            return "\n".join([*lines, f"special token {t.key or t.text}: added by the model"])
+        if p.count > 1:
+            lines.append(f"word piece {p.index + 1} of '{p.word}'" + (
+                f" (the tokenizer's {t.key})" if t.key and t.key != p.label else ""))
+        return "\n".join([*lines, t.reason] if t.reason else lines)
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:  # what QWidget does with a set tooltip
@@ -168,7 +230,7 @@ class TokenChip(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802
         metrics = self.fontMetrics()
-        return QSize(metrics.horizontalAdvance(self.token.text) + 2 * _PAD_X,
+        return QSize(metrics.horizontalAdvance(self.piece.label) + sum(self._pads),
                      metrics.height() + 2 * _PAD_Y)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
@@ -177,17 +239,27 @@ class TokenChip(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        box = self.rect().adjusted(1, 1, -1, -1)
-        if self.outlined:
-            painter.setPen(QPen(QColor("#d62728"), 2))
-        elif self.token.source in ("zero", "subword"):
-            painter.setPen(QPen(QColor("#888888"), 1, Qt.PenStyle.DashLine))
-        else:
-            painter.setPen(Qt.PenStyle.NoPen)
+        painter.setOpacity(self.opacity)
+        # A side joined to another piece runs past the edge: its corners are cut, pieces touch.
+        box = self.rect().adjusted(-_PAD_X if self.joined_left else 1, 1,
+                                   _PAD_X if self.joined_right else -1, -1)
+        dashed = self.token.source in ("zero", "subword") and not self.outlined
+        painter.setPen(QPen(QColor("#888888"), 1, Qt.PenStyle.DashLine) if dashed
+                       else Qt.PenStyle.NoPen)
         painter.setBrush(self.background)
         painter.drawRoundedRect(box, 4, 4)
+        if self.outlined:  # the query: a closed outline, a joined piece's too
+            painter.setPen(QPen(QColor("#d62728"), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 4, 4)
+        if self.joined_left:  # the thin divider between two pieces of a word
+            c = self.text_colour  # in the text's colour, which stands out on any shade
+            painter.setPen(QPen(QColor(c.red(), c.green(), c.blue(), 110), 1))
+            painter.drawLine(0, box.top() + 3, 0, box.bottom() - 3)
         painter.setPen(self.text_colour)
-        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.token.text)
+        # Centred between the paddings (the rect itself when no side is joined).
+        text_box = self.rect().adjusted(self._pads[0] - _PAD_X, 0, _PAD_X - self._pads[1], 0)
+        painter.drawText(text_box, Qt.AlignmentFlag.AlignCenter, self.piece.label)
         painter.end()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -229,8 +301,10 @@ class TokenStrip(QWidget):
         """The chips of the used tokens; index i is used-token position i."""
         return list(self._used_chips)
 
-    def set_tokens(self, tokens: Sequence[Token]) -> None:
-        """Show a new sentence: all tokens, skipped and made-up ones marked."""
+    def set_tokens(self, tokens: Sequence[Token], pieces: bool | None = None) -> None:
+        """Show a new sentence: all tokens, skipped and made-up ones marked. ``pieces``: the
+        tokens are a trained model's word pieces, joined into words (None: when some are
+        special tokens or "##" pieces; a GPT-2 text has neither, so say True)."""
         for chip in self._chips:
             self._layout.removeWidget(chip)
             # Hidden at once: deleteLater waits for the event loop, and a grab or export before
@@ -238,8 +312,8 @@ class TokenStrip(QWidget):
             chip.hide()
             chip.deleteLater()
         self._chips, self._used_chips = [], []
-        for token in tokens:
-            chip = TokenChip(token, self)
+        for token, piece in zip(tokens, word_pieces(tokens, pieces), strict=True):
+            chip = TokenChip(token, self, piece)
             if token.used:
                 position = len(self._used_chips)
                 chip.clicked.connect(lambda p=position: self._on_chip_clicked(p))
@@ -252,11 +326,9 @@ class TokenStrip(QWidget):
         self._fit_scroll_area()
 
     def set_weights(self, weights: np.ndarray | None, query_position: int | None) -> None:
-        """Shade the used tokens by ``weights`` (one per used token) and outline the query token.
-
-        ``None`` removes the shading. A length mismatch (a sentence change still on its way) also
-        clears the shading instead of colouring the wrong tokens.
-        """
+        """Shade the used tokens by ``weights`` (one per used token; None: unshaded) and outline
+        the query token. A length mismatch (a sentence change still on its way) also clears the
+        shading instead of colouring the wrong tokens."""
         if weights is not None and len(weights) != len(self._used_chips):
             weights = None
         self.blockSignals(True)  # recolouring is not something the person did
@@ -305,12 +377,10 @@ class TokenStrip(QWidget):
         return area if isinstance(area, QScrollArea) and area.widget() is self else None
 
     def _fit_scroll_area(self) -> None:
-        """Make the enclosing scroll area exactly as tall as the wrapped tokens (up to a cap).
-
-        Its minimum is one line (a small window can still squeeze it) and its maximum the whole
+        """Make the enclosing scroll area exactly as tall as the wrapped tokens (up to a cap):
+        its minimum is one line (a small window can still squeeze it), its maximum the whole
         content, so no empty band is left under the last line; a QSplitter holding it is then
-        moved to the fitted height (all lines, up to MAX_FITTED_LINES).
-        """
+        moved to the fitted height (all lines, up to MAX_FITTED_LINES)."""
         area = self._scroll_area()
         if area is None:
             return
@@ -328,11 +398,9 @@ class TokenStrip(QWidget):
             QTimer.singleShot(0, self, self._fit_splitter)
 
     def _fit_splitter(self) -> None:
-        """Move the handle of a vertical QSplitter holding the scroll area to the fitted height.
-
-        A QSplitter does not shrink a slot to its widget's maximum by itself: without this, a
-        shorter sentence would leave an empty band under the area.
-        """
+        """Move the handle of a vertical QSplitter holding the scroll area to the fitted height:
+        a QSplitter does not shrink a slot to its widget's maximum by itself, and a shorter
+        sentence would leave an empty band under the area."""
         self._splitter_fit_pending = False
         area = self._scroll_area()
         splitter = area.parentWidget() if area is not None else None
