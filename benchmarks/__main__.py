@@ -39,6 +39,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "window": ("update_ms", "startup_s"),
     "model": ("model_forward_ms", "model_torch_ms", "model_vs_torch", "model_open_s",
               "rss_mb.model_extra", "rss_mb.model_alone"),
+    "model_window": ("update_ms.model", "stall_ms.model"),
 }
 
 
@@ -60,6 +61,10 @@ def _runner(group: str) -> Callable[[Config, Sequence[str]], list[Result]]:
         from benchmarks import model_bench
 
         return model_bench.run
+    if group == "model_window":
+        from benchmarks import model_window_bench
+
+        return model_window_bench.run
     from benchmarks import window_bench
 
     return window_bench.run

@@ -18,14 +18,22 @@ from typing import Any
 import numpy as np
 
 from core.maths.attention import MultiHeadResult
-from core.maths.heads import HeadProjections
+from core.maths.heads import HeadProjections, build_heads
 from core.maths.rollout import (
     MAX_FLOW_TOKENS,
     attention_flow,
     attention_rollout,
     flow_note,
 )
-from core.pipeline import NEIGHBOURS, Analysis, AnalysisError, MapCoordinates
+from core.model_sentences import sentence_query_from_model, sentence_rows_from_model
+from core.pipeline import (
+    NEIGHBOURS,
+    Analysis,
+    AnalysisError,
+    MapCoordinates,
+    attend_rows,
+    query_rows,
+)
 from core.settings import Settings
 from core.transformer import ModelError, TransformerModel, TransformerRun
 from core.transformer.analysis import ModelAnalysis, head_shift, sentence_embedding
@@ -63,6 +71,8 @@ class ModelPipeline:
         self._vocabulary: WordVectors | None = None
         self._all_layers_pca: tuple[Any, Projection2D] | None = None
         self._rollout: tuple[TransformerRun, bytes, np.ndarray] | None = None
+        self._near_run: TransformerRun | None = None
+        self._near_memo: dict[tuple[int, int, str], list[str]] = {}
         # run() may be called from a background thread (long texts) while the window waits.
         self._lock = threading.Lock()
 
@@ -103,9 +113,35 @@ class ModelPipeline:
         started = time.perf_counter()
         try:
             with self._lock:
+                if settings.mode == "sentences":
+                    return self._sentence_analysis(settings, started)
                 return self._analysis(settings, started)
         except ModelError as error:
             raise AnalysisError(str(error)) from None
+
+    def _sentence_analysis(self, s: Settings, started: float) -> Analysis:
+        """Sentence mode: each sentence is the model's sentence embedding (mean pooling, unit
+        length); the query sentence attends over the context ones through one identity head,
+        with the person's scoring, normalisation and temperature, as static sentences do."""
+        rows = sentence_rows_from_model(self.model, s.context_sentences)
+        query = sentence_query_from_model(self.model, s, rows)
+        heads = build_heads("identity", rows.vectors.shape[1], 1, dtype=rows.vectors.dtype)
+        x_q = query_rows(rows, query)  # (r, d): the sentences, then an outside query sentence
+        result = attend_rows(s, heads, x_q, rows.vectors)
+        row = len(rows.vectors) if query.position is None else query.position
+        labels = list(rows.labels)
+        project = fit_pca(np.vstack([rows.vectors, query.vector[None, :]]))
+        coords = MapCoordinates(
+            tokens=project(rows.vectors), query=project(query.vector),
+            head_mixes=project(result.weights[:, row, :] @ rows.vectors),
+            output=project(result.output[row]), neighbours=(), axis_labels=project.labels)
+        outside = query.position is None
+        return Analysis(
+            settings=s, vectors_name=self.vectors_name + " · sentence embeddings",
+            sentence=rows, query=query, heads=heads, result=result,
+            row_labels=labels + ([f"{query.text} (query)"] if outside else []),
+            col_labels=labels, query_row=row, coords=coords, warnings=tuple(rows.warnings),
+            elapsed_ms=(time.perf_counter() - started) * 1000.0)
 
     def _runs_for(self, s: Settings) -> tuple[TransformerRun, TransformerRun | None]:
         """This text's run as trained and, when there are interventions, the changed run."""
@@ -139,7 +175,8 @@ class ModelPipeline:
         shown = np.flatnonzero(~run.special) if s.model.hide_special and (~run.special).any() \
             else np.arange(len(run.tokens))
         result = _keep(full, shown) if len(shown) < len(run.tokens) else full
-        labels = [display_labels(run)[i] for i in shown]
+        every_label = display_labels(run)
+        labels = [every_label[i] for i in shown]
         row = _query_row(s, labels)
         x = run.passed.layer_inputs[layer][shown]  # (m, d) what this layer's attention read
         sentence = _sentence(run, shown, x)
@@ -190,15 +227,24 @@ class ModelPipeline:
         moved = x[row] + result.output[row]  # (d,) the query after attention (the residual)
         neighbours: list[tuple[str, float, float, str]] = []
         if s.show_neighbours:
-            exclude = frozenset(run.tokens)
             for kind, vector in (("query", x[row]), ("output", moved)):
-                for word, _ in nearest_neighbours(self._vocab(), vector, NEIGHBOURS,
-                                                  exclude=exclude):
+                for word in self._near(run, (layer, int(shown[row]), kind), vector):
                     point = project(np.asarray(self._vocab()[word], dtype=np.float64))
                     neighbours.append((word, float(point[0]), float(point[1]), kind))
         return MapCoordinates(tokens=project(x), query=project(x[row]),
                               head_mixes=project(mixes), output=project(moved),
                               neighbours=tuple(neighbours), axis_labels=project.labels)
+
+    def _near(self, run: TransformerRun, key: tuple[int, int, str],
+              vector: np.ndarray) -> list[str]:
+        """The vocabulary tokens nearest ``vector``, remembered per run, layer, token and kind:
+        stepping back to a layer or a token searches 30,522 embeddings no more."""
+        if self._near_run is not run:
+            self._near_run, self._near_memo = run, {}
+        if key not in self._near_memo:
+            self._near_memo[key] = [word for word, _ in nearest_neighbours(
+                self._vocab(), vector, NEIGHBOURS, exclude=frozenset(run.tokens))]
+        return self._near_memo[key]
 
     def _vocab(self) -> WordVectors:
         """The model's vocabulary with its input embeddings, for the nearest tokens."""

@@ -157,9 +157,9 @@ class Pipeline:
         else:  # sentence and toy mode (core.inputs): other rows, the same computation after
             sentence, query, heads, space, mode_warnings = self._mode_inputs(s)
         outside = query.position is None  # the query is one more row, after the sentence's
-        x_q = _query_rows(sentence, query)  # (r, d)
+        x_q = query_rows(sentence, query)  # (r, d)
         row = len(sentence.vectors) if query.position is None else query.position
-        result = _attend(s, heads, x_q, sentence.vectors)
+        result = attend_rows(s, heads, x_q, sentence.vectors)
         coords = self._coordinates(s, sentence, query, result, row, space, live)
         labels = sentence.labels
         names = labels + ([query.text] if outside else [])  # (r,) one per row of x_q
@@ -334,7 +334,7 @@ class Pipeline:
         return [w for w, _ in nearest_neighbours(self.kv, vector, NEIGHBOURS, exclude=exclude)]
 
 
-def _query_rows(sentence: EmbeddedSentence, query: QueryChoice) -> np.ndarray:
+def query_rows(sentence: EmbeddedSentence, query: QueryChoice) -> np.ndarray:
     """(r, d) the rows that ask: the sentence's, and an outside query (word, sentence, toy
     vector) as one more row after them."""
     x_kv = sentence.vectors  # (n, d)
@@ -356,7 +356,7 @@ def _mask(s: Settings, n_rows: int, n_keys: int) -> np.ndarray | None:
     return mask
 
 
-def _attend(s: Settings, heads: HeadProjections, x_q: np.ndarray,
+def attend_rows(s: Settings, heads: HeadProjections, x_q: np.ndarray,
             x_kv: np.ndarray) -> MultiHeadResult:
     """Multi-head attention of the rows ``x_q`` (r, d) over ``x_kv`` (n, d), as ``s`` sets it."""
     return multi_head_attention(

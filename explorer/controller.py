@@ -266,7 +266,8 @@ class Controller(QObject):
             inspected = None
         v = self._views
         if a.sentence.tokens != self._shown_tokens:  # rebuilding the chips only when words change
-            v.tokens.set_tokens(a.sentence.tokens)
+            # A trained model's tokens are word pieces: drawn joined into words.
+            v.tokens.set_tokens(a.sentence.tokens, pieces=a.model is not None or None)
             self._shown_tokens = a.sentence.tokens
         query_weights = self._query_weights(a, head)
         v.tokens.set_weights(query_weights, a.query.position)
@@ -282,6 +283,9 @@ class Controller(QObject):
         self._show_map(a, head, query_weights)
         if a.model is not None:
             self._show_model(a, head, weights_changed)
+        elif a.settings.source == "model":  # sentence mode: one embedding per sentence
+            self._set_stale("sentence mode: each sentence is one embedding, so there are no "
+                            "layers and heads to show")
 
     def _show_model(self, a: Analysis, head: int | None, weights_changed: bool) -> None:
         """The model view (every layer and head) and the across-layers view."""

@@ -116,3 +116,15 @@ def test_data_exports_carry_every_layer_with_the_layer_axis(bert, tmp_path, monk
     export.export_data(a, tmp_path / "b.json")
     big = json.loads((tmp_path / "b.json").read_text("utf-8"))
     assert big["attentions"] is None and "model_attentions" in big["model"]["attentions_note"]
+
+
+def test_the_trained_sentence_lesson_through_the_pipeline_gives_torchs_cosines():
+    from core.explain.lessons import lesson, lesson_settings
+
+    item = lesson("drink_water_model")
+    a = ModelPipeline(load_model()).run(lesson_settings(item))
+    assert a.model is None and a.col_labels == list(item.settings.context_sentences)
+    scores = a.result.scores[0, a.query_row]  # cosine of the query sentence to each context one
+    np.testing.assert_allclose(scores, item.expected["scores"], atol=2e-5)
+    e = np.exp(scores - scores.max())
+    np.testing.assert_allclose(a.result.weights[0, a.query_row], e / e.sum(), atol=1e-6)

@@ -34,13 +34,13 @@ _HEAD_BRUSHES: dict[int, QBrush] = {}
 
 
 def _legend(plot: pg.PlotItem, entries: Sequence[tuple[pg.ScatterPlotItem, str]]) -> pg.LegendItem:
-    """What the dots, the star, the triangles and the diamond are: one small box in the top
-    left corner, on a translucent white so points under it still show."""
-    legend = pg.LegendItem(offset=(4, 4), labelTextSize="8pt", verSpacing=-6, labelTextColor="k",
-                           brush=pg.mkBrush(255, 255, 255, 190), pen=pg.mkPen(200, 200, 200))
-    legend.setParentItem(plot.vb)
+    """What the dots, the star, the triangles and the diamond are: one row under the x axis,
+    where it can never hide a point."""
+    legend = pg.LegendItem(labelTextSize="8pt", labelTextColor="k", colCount=2, horSpacing=14,
+                           verSpacing=-8)
     for item, name in entries:
         legend.addItem(item, name)
+    plot.layout.addItem(legend, 5, 1)  # the row below the bottom axis and its label
     return legend
 
 
@@ -136,7 +136,7 @@ class LatentMap(pg.PlotWidget):
                      self.output, self.query, self.labels):
             plot.addItem(item)
         self.legend = _legend(plot, ((self.tokens, "context token"), (self.query, "query"),
-                                     (self.head_mixes, "a head's weighted mix"),
+                                     (self.head_mixes, "a head's mix"),
                                      (self.output, "attention output")))
         self.tokens.sigClicked.connect(self._on_token_clicked)
         self._fixed: tuple[list[str], str, np.ndarray, np.ndarray] | None = None
