@@ -242,12 +242,14 @@ class Controller(QObject):
         """Search the output's nearest words the live updates kept from before, and show them
         (the settle timer calls this once changes stop; exports and tests may call it)."""
         self._settle_timer.stop()
-        a, pipeline = self._analysis, self._pipeline
         if self._pending:
             self.flush()  # settings newer than the analysis: compute those first
-            a = self._analysis
+        a = self._analysis
+        pipeline: Pipeline | ModelPipeline | None = self._pipeline
+        if a is not None and a.model is not None:
+            pipeline = self._model_pipeline
         if a is None or pipeline is None or self._failing or a.coords.neighbours_settled or \
-                a.model is not None:
+                self.jobs.busy(FORWARD):
             return
         try:
             a = self._analysis = pipeline.settle(a)

@@ -181,6 +181,7 @@ def write_model_figure(model: Any, settings: Any, request: Request) -> None:
         window.state.set_transformer(model, settings.model.path)
         window.state.set_settings(settings)
         window.controller.flush()
+        window.controller.settle()  # the nearest tokens a live update leaves for later
         if window.controller.analysis is None:
             raise CliError("the views could not be drawn: " + window.status.message.text())
         assert request.figure is not None

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from core.explain.lessons import Lesson
 from core.settings import Settings
-from explorer.commands import lessons_menu
+from explorer.commands import dialogs, lessons_menu
 from explorer.commands.actions import window_action
 from explorer.commands.edits import Edits
 from explorer.commands.export_actions import COMPUTATION_LABEL, ExportActions
@@ -216,6 +216,9 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
         c.lesson_actions, c.mode_actions = lessons_menu.install_lessons_menu(
             self.menuBar(), self, self.state, self.edits, c.dock, self.status)
+        help_menu = self.menuBar().addMenu("&Help")
+        window_action(self, "&About Attention Explorer", lambda: dialogs.show_about(self),
+                      menu=help_menu)
 
     def _connect(self) -> None:
         """Widgets -> edits -> state; state and results -> the widgets the controller does not

@@ -194,3 +194,25 @@ def test_the_model_view_and_rollout_export_as_figures(window, qtbot, tmp_path):
             window.exports.write_figure(key, str(path))
             assert path.stat().st_size > 1000
     assert b"<svg" in (tmp_path / "model.svg").read_bytes()[:400]
+
+
+def test_typing_leaves_the_nearest_tokens_for_when_the_changes_stop(window, qtbot):
+    open_tiny(window, qtbot)
+    window.apply(sentence=TEXT + " again")
+    window.controller.flush()  # a live update: the 30,522-token search is left out
+    a = window.controller.analysis
+    assert not a.coords.neighbours_settled and a.coords.neighbours == ()
+    qtbot.waitUntil(lambda: window.controller.analysis.coords.neighbours_settled, timeout=5000)
+    words = [w for w, *_ in window.controller.analysis.coords.neighbours]
+    assert len(words) >= 5 and not set(words) & set(a.model.run.tokens)
+
+
+def test_the_about_box_names_the_bundled_models_licence(window, monkeypatch):
+    from explorer.commands import dialogs
+
+    shown = []
+    monkeypatch.setattr(dialogs.QMessageBox, "about", lambda _p, _t, text: shown.append(text))
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    help_menu.actions()[0].trigger()
+    assert "all-MiniLM-L6-v2" in shown[0] and "Apache License 2.0" in shown[0]
+    assert "microsoft/MiniLM-L6-H384-uncased" in shown[0]

@@ -49,3 +49,16 @@ def choose_model_folder(parent: QWidget | None, start_dir: str = "") -> str | No
     """A trained model's checkpoint folder (config.json, model.safetensors, tokenizer.json)."""
     path = QFileDialog.getExistingDirectory(parent, "Open a trained model's folder", start_dir)
     return path or None
+
+
+ABOUT_TEXT = (
+    "<b>Attention Explorer</b><br>See how attention works: on real word vectors with made-up "
+    "heads, and inside a trained transformer, every layer and head, by the program's own NumPy "
+    "core.<br><br><b>Bundled data</b><br>GloVe 6B 50d word vectors (Pennington, Socher and "
+    "Manning, 2014), Open Data Commons PDDL 1.0.<br>all-MiniLM-L6-v2 by sentence-transformers "
+    "(from microsoft/MiniLM-L6-H384-uncased), Apache License 2.0.")
+
+
+def show_about(parent: QWidget | None) -> None:
+    """Help > About: what the program is, and the bundled data's authors and licences."""
+    QMessageBox.about(parent, "About Attention Explorer", ABOUT_TEXT)
