@@ -32,6 +32,20 @@ def make_tiny_vectors(dim: int = TINY_DIM, seed: int = 7):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def user_cache_of_the_test_run(tmp_path_factory):
+    """No test writes into the person's own cache folder: the bundled model is extracted (once
+    per run) and vector files are cached under a folder of this run; tests that need a fresh
+    cache still set their own."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved
+
+
+@pytest.fixture(scope="session", autouse=True)
 def garbage_collector(qapp):
     """As the application does (main.collect_garbage_from_the_event_loop): cycles collected from
     the event loop only, never from inside a Qt call, where freeing a QMenu can deadlock."""

@@ -216,3 +216,13 @@ def test_the_about_box_names_the_bundled_models_licence(window, monkeypatch):
     help_menu.actions()[0].trigger()
     assert "all-MiniLM-L6-v2" in shown[0] and "Apache License 2.0" in shown[0]
     assert "microsoft/MiniLM-L6-H384-uncased" in shown[0]
+
+
+def test_no_two_actions_share_a_shortcut(window):
+    """An ambiguous shortcut fires neither action (Qt says so only on stderr)."""
+    from PySide6.QtGui import QAction
+
+    keys = [s.toString() for action in window.findChildren(QAction) for s in action.shortcuts()
+            if not s.isEmpty()]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+    assert "Ctrl+Alt+O" in keys  # open a model folder

@@ -1,4 +1,4 @@
-"""File > Open model folder… (Ctrl+Shift+O), Use the bundled model, the top bar's source choice
+"""File > Open model folder… (Ctrl+Alt+O), Use the bundled model, the top bar's source choice
 and a folder dropped on the window: a trained model is opened in the background (its first
 extraction from the package takes a second or two, with progress), then handed to the state.
 
@@ -48,7 +48,7 @@ class ModelActions(QObject):
         self._top_bar, self._status, self._cache_dir = top_bar, status, cache_dir
         self._opening: tuple[str | None, float] | None = None
         self.open_action = window_action(owner, "Open &model folder…", self.open_dialog,
-                                         QKeySequence("Ctrl+Shift+O"))
+                                         QKeySequence("Ctrl+Alt+O"))
         self.bundled_action = window_action(owner, "Use the &bundled model (all-MiniLM-L6-v2)",
                                             lambda: self.open(None))
         self.vectors_action = window_action(owner, "Use &word vectors",

@@ -122,7 +122,7 @@ class TopBar(QWidget):
             self.source_combo.setCurrentIndex(self.source_combo.findData(settings.source))
             self._show_info()
         self.open_button.setToolTip(
-            "Open a trained model's checkpoint folder (Ctrl+Shift+O, or drop one on the window)."
+            "Open a trained model's checkpoint folder (Ctrl+Alt+O, or drop one on the window)."
             if self._source == "model" else
             "Open a word-vector file (Ctrl+O, or drop one on the window).")
 
