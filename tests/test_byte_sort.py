@@ -1,5 +1,5 @@
-"""core.vectors.byte_sort orders words exactly as Python's str comparison does, stably, and finds repeats:
-the vocabulary's word look-up (KeyIndex) and the query completer rely on both."""
+"""core.vectors.byte_sort orders words exactly as Python's str comparison does, stably, and finds
+repeats: the vocabulary's word look-up (KeyIndex) and the query completer rely on both."""
 
 from __future__ import annotations
 

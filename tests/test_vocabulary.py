@@ -1,5 +1,5 @@
-"""Compact vocabularies (core.vectors.vocabulary): the list/dict behaviour gensim and the views rely on,
-and the completer's prefix index built lazily over them."""
+"""Compact vocabularies (core.vectors.vocabulary): the list/dict behaviour gensim and the views
+rely on, and the completer's prefix index built lazily over them."""
 
 from __future__ import annotations
 
@@ -127,9 +127,9 @@ def test_default_word_vectors_read_like_the_keyed_vectors(glove) -> None:
 
 def test_the_window_pipeline_on_the_default_set_gives_the_same_result_without_gensim(
         glove) -> None:
-    from core.vectors.load import open_default_vectors
     from core.pipeline import Pipeline
     from core.settings import Settings
+    from core.vectors.load import open_default_vectors
 
     ours = Pipeline(open_default_vectors()).run(Settings())
     theirs = Pipeline(glove).run(Settings())
