@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-# Before anything imports Qt or pyqtgraph (PITFALLS 3): headless, and PySide6 not PyQt6.
+# Before anything imports Qt or pyqtgraph (which tries PyQt6 first): headless, and PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
@@ -98,7 +98,8 @@ def errors(monkeypatch, tmp_path):
 @pytest.fixture
 def open_window(qtbot, tmp_path, errors):
     """Open a real explorer window on ``kv`` (shown, offscreen, first update done); every window
-    opened is shut down after the test, so no loader thread outlives it (PITFALLS 14)."""
+    opened is shut down after the test, so no loader thread outlives it (Qt aborts when a running
+    QThread is destroyed)."""
     from explorer.main_window import MainWindow
     from explorer.persistence import Store
 

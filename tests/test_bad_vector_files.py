@@ -4,7 +4,7 @@ Every case is a name, a function that writes the file into ``tmp_path`` and the 
 a :class:`VectorFileError` whose message names the file (and the line or byte offset and what was
 expected, where there is one), or a successful load with a stated warning in ``kv.load_warnings``.
 Each load runs in a daemon thread joined with a timeout, so a loader that hangs (gensim loops
-forever on a truncated fastText ``.bin``, PITFALLS 11; opening a FIFO blocks) fails the test
+forever on a truncated fastText ``.bin``; opening a FIFO blocks) fails the test
 instead of freezing the suite. ``tests/test_window_robustness.py`` reuses a subset of the corpus.
 """
 
@@ -46,7 +46,7 @@ def binary(words: list[str], dim: int = 3, header: str | None = None) -> bytes:
 def fasttext_cut_in_vocabulary() -> bytes:
     """A fastText .bin header (magic, 12 int args + a double, sizes) cut inside word 1.
 
-    gensim waits for the NUL that ends the word and never gets it (PITFALLS 11).
+    gensim waits for the NUL that ends the word and never gets it.
     """
     args = struct.pack("<12id", 8, 5, 5, 1, 1, 0, 0, 3, 500, 3, 6, 1, 1e-4)
     sizes = struct.pack("<3iqq", 3, 3, 0, 30, -1)

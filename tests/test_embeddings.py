@@ -209,7 +209,8 @@ def test_fasttext_bin_gives_oov_vectors(fasttext_bin: Path) -> None:
 
 
 def test_truncated_fasttext_bin_fails_fast(fasttext_bin: Path, tmp_path: Path) -> None:
-    """gensim loops forever on this file (PITFALLS 11); the guard thread keeps the test finite."""
+    """gensim loops forever on this file (a cut .bin: it waits for a NUL); the guard thread keeps
+    the test finite."""
     path = tmp_path / "cut.bin"
     path.write_bytes(fasttext_bin.read_bytes()[:100])  # 92-byte header, then inside the words
     outcome: list[BaseException] = []

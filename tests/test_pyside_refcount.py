@@ -1,4 +1,4 @@
-"""Guard against the PySide6 6.12.0 crash (PITFALLS 1): methods returning None, and
+"""Guard against the PySide6 6.12.0 crash on Python 3.11: methods returning None, and
 Signal.disconnect, drop one reference to None/True too many, and Python 3.11 aborts after a few
 thousand calls. A live-updating window makes such calls constantly, so an upgrade that brings the
 bug back must fail here, in a subprocess, rather than crash a person's session.

@@ -39,7 +39,7 @@ def make_window(qtbot, tmp_path, kv=None, settings: Settings | None = None,
 def window(qtbot, tmp_path, tiny_kv, errors):
     w = make_window(qtbot, tmp_path, tiny_kv)
     yield w
-    w.shutdown()  # PITFALLS 14: no thread may outlive its test
+    w.shutdown()  # no thread may outlive its test: Qt aborts then
 
 
 def settle(window: MainWindow) -> None:

@@ -1,10 +1,10 @@
 """The real window under abuse: broken files through the open path, and a long random session.
 
-Broken files come from ``tests/test_bad_vector_files.py``'s corpus; each must end in a message
-(the error dialog is replaced by a recorder, PITFALLS 16) while the previous vectors stay loaded
-and usable. The long session applies 5,000 random changes to the window the way its widgets do,
-processing events in batches, and checks that every view only ever holds finite numbers and that
-resident memory does not keep growing.
+Broken files come from ``tests/test_bad_vector_files.py``'s corpus; each must end in a message (the
+error dialog is replaced by a recorder: a modal dialog would block the test) while the previous
+vectors stay loaded and usable. The long session applies 5,000 random changes to the window the way
+its widgets do, processing events in batches, and checks that every view only ever holds finite
+numbers and that resident memory does not keep growing.
 """
 
 from __future__ import annotations
