@@ -11,12 +11,12 @@ row), h heads, d model width.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.analysis import Analysis, AnalysisError, MapCoordinates
 from core.inputs import (
     identity_projection,
     sentence_query,
@@ -35,7 +35,6 @@ from core.maths.attention import (
 )
 from core.maths.heads import HeadProjections, build_heads
 from core.settings import Settings
-from core.transformer.analysis import ModelAnalysis
 from core.vectors.load import nearest_neighbours
 from core.vectors.projection import Projection2D, fit_pca, fit_vocabulary_pca, word_axes
 from core.vectors.tokens import (
@@ -49,67 +48,15 @@ from core.vectors.tokens import (
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
 
+__all__ = ["NEIGHBOURS", "Analysis", "AnalysisError", "MapCoordinates", "Pipeline", "attend_rows",
+           "query_rows"]
+
 HEAD_FIELDS = ("n_heads", "d_k", "head_strategy", "seed", "head_axes", "heads_file")
 NEIGHBOURS = 5
 
 # What an input mode hands the rest of the pipeline: the key rows, the query, the heads, the word
 # space for the latent map's projection and neighbours (None for toy vectors), warnings.
 _Inputs = tuple[EmbeddedSentence, QueryChoice, HeadProjections, "KeyedVectors | None", list[str]]
-
-
-@dataclass(frozen=True)
-class MapCoordinates:
-    """2D positions for the latent map, all from one projection."""
-
-    tokens: np.ndarray  # (n, 2) context tokens
-    query: np.ndarray  # (2,)
-    head_mixes: np.ndarray  # (h, 2) per head: the weighted mix of the token vectors
-    output: np.ndarray  # (2,) the multi-head attention output (after W_O)
-    neighbours: tuple[tuple[str, float, float, str], ...]  # (word, x, y, "query" | "output")
-    axis_labels: tuple[str, str]
-    # False when a live run kept the output's previous neighbour words (see Pipeline.run).
-    neighbours_settled: bool = True
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Everything the views show for one settings snapshot."""
-
-    settings: Settings
-    vectors_name: str
-    sentence: EmbeddedSentence
-    query: QueryChoice
-    heads: HeadProjections
-    result: MultiHeadResult  # queries = the r rows below, keys = the n sentence tokens
-    row_labels: list[str]  # (r,) heatmap rows: sentence tokens, then the outside query if any
-    col_labels: list[str]  # (n,) heatmap columns: sentence tokens
-    query_row: int  # which row of the heatmaps is the query
-    coords: MapCoordinates
-    warnings: tuple[str, ...]
-    elapsed_ms: float
-    model: ModelAnalysis | None = None  # the trained-model part; None for static vectors
-
-    @property
-    def weights(self) -> np.ndarray:
-        """(h, r, n) attention weights of every head."""
-        return self.result.weights
-
-    @property
-    def query_weights(self) -> np.ndarray:
-        """(h, n) the weights the query gives each sentence token, per head."""
-        return self.result.weights[:, self.query_row, :]
-
-    @cached_property
-    def mean_weights(self) -> np.ndarray:
-        """(r, n) weights averaged over heads, computed once, on first use, and shared by every
-        reader (an analysis never changes, so it cannot go stale)."""
-        mean = self.result.weights.mean(axis=0)  # (h, r, n) -> (r, n)
-        mean.flags.writeable = False  # shared by every reader, like the result's arrays
-        return mean
-
-
-class AnalysisError(ValueError):
-    """Settings that cannot be computed on these vectors; the message says what to change."""
 
 
 class Pipeline:

@@ -135,35 +135,27 @@ def write_data(analysis: Analysis, path: str) -> None:
 
 def write_figure(kv: Any, pipeline: Pipeline, request: Request) -> None:
     """Build the window (never shown on screen), show the analysis, export its explorer view."""
-    prepare_qt_environment()
-    from PySide6.QtCore import qInstallMessageHandler
-    from PySide6.QtWidgets import QApplication
-
-    from core.files.atomic import ExportError
-    from explorer.commands.export_actions import EXPLORER
-    from explorer.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(["attention-explorer"])
-    window = MainWindow(request.settings, store=None)  # reads and writes no remembered settings
-    previous_handler = qInstallMessageHandler(_quiet_offscreen)
-    try:
+    def show(window: Any) -> None:
         window.controller.adopt(pipeline)  # already run on these settings: nothing recomputed
         window.set_vectors(kv, request.settings.vectors_path)
-        window.controller.flush()
-        window.controller.settle()
-        if window.controller.analysis is None:
-            raise CliError("the views could not be drawn: " + window.status.message.text())
-        assert request.figure is not None
-        window.exports.write_figure(EXPLORER, request.figure, size=request.size)
-    except ExportError as error:
-        raise CliError(one_line(str(error))) from None
-    finally:
-        dispose(window, app)
-        qInstallMessageHandler(previous_handler)
+
+    _draw_in_window(request.settings, show, request)
 
 
 def write_model_figure(model: Any, settings: Any, request: Request) -> None:
     """The window's view of the trained model (chosen layer and head), off screen."""
+    def show(window: Any) -> None:
+        window.state.set_transformer(model, settings.model.path)
+        window.state.set_settings(settings)
+
+    # Built on word-vector settings, so the window does not start opening a model of its own.
+    _draw_in_window(settings.updated(source="vectors", n_heads=4, selected_head=None), show,
+                    request)
+
+
+def _draw_in_window(settings: Any, show: Any, request: Request) -> None:
+    """A window on ``settings`` (off screen, remembering nothing), ``show(window)`` hands it its
+    data, then its explorer view is written as the requested figure."""
     prepare_qt_environment()
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
@@ -173,15 +165,12 @@ def write_model_figure(model: Any, settings: Any, request: Request) -> None:
     from explorer.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["attention-explorer"])
-    # Built on word-vector settings, so the window does not start opening a model of its own.
-    window = MainWindow(settings.updated(source="vectors", n_heads=4, selected_head=None),
-                        store=None)
+    window = MainWindow(settings, store=None)  # reads and writes no remembered settings
     previous_handler = qInstallMessageHandler(_quiet_offscreen)
     try:
-        window.state.set_transformer(model, settings.model.path)
-        window.state.set_settings(settings)
+        show(window)
         window.controller.flush()
-        window.controller.settle()  # the nearest tokens a live update leaves for later
+        window.controller.settle()  # the nearest words a live update leaves for later
         if window.controller.analysis is None:
             raise CliError("the views could not be drawn: " + window.status.message.text())
         assert request.figure is not None

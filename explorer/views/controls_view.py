@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -214,8 +214,8 @@ class ControlsView(QWidget):
         self.selected_head.currentIndexChanged.connect(self._on_selected_head_changed)
         self.head_axes.textEdited.connect(self._on_head_axes_edited)
         self.heads_file_button.clicked.connect(self.heads_file_requested)
-        self.temperature_slider.valueChanged.connect(self._on_temperature_slider_changed)
-        self.temperature.valueChanged.connect(self._on_temperature_spin_changed)
+        self._temperature_pair = TemperaturePair(self.temperature_slider, self.temperature, self)
+        self._temperature_pair.changed.connect(lambda value: self._emit(temperature=value))
         for name in ("causal", "exclude_self", "show_neighbours"):
             box: QCheckBox = getattr(self, name)
             box.toggled.connect(lambda on, f=name: self._emit(**{f: on}))
@@ -305,18 +305,6 @@ class ControlsView(QWidget):
         if pairs:
             self._emit(head_axes=pairs)
 
-    @Slot(int)
-    def _on_temperature_slider_changed(self, position: int) -> None:
-        value = round(slider_to_temperature(position), 2)
-        with QSignalBlocker(self.temperature):
-            self.temperature.setValue(value)
-        self._emit(temperature=max(self.temperature.value(), TEMPERATURE_RANGE[0]))
-
-    @Slot(float)
-    def _on_temperature_spin_changed(self, value: float) -> None:
-        with QSignalBlocker(self.temperature_slider):
-            self.temperature_slider.setValue(temperature_to_slider(value))
-        self._emit(temperature=value)
 
     @Slot(str)
     def _on_axis_word_edited(self, _text: str) -> None:
@@ -327,3 +315,28 @@ class ControlsView(QWidget):
 
 def _short_name(path: str | None) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1] if path else ""
+
+
+class TemperaturePair(QObject):
+    """A log slider and a spin box for one temperature, kept in step; ``changed(float)`` says
+    the temperature the person chose with either (both panels of controls use one)."""
+
+    changed = Signal(float)
+
+    def __init__(self, slider: QSlider, spin: QDoubleSpinBox, parent: QObject) -> None:
+        super().__init__(parent)
+        self._slider, self._spin = slider, spin
+        slider.valueChanged.connect(self._on_slider_changed)
+        spin.valueChanged.connect(self._on_spin_changed)
+
+    @Slot(int)
+    def _on_slider_changed(self, position: int) -> None:
+        with QSignalBlocker(self._spin):
+            self._spin.setValue(round(slider_to_temperature(position), 2))
+        self.changed.emit(max(self._spin.value(), TEMPERATURE_RANGE[0]))
+
+    @Slot(float)
+    def _on_spin_changed(self, value: float) -> None:
+        with QSignalBlocker(self._slider):
+            self._slider.setValue(temperature_to_slider(value))
+        self.changed.emit(value)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,8 +40,8 @@ from core.transformer.interventions import TRAINED_SCORINGS
 from explorer.views.controls_view import (
     CHOICE_TEXT,
     SLIDER_STEPS,
+    TemperaturePair,
     head_icon,
-    slider_to_temperature,
     temperature_to_slider,
 )
 
@@ -197,8 +197,9 @@ class ModelControls(QWidget):
         self.exclude_self.toggled.connect(lambda on: self._emit_model(what_if_exclude_self=on))
         self.what_if.toggled.connect(self._on_what_if_toggled)
         self.move_what_if.clicked.connect(lambda: self._emit_model(what_if_layer=self.shown_layer))
-        self.temperature_slider.valueChanged.connect(self._on_temperature_slider_changed)
-        self.temperature.valueChanged.connect(self._on_temperature_spin_changed)
+        self._temperature_pair = TemperaturePair(self.temperature_slider, self.temperature, self)
+        self._temperature_pair.changed.connect(
+            lambda value: self._emit_model(what_if_temperature=value))
         self.ablate_button.clicked.connect(self._on_ablate_clicked)
         self.reset_button.clicked.connect(
             lambda: self.changed.emit({"model": self._model.without_interventions()}))
@@ -336,15 +337,3 @@ class ModelControls(QWidget):
         heads = set(self._model.ablated) ^ {(self.shown_layer, head)}  # in if out, out if in
         self._emit_model(ablated=tuple(sorted(heads)))
 
-    @Slot(int)
-    def _on_temperature_slider_changed(self, position: int) -> None:
-        value = round(slider_to_temperature(position), 2)
-        with QSignalBlocker(self.temperature):
-            self.temperature.setValue(value)
-        self._emit_model(what_if_temperature=max(self.temperature.value(), TEMPERATURE_RANGE[0]))
-
-    @Slot(float)
-    def _on_temperature_spin_changed(self, value: float) -> None:
-        with QSignalBlocker(self.temperature_slider):
-            self.temperature_slider.setValue(temperature_to_slider(value))
-        self._emit_model(what_if_temperature=value)

@@ -10,7 +10,7 @@ A trained model's special tokens ([CLS], [SEP]) are faded and italic (still clic
 later pieces ("##ming", or a piece starting where the one before ends in the person's text) touch
 the piece before, a thin divider between them, so "swim|ming" reads as one word of two pieces.
 
-Over 400 lines because FlowLayout (about 90 of them) lives here too; it can move to its own module.
+The wrapping itself is `explorer.views.flow_layout.FlowLayout`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -31,8 +31,6 @@ from PySide6.QtGui import (
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
-    QLayout,
-    QLayoutItem,
     QScrollArea,
     QSizePolicy,
     QSplitter,
@@ -40,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.views.flow_layout import FlowLayout
 from explorer.views.palette import lut_index, lut_indices, text_colour_on, weight_colour
 
 if TYPE_CHECKING:
@@ -52,80 +51,6 @@ _FADED = 0.45  # opacity of a special token: the model's, not the person's
 _JOINED_PAD = 3  # padding at a side joined to the next piece of the same word
 MAX_FITTED_LINES = 3
 """A longer sentence scrolls: the enclosing scroll area grows to at most this many lines."""
-
-
-class FlowLayout(QLayout):
-    """Lays its widgets out left to right and wraps them onto new lines, like words in text."""
-
-    def __init__(self, parent: QWidget | None = None, spacing: int = _SPACING) -> None:
-        super().__init__(parent)
-        self._items: list[QLayoutItem] = []
-        self._spacing = spacing
-        self.setContentsMargins(4, 4, 4, 4)
-
-    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt override)
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
-        return Qt.Orientation(0)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return self._do_layout(QRect(0, 0, width, 0), move=False)
-
-    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
-        super().setGeometry(rect)
-        self._do_layout(rect, move=True)
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return self.minimumSize()
-
-    def minimumSize(self) -> QSize:  # noqa: N802
-        size = QSize(0, 0)
-        for group in self._groups():  # a word's pieces stay on one line
-            size = size.expandedTo(QSize(sum(i.minimumSize().width() for i in group),
-                                         max(i.minimumSize().height() for i in group)))
-        m = self.contentsMargins()
-        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
-
-    def _groups(self) -> list[list[QLayoutItem]]:
-        """The items in runs that are laid out as one: a word's pieces (``joined_left``)."""
-        groups: list[list[QLayoutItem]] = []
-        for item in self._items:
-            if groups and getattr(item.widget(), "joined_left", False):
-                groups[-1].append(item)
-            else:
-                groups.append([item])
-        return groups
-
-    def _do_layout(self, rect: QRect, move: bool) -> int:
-        """Place (or just measure, when ``move`` is False) the items; return the height used."""
-        m = self.contentsMargins()
-        left, right = rect.x() + m.left(), rect.right() - m.right()
-        x, y, line_height = left, rect.y() + m.top(), 0
-        for group in self._groups():
-            hints = [item.sizeHint() for item in group]
-            width = sum(hint.width() for hint in hints)
-            if x + width > right and line_height > 0:  # wrap before a word that overflows
-                x, y, line_height = left, y + line_height + self._spacing, 0
-            for item, hint in zip(group, hints, strict=True):  # a word's pieces touch
-                if move:
-                    item.setGeometry(QRect(QPoint(x, y), hint))
-                x += hint.width()
-                line_height = max(line_height, hint.height())
-            x += self._spacing
-        return y + line_height - rect.y() + m.bottom()
 
 
 class Piece(NamedTuple):

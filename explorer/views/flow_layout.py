@@ -1,0 +1,84 @@
+"""A layout that places its widgets left to right and wraps them onto new lines, like words."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
+
+__all__ = ["FlowLayout"]
+
+_SPACING = 4  # pixels between neighbouring widgets, and between lines
+
+
+class FlowLayout(QLayout):
+    """Lays its widgets out left to right and wraps them onto new lines, like words in text."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = _SPACING) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(4, 4, 4, 4)
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt override)
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self._do_layout(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
+        super().setGeometry(rect)
+        self._do_layout(rect, move=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        size = QSize(0, 0)
+        for group in self._groups():  # a word's pieces stay on one line
+            size = size.expandedTo(QSize(sum(i.minimumSize().width() for i in group),
+                                         max(i.minimumSize().height() for i in group)))
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _groups(self) -> list[list[QLayoutItem]]:
+        """The items in runs that are laid out as one: a word's pieces (``joined_left``)."""
+        groups: list[list[QLayoutItem]] = []
+        for item in self._items:
+            if groups and getattr(item.widget(), "joined_left", False):
+                groups[-1].append(item)
+            else:
+                groups.append([item])
+        return groups
+
+    def _do_layout(self, rect: QRect, move: bool) -> int:
+        """Place (or just measure, when ``move`` is False) the items; return the height used."""
+        m = self.contentsMargins()
+        left, right = rect.x() + m.left(), rect.right() - m.right()
+        x, y, line_height = left, rect.y() + m.top(), 0
+        for group in self._groups():
+            hints = [item.sizeHint() for item in group]
+            width = sum(hint.width() for hint in hints)
+            if x + width > right and line_height > 0:  # wrap before a word that overflows
+                x, y, line_height = left, y + line_height + self._spacing, 0
+            for item, hint in zip(group, hints, strict=True):  # a word's pieces touch
+                if move:
+                    item.setGeometry(QRect(QPoint(x, y), hint))
+                x += hint.width()
+                line_height = max(line_height, hint.height())
+            x += self._spacing
+        return y + line_height - rect.y() + m.bottom()
