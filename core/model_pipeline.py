@@ -217,10 +217,13 @@ class ModelPipeline:
         if changed is not None:
             shift = head_shift(base.attentions, changed.attentions)  # (L, H)
             cosine = float(sentence_embedding(base) @ sentence_embedding(changed))
-        across, title, note = _across_layers(s, changed or base, layer, shown, query_token,
-                                             self._rollouts)
+        def across() -> tuple[np.ndarray | None, str, str]:
+            with self._lock:  # the view may ask from the GUI thread while a run is going
+                return _across_layers(s, changed or base, layer, shown, query_token,
+                                      self._rollouts)
+
         return ModelAnalysis(self.model.config, changed or base, base if changed else None,
-                             layer, shown, hidden_share, shift, cosine, across, title, note)
+                             layer, shown, hidden_share, shift, cosine, across)
 
     # ------------------------------------------------------------------ the latent map
 

@@ -103,6 +103,7 @@ class Controller(QObject):
         self._failing = False  # the last recompute failed: the analysis is older than the settings
         self._analysis: Analysis | None = None
         self._shown_tokens: tuple[Any, ...] | None = None
+        self._shown_across: Analysis | None = None  # the analysis the across view shows
         self._described: tuple[Analysis | None, dict[str, str]] = (None, {})  # hover texts
         self._pending: set[str] = set()
         self._timer = QTimer(self)
@@ -204,7 +205,7 @@ class Controller(QObject):
     def _start_forward(self, pipeline: ModelPipeline, s: Settings) -> None:
         """Run ``s`` through the model on a background thread; the views say they wait."""
         n, c = pipeline.token_count(s), pipeline.model.config
-        self.jobs.start(FORWARD, lambda _progress: pipeline.run(s))
+        self.jobs.start(FORWARD, lambda _progress: _with_across(pipeline.run(s)))
         self._set_stale("updating…")
         self.busy.emit(f"Running {n} tokens through {c.n_layers} layers of {c.name}…")
 
@@ -302,12 +303,24 @@ class Controller(QObject):
                 v.model.set_ablated(m.run.interventions.ablated)
                 v.model.set_shift(m.head_shift)
             v.model.set_selection(m.layer, head)
-        if v.across is not None and weights_changed:
-            matrix = m.across  # (r, m): every row (rollout) or the query's (flow), or None
-            one_row = matrix is not None and len(matrix) == 1
-            rows = [a.row_labels[a.query_row]] if one_row else a.row_labels
-            v.across.set_data(matrix, rows, a.col_labels, 0 if one_row else a.query_row,
-                              m.across_title, m.across_note)
+        if weights_changed:
+            self._shown_across = None
+        self.show_across()
+
+    def show_across(self) -> None:
+        """Rollout or flow in the across-layers view, when it is on screen (computed only then:
+        at 512 tokens rollout alone takes a quarter second)."""
+        a, view = self._analysis, self._views.across
+        if a is None or a.model is None or view is None or not view.isVisible() or \
+                self._shown_across is a:
+            return
+        self._shown_across = a
+        m = a.model
+        matrix = m.across  # (r, m): every row (rollout) or the query's (flow), or None
+        one_row = matrix is not None and len(matrix) == 1
+        rows = [a.row_labels[a.query_row]] if one_row else a.row_labels
+        view.set_data(matrix, rows, a.col_labels, 0 if one_row else a.query_row,
+                      m.across_title, m.across_note)
 
     @staticmethod
     def _query_weights(a: Analysis, head: int | None) -> np.ndarray:
@@ -350,6 +363,13 @@ class Controller(QObject):
         """The settings' selected head, or None (mean) if the analysis has fewer heads."""
         a = a if a is not None else self._analysis
         return self._state.shown_head(a.weights.shape[0]) if a is not None else None
+
+
+def _with_across(a: Analysis) -> Analysis:
+    """``a`` with its rollout or flow made (on the background thread that made ``a``)."""
+    if a.model is not None:
+        _ = a.model.across
+    return a
 
 
 def _culprit(message: str) -> str:

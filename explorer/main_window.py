@@ -49,6 +49,7 @@ from explorer.views.latent_view import LatentMap
 from explorer.views.lines_view import LinesView
 from explorer.views.model_controls import ModelControls
 from explorer.views.model_view import ModelView
+from explorer.views.overlay import UpdatingOverlay
 from explorer.views.status_bar import StatusBar
 from explorer.views.tokens_view import TokenStrip
 from explorer.views.top_bar import TopBar
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         self.views_splitter.addWidget(self.tabs)
         self.views_splitter.addWidget(self.latent)
         self.views_splitter.setSizes([620, 480])
+
         self.main_splitter = QSplitter(Qt.Orientation.Vertical)
         self.main_splitter.addWidget(strip_area)
         self.main_splitter.addWidget(self.views_splitter)
@@ -141,6 +143,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.top_bar)
         column.addWidget(self.main_splitter, stretch=1)
         self.setCentralWidget(central)
+        self.updating = UpdatingOverlay(self.views_splitter, central)  # while a model runs
 
     def _build_docks(self) -> None:
         """Controls on the left; the computation dock below them, across the bottom; the inputs
@@ -169,6 +172,8 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([c.dock], [COMPUTATION_HEIGHT], Qt.Orientation.Vertical)
         self.resizeDocks([c.inputs], [INPUTS_WIDTH], Qt.Orientation.Horizontal)
+        dock_page = c.dock.widget()
+        self.dock_updating = UpdatingOverlay(dock_page, dock_page)  # the steps of old numbers
         if self.state.settings.mode == "words":  # the inputs dock shows toy and sentence rows
             c.inputs.hide()
 
@@ -234,6 +239,7 @@ class MainWindow(QMainWindow):
         self.model_view.head_clicked.connect(edits.select_layer_head)
         self.across.cell_clicked.connect(self._on_across_clicked)
         self.controller.busy.connect(self._on_busy)
+        self.tabs.currentChanged.connect(lambda _index: self.controller.show_across())
         self.controls.changed.connect(edits.apply_changes)
         self.controls.heads_file_requested.connect(edits.choose_heads_file)
         self.token_strip.token_clicked.connect(edits.select_query_position)
@@ -301,6 +307,8 @@ class MainWindow(QMainWindow):
         if TRANSFORMER in names:
             model = self.state.transformer
             self.model_controls.set_model_info(model.config if model is not None else None)
+            if model is not None:
+                self.top_bar.set_model_info(model.config.summary)
         if names - {VECTORS, INSPECTED_COL, TRANSFORMER}:
             self._show_settings(self.state.settings, names)
         if names & {"source", "model"}:  # e.g. "use the bundled model", a restored session
@@ -323,6 +331,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_busy(self, message: str) -> None:
+        self.updating.set_message(message and f"Updating… {message}")
+        self.dock_updating.set_message(message and "Updating…")
         if message:
             self.status.show_message(message)
 

@@ -143,6 +143,7 @@ def test_a_long_text_runs_in_the_background_and_a_newer_edit_wins(window, qtbot)
     window.controller.flush()
     assert window.controller.jobs.busy("forward")
     assert window.model_view.stale_message() == "updating…"
+    assert window.updating.isVisible() and "42 tokens" in window.updating.text()
     window.apply(sentence=long_text + " in the sea")  # before the first one is done
     window.controller.flush()
     qtbot.waitUntil(lambda: not window.controller.jobs.busy("forward"), timeout=20000)
@@ -151,6 +152,7 @@ def test_a_long_text_runs_in_the_background_and_a_newer_edit_wins(window, qtbot)
     assert a.settings.sentence == long_text + " in the sea"
     assert a.col_labels[-2:] == ["sea", "[SEP]"]
     assert window.model_view.stale_message() is None
+    assert not window.updating.isVisible()
 
 
 def test_a_broken_model_folder_is_refused_and_the_window_keeps_its_model(window, qtbot,

@@ -6,7 +6,9 @@ Shapes: L layers, H heads, n tokens, r shown rows, d model width.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -33,9 +35,28 @@ class ModelAnalysis:
     hidden_share: Array | None  #: (H, m) weight each shown row gives hidden special tokens
     head_shift: Array | None  #: (L, H) how far interventions moved each head (see head_shift)
     embedding_cosine: float | None  #: sentence embedding before vs after the interventions
-    across: Array | None = None  #: (r, m) rollout (every row) or flow (the query's row)
-    across_title: str = ""  #: what ``across`` is, e.g. "Attention rollout, layers 1-6 (...)"
-    across_note: str = ""  #: how it was made, or why it is not there
+    #: Makes (matrix (r, m) or None, title, note): rollout (every row) or flow (the query's row)
+    #: up to this layer. Called on first use only: rollout at 512 tokens costs a quarter second.
+    across_layers: Callable[[], tuple[Array | None, str, str]] | None = None
+
+    @cached_property
+    def _across(self) -> tuple[Array | None, str, str]:
+        return self.across_layers() if self.across_layers is not None else (None, "", "")
+
+    @property
+    def across(self) -> Array | None:
+        """(r, m) attention rollout (every shown row) or flow (the query's row), or None."""
+        return self._across[0]
+
+    @property
+    def across_title(self) -> str:
+        """What ``across`` is, e.g. "Attention rollout, layers 1-6 (Abnar & Zuidema 2020)"."""
+        return self._across[1]
+
+    @property
+    def across_note(self) -> str:
+        """How ``across`` was made (flow's rounding), or why it is not there."""
+        return self._across[2]
 
     @property
     def special(self) -> NDArray[np.bool_]:
