@@ -170,12 +170,9 @@ class ModelPipeline:
         if a.coords.neighbours_settled or a.model is None:
             return a
         m = a.model
-        with self._lock:
-            result = self.model.layer_attention(m.run, m.layer)
-            shown = m.shown
-            result = _keep(result, shown) if len(shown) < len(m.run.tokens) else result
-            coords = self._coordinates(a.settings, m.run, m.layer, shown, result, a.query_row,
-                                       live=False)
+        with self._lock:  # a.result is the shown tokens' attention already
+            coords = self._coordinates(a.settings, m.run, m.layer, m.shown, a.result,
+                                       a.query_row, live=False)
         return replace(a, coords=coords)
 
     def _analysis(self, s: Settings, started: float, live: bool = False) -> Analysis:

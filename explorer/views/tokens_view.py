@@ -89,6 +89,13 @@ class TokenChip(QWidget):
     def __init__(self, token: Token, parent: QWidget | None = None,
                  piece: Piece | None = None) -> None:
         super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.position: int | None = None  # among the used tokens; None for a skipped one
+        self.set_token(token, piece)
+
+    def set_token(self, token: Token, piece: Piece | None = None) -> None:
+        """Show ``token`` (unshaded): a new sentence reuses the chips it has, since making and
+        deleting widgets cost most of a 512-token sentence change."""
         self.token = token
         self.piece = piece or Piece(token.text, 0, 1, token.text)
         self.joined_left = self.piece.index > 0  # a later piece of the word before
@@ -107,9 +114,12 @@ class TokenChip(QWidget):
         self.setFont(font)
         self.weight: float | None = None  # the shading's weight, None when unshaded
         self._shade: tuple[int | None, bool] | None = None  # what the last paint request showed
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         if token.used:
             self.setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.unsetCursor()
+        self.updateGeometry()  # its text, and so its size, may have changed
+        self.update()
 
     def show_weight(self, weight: float | None, outlined: bool, index: int | None = None) -> None:
         """Shade the chip by ``weight`` (None: unshaded) and outline it or not; it repaints
@@ -230,23 +240,33 @@ class TokenStrip(QWidget):
         """Show a new sentence: all tokens, skipped and made-up ones marked. ``pieces``: the
         tokens are a trained model's word pieces, joined into words (None: when some are
         special tokens or "##" pieces; a GPT-2 text has neither, so say True)."""
-        for chip in self._chips:
+        for chip in self._chips[len(tokens):]:  # the chips this sentence has no token for
             self._layout.removeWidget(chip)
             # Hidden at once: deleteLater waits for the event loop, and a grab or export before
             # it would draw the old chips under the new ones.
             chip.hide()
             chip.deleteLater()
-        self._chips, self._used_chips = [], []
-        for token, piece in zip(tokens, word_pieces(tokens, pieces), strict=True):
-            chip = TokenChip(token, self, piece)
+        kept, self._chips, self._used_chips = self._chips[:len(tokens)], [], []
+        # Off while the chips change: each chip shown would lay the whole strip out again
+        # (512 tokens: 1.3 s); one layout at the end instead.
+        self._layout.setEnabled(False)
+        for i, (token, piece) in enumerate(zip(tokens, word_pieces(tokens, pieces),
+                                               strict=True)):
+            if i < len(kept):
+                chip = kept[i]
+                chip.set_token(token, piece)
+            else:
+                chip = TokenChip(token, self, piece)
+                chip.clicked.connect(lambda c=chip: self._on_chip_clicked(c.position))
+                self._layout.addWidget(chip)
+                chip.show()
+            chip.position = len(self._used_chips) if token.used else None
             if token.used:
-                position = len(self._used_chips)
-                chip.clicked.connect(lambda p=position: self._on_chip_clicked(p))
                 self._used_chips.append(chip)
             self._chips.append(chip)
-            self._layout.addWidget(chip)
-            chip.show()
+        self._layout.setEnabled(True)
         self._layout.invalidate()
+        self._layout.activate()
         self.updateGeometry()
         self._fit_scroll_area()
 
@@ -340,8 +360,9 @@ class TokenStrip(QWidget):
             sizes[index] = want
             splitter.setSizes(sizes)
 
-    def _on_chip_clicked(self, position: int) -> None:
-        self.token_clicked.emit(position)
+    def _on_chip_clicked(self, position: int | None) -> None:
+        if position is not None:  # a skipped word has no place among the used tokens
+            self.token_clicked.emit(position)
 
 
 def _chip_height(widget: QWidget) -> int:
