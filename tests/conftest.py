@@ -172,3 +172,4 @@ def analysis_matrices(analysis, head=None, key=None):
     return matrix_view(analysis.result, shown_heads(analysis), x_q, x_kv, head,
                        row=analysis.query_row, row_labels=analysis.row_labels,
                        col_labels=analysis.col_labels, key=key)
+

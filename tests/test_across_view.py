@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication
+from qt_helpers import settle, show_view
 
 from core.maths.rollout import CAVEAT, attention_rollout, flow_note
 from core.transformer import load_model
@@ -24,17 +24,7 @@ def rows_summing_to_1(r: int, n: int, seed: int = 0) -> np.ndarray:
 
 
 def shown(qtbot, size=(640, 560)) -> AcrossLayersView:  # noqa: ANN001
-    view = AcrossLayersView()
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
-
-
-def settle() -> None:
-    for _ in range(3):
-        QApplication.processEvents()
+    return show_view(qtbot, AcrossLayersView(), size)
 
 
 def click(qtbot, view: AcrossLayersView, scene_point: QPointF) -> None:  # noqa: ANN001

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication
+from qt_helpers import settle, show_view
 
 from explorer.views.model_view import HOVER_HINT, ModelView
 from explorer.views.palette import WEIGHT_COLORMAP
@@ -25,17 +25,7 @@ def random_attentions(layers: int, heads: int, n: int, seed: int = 0) -> np.ndar
 
 
 def shown(qtbot, size=(760, 420)) -> ModelView:  # noqa: ANN001
-    view = ModelView()
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
-
-
-def settle() -> None:
-    for _ in range(3):
-        QApplication.processEvents()
+    return show_view(qtbot, ModelView(), size)
 
 
 def viewport_point(view: ModelView, scene_point: QPointF) -> QPoint:

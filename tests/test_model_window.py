@@ -15,23 +15,14 @@ from PySide6.QtCore import Qt
 
 from core.maths.rollout import attention_rollout
 from core.transformer import load_model
-from explorer.main_window import MainWindow
-from explorer.persistence import Store
 
 TINY_BERT = str(Path(__file__).parent / "data" / "transformer" / "tiny-bert")
 TEXT = "The animal was not swimming in the sea because it was running"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, tiny_kv, errors):
-    w = MainWindow(None, Store(str(tmp_path / "settings.ini")), str(tmp_path / "cache"))
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    w.set_vectors(tiny_kv, None)
-    w.controller.flush()
-    yield w
-    w.shutdown()
+def window(open_window, tiny_kv):
+    return open_window(tiny_kv, size=(1400, 900))
 
 
 def open_tiny(window, qtbot) -> None:

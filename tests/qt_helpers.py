@@ -1,0 +1,22 @@
+"""Small helpers the view tests share: show a widget on its own, let Qt catch up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+
+def show_view(qtbot: Any, widget: QWidget, size: tuple[int, int]) -> Any:
+    """``widget`` shown offscreen at ``size``, exposed, closed after the test by qtbot."""
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def settle() -> None:
+    """Let the queued layout and paint events run."""
+    for _ in range(3):
+        QApplication.processEvents()
