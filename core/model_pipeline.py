@@ -298,6 +298,10 @@ def _across_layers(s: Settings, run: TransformerRun, layer: int, shown: np.ndarr
             "showing rollout")
         rollout = rollouts(run, kept)[layer]  # (n, n)
         title = title.replace(ACROSS_TITLES["flow"], ACROSS_TITLES["rollout"])
+        if len(shown) < n:
+            hidden = float(1 - rollout[np.ix_(shown, shown)].sum(axis=1).mean())
+            note = " ".join(filter(None, [note, f"special tokens hidden: on average {hidden:.0%} "
+                                                "of each row goes to them"]))
         return rollout[np.ix_(shown, shown)], title, note
     except ValueError as error:  # e.g. a what-if normalisation left rows that sum to 0
         return None, title, f"not available: {error}"

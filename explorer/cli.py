@@ -113,7 +113,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     model.add_argument("--layer", metavar="N", type=int,
                        help="the layer shown, from 1 (default: the last)")
     model.add_argument("--across", choices=ACROSS_LAYERS, metavar="S",
-                       help="the across-layers view: rollout or flow (layer: rollout)")
+                       help="rollout or flow through the layers; with --export, that view is "
+                            "the figure")
     model.add_argument("--hide-special", action="store_true",
                        help="leave [CLS], [SEP] and other special tokens out of the maps")
     model.add_argument("--ablate", metavar="L:H", action="append", default=None,

@@ -144,18 +144,24 @@ def write_figure(kv: Any, pipeline: Pipeline, request: Request) -> None:
 
 def write_model_figure(model: Any, settings: Any, request: Request) -> None:
     """The window's view of the trained model (chosen layer and head), off screen."""
+    across = settings.model.across_layers != "layer"  # --across rollout|flow draws that view
+
     def show(window: Any) -> None:
         window.state.set_transformer(model, settings.model.path)
         window.state.set_settings(settings)
+        if across:
+            window.tabs.setCurrentWidget(window.across)
+            window.controller.flush()
+            window.controller.show_across(force=True)  # the window itself is never shown
 
     # Built on word-vector settings, so the window does not start opening a model of its own.
     _draw_in_window(settings.updated(source="vectors", n_heads=4, selected_head=None), show,
-                    request)
+                    request, "across" if across else None)
 
 
-def _draw_in_window(settings: Any, show: Any, request: Request) -> None:
+def _draw_in_window(settings: Any, show: Any, request: Request, view: str | None = None) -> None:
     """A window on ``settings`` (off screen, remembering nothing), ``show(window)`` hands it its
-    data, then its explorer view is written as the requested figure."""
+    data, then its explorer view (or ``view``) is written as the requested figure."""
     prepare_qt_environment()
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
@@ -174,7 +180,7 @@ def _draw_in_window(settings: Any, show: Any, request: Request) -> None:
         if window.controller.analysis is None:
             raise CliError("the views could not be drawn: " + window.status.message.text())
         assert request.figure is not None
-        window.exports.write_figure(EXPLORER, request.figure, size=request.size)
+        window.exports.write_figure(view or EXPLORER, request.figure, size=request.size)
     except ExportError as error:
         raise CliError(one_line(str(error))) from None
     finally:

@@ -76,3 +76,11 @@ def test_the_bundled_model_from_the_command_line(env, tmp_path):
     data = json.loads(out.read_text("utf-8"))
     it, animal = data["model"]["tokens"].index("it"), data["model"]["tokens"].index("animal")
     assert abs(data["weights"][11][it][animal] - 0.678) < 0.01
+
+
+def test_across_rollout_makes_the_figure_the_rollout_view(env, tmp_path):
+    plain, rollout = tmp_path / "plain.png", tmp_path / "rollout.png"
+    assert main.main(["--model", TINY_BERT, "--sentence", TEXT, "--export", str(plain)]) == 0
+    assert main.main(["--model", TINY_BERT, "--sentence", TEXT, "--across", "rollout",
+                      "--export", str(rollout)]) == 0
+    assert rollout.stat().st_size > 5000 and rollout.read_bytes() != plain.read_bytes()

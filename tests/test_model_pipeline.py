@@ -128,3 +128,11 @@ def test_the_trained_sentence_lesson_through_the_pipeline_gives_torchs_cosines()
     np.testing.assert_allclose(scores, item.expected["scores"], atol=2e-5)
     e = np.exp(scores - scores.max())
     np.testing.assert_allclose(a.result.weights[0, a.query_row], e / e.sum(), atol=1e-6)
+
+
+def test_rollout_with_special_tokens_hidden_says_how_much_went_to_them(bert):
+    a = bert.run(_settings(hide_special=True))
+    m = a.model
+    assert m.across.shape == (len(a.col_labels),) * 2
+    share = 1 - m.across.sum(axis=1).mean()
+    assert f"on average {share:.0%} of each row goes to them" in m.across_note
