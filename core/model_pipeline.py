@@ -117,6 +117,9 @@ class ModelPipeline:
         started = time.perf_counter()
         try:
             with self._lock:
+                if settings.mode == "toy":
+                    raise AnalysisError("Toy vectors are typed by hand, not a trained model's: "
+                                        "choose word vectors as the source to use them.")
                 if settings.mode == "sentences":
                     return self._sentence_analysis(settings, started)
                 return self._analysis(settings, started, live)

@@ -340,7 +340,10 @@ class MainWindow(QMainWindow):
         self.controls.set_settings(settings)
         self.model_controls.set_settings(settings)
         model_source = settings.source == "model"
-        self.controls_stack.setCurrentIndex(1 if model_source else 0)
+        # Sentence mode compares whole sentences' embeddings with the scoring, normalisation and
+        # temperature of the word-vector page; the layers and heads page means nothing there.
+        layers_page = model_source and settings.mode != "sentences"
+        self.controls_stack.setCurrentIndex(1 if layers_page else 0)
         for view in (self.model_view, self.across):  # their tabs only mean something then
             self.tabs.setTabVisible(self.tabs.indexOf(view), model_source)
         self.top_bar.set_settings(settings)

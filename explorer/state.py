@@ -144,8 +144,12 @@ class ExplorerState(QObject):
         return changes
 
     def mode_switch(self, mode: str) -> dict[str, object]:
-        """The changes that switch to input ``mode`` (see :func:`mode_changes`)."""
-        return mode_changes(mode, self._settings, self._words_query)
+        """The changes that switch to input ``mode`` (see :func:`mode_changes`); toy vectors are
+        typed by hand, so they bring the word-vector source back from a trained model."""
+        changes = mode_changes(mode, self._settings, self._words_query)
+        if mode == "toy" and self._settings.source == "model":
+            changes.update(self.source_switch("vectors"))
+        return changes
 
     # ------------------------------------------------------------------ changes
     def update(self, **changes: Any) -> set[str]:

@@ -219,3 +219,12 @@ def test_no_two_actions_share_a_shortcut(window):
             if not s.isEmpty()]
     assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
     assert "Ctrl+Alt+O" in keys  # open a model folder
+
+
+def test_toy_mode_brings_the_word_vectors_back(window, qtbot):
+    open_tiny(window, qtbot)
+    window.edits.switch_mode("toy")
+    window.controller.flush()
+    s = window.state.settings
+    assert (s.mode, s.source, s.n_heads) == ("toy", "vectors", 4)
+    assert window.controller.analysis.model is None
