@@ -25,6 +25,7 @@ from explorer.figures import (
     paint_on,
     source_dpi,
 )
+from explorer.portable_svg import portable_svg
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 MAX_PIXELS = 100_000_000  # a 10,000 x 10,000 PNG; beyond this QImage allocation fails or swaps
@@ -112,7 +113,8 @@ def export_widget_svg(
         generator.setTitle(title or caption or "Attention Explorer figure")
         generator.setDescription(caption or "")
         paint_on(generator, source, figure, caption, path)
-    write_atomically(path, bytes(buffer.data().data()))
+    svg = bytes(buffer.data().data()).decode("utf-8")
+    write_atomically(path, portable_svg(svg).encode("utf-8"))  # alike in every viewer
 
 
 def export_widget_pdf(
