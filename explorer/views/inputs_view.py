@@ -31,7 +31,9 @@ from core.settings import Settings, ToySpec
 from core.toy import MAX_TOY_DIM, MIN_TOY_DIM, ToyInputs, make_toy, parse_number
 from explorer.views.toy_editor import ToyVectorEditor
 
-MODE_TEXT = {"words": "Word vectors: the sentence's words", "sentences": "Sentences (mean vectors)",
+# The same words for both sources: with a trained model the words are its tokens, and a
+# sentence is its sentence embedding rather than the mean of word vectors.
+MODE_TEXT = {"words": "The sentence's words", "sentences": "Whole sentences (one vector each)",
              "toy": "Toy vectors (typed by hand)"}
 MAX_TOY_TOKENS = 12
 
