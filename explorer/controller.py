@@ -25,13 +25,13 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from core.inputs import uses_toy
-from core.model_pipeline import ModelPipeline
 from core.pipeline import Analysis, AnalysisError, Pipeline
 from explorer.background import BackgroundJobs
 from explorer.state import INSPECTED_COL, VECTORS, ExplorerState
 from explorer.views.arrays import frozen
 
 if TYPE_CHECKING:
+    from core.model_pipeline import ModelPipeline
     from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,8 @@ class Controller(QObject):
         model = self._state.transformer
         assert model is not None
         if self._model_pipeline is None or self._model_pipeline.model is not model:
+            from core.model_pipeline import ModelPipeline  # word vectors never need it
+
             self._model_pipeline = ModelPipeline(model)
         return self._model_pipeline
 
@@ -180,7 +182,7 @@ class Controller(QObject):
         recompute = not names <= _DISPLAY_ONLY or analysis is None or self._failing
         if recompute or analysis is None:  # after a failure the old analysis is not the settings'
             pipeline, s = self._active_pipeline(), self._state.settings
-            if isinstance(pipeline, ModelPipeline) and not pipeline.is_cached(s) and \
+            if pipeline is self._model_pipeline and not pipeline.is_cached(s) and \
                     pipeline.token_count(s) > self.sync_tokens:
                 self._start_forward(pipeline, s)
                 return

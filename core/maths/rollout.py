@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import maximum_flow
+
+if TYPE_CHECKING:  # SciPy's sparse package costs ~0.2 s to import: only flow needs it
+    from scipy.sparse import csr_array
 
 __all__ = ["CAVEAT", "FLOW_SCALE", "HEAD_REDUCTIONS", "MAX_FLOW_TOKENS", "FlowTooLarge",
            "attention_flow", "attention_rollout", "flow_note", "layer_graphs"]
@@ -280,6 +281,8 @@ def _pair_network(caps: Capacities, levels: list[NDArray[np.intp]]) -> csr_array
     ``levels[l]`` are the tokens kept at layer l, numbered in that order; every edge goes from
     one level to the next, so each CSR row is one row of a block of ``caps`` transposed.
     """
+    from scipy.sparse import csr_array
+
     starts = np.cumsum([0] + [len(level) for level in levels])  # (L + 2,)
     data, indices, counts = [], [], []
     for layer in range(1, len(levels)):  # the edges (layer - 1, p) -> (layer, m)
@@ -306,6 +309,8 @@ def _max_flows(caps: Capacities, rows: NDArray[np.intp]) -> NDArray[np.float64]:
         # flow is the sum over k of each path's narrowest edge: no max-flow call needed.
         narrowest = np.minimum(caps[1][rows][:, :, None], caps[0][None, :, :])  # (r, n_k, n_j)
         return narrowest.sum(axis=1).astype(np.float64)  # (r, n)
+    from scipy.sparse.csgraph import maximum_flow
+
     fed, feeds = _on_paths(caps > 0)  # (L + 1, n, n) each
     flows = np.zeros((len(rows), n))  # (r, n)
     for r, i in enumerate(rows):

@@ -9,14 +9,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from core.maths.statistics import entropy
 from core.transformer.config import TransformerConfig
-from core.transformer.model import TransformerRun
+
+if TYPE_CHECKING:
+    from core.transformer.model import TransformerRun
 
 __all__ = ["ModelAnalysis", "head_shift", "sentence_embedding"]
 
