@@ -124,3 +124,18 @@ def test_a_cycle_is_found_when_there_is_one():
 def test_no_explorer_module_imports_itself_back_at_module_level():
     cycle = _a_cycle(_module_level_imports())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_the_window_starts_without_the_trained_models_modules():
+    """Word vectors never pay for SciPy's sparse package (attention flow) or the checkpoint,
+    zip and tokenizer modules: they are imported when a model is shown."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, explorer.main_window; print(sorted(m for m in ('scipy.sparse', "
+            "'core.transformer.model', 'core.model_pipeline', 'tokenizers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.stdout.strip() == "[]"
