@@ -71,6 +71,7 @@ class ModelPipeline:
         self._vocabulary: WordVectors | None = None
         self._all_layers_pca: tuple[Any, Projection2D] | None = None
         self._rollout: tuple[TransformerRun, bytes, np.ndarray] | None = None
+        self._layer_memo: tuple[TransformerRun, int, MultiHeadResult] | None = None
         self._near_run: TransformerRun | None = None
         self._near_memo: dict[tuple[int, int, str], list[str]] = {}
         # run() may be called from a background thread (long texts) while the window waits.
@@ -165,8 +166,17 @@ class ModelPipeline:
         if changed is None:
             changed = self.model.run(s.sentence, s.model.pair, interventions=interventions,
                                      reuse=base)
-            self._runs[changed_key] = changed
+            # The run as trained and the latest changed one: toggling heads one after another
+            # must not keep a run (75 MB of attention at 512 tokens) per combination tried.
+            self._runs = {key: base, changed_key: changed}
         return base, changed
+
+    def _layer(self, run: TransformerRun, layer: int) -> MultiHeadResult:
+        """The layer's attention with every intermediate, kept while the run and layer stay
+        (a new query token, hiding the special tokens or a head change reuse it)."""
+        if self._layer_memo is None or self._layer_memo[:2] != (run, layer):
+            self._layer_memo = (run, layer, self.model.layer_attention(run, layer))
+        return self._layer_memo[2]
 
     def settle(self, a: Analysis) -> Analysis:
         """``a`` with the nearest vocabulary tokens a live run left out."""
@@ -188,7 +198,7 @@ class ModelPipeline:
                                 "does not exist")
         if s.selected_head is not None and s.selected_head >= c.n_heads:
             raise AnalysisError(f"{c.name} has heads 1 to {c.n_heads} per layer")
-        full = self.model.layer_attention(run, layer)  # (H, n, n) and every intermediate
+        full = self._layer(run, layer)  # (H, n, n) and every intermediate
         shown = np.flatnonzero(~run.special) if s.model.hide_special and (~run.special).any() \
             else np.arange(len(run.tokens))
         result = _keep(full, shown) if len(shown) < len(run.tokens) else full

@@ -104,6 +104,7 @@ class Controller(QObject):
         self._analysis: Analysis | None = None
         self._shown_tokens: tuple[Any, ...] | None = None
         self._shown_across: Analysis | None = None  # the analysis the across view shows
+        self._sliced: tuple[Any, np.ndarray] | None = None  # see _shown_attentions
         self._described: tuple[Analysis | None, dict[str, str]] = (None, {})  # hover texts
         self._pending: set[str] = set()
         self._timer = QTimer(self)
@@ -272,7 +273,7 @@ class Controller(QObject):
         v = self._views
         if a.sentence.tokens != self._shown_tokens:  # rebuilding the chips only when words change
             # A trained model's tokens are word pieces: drawn joined into words.
-            v.tokens.set_tokens(a.sentence.tokens, pieces=a.model is not None or None)
+            v.tokens.set_tokens(a.sentence.tokens, pieces=True if a.model is not None else None)
             self._shown_tokens = a.sentence.tokens
         query_weights = self._query_weights(a, head)
         v.tokens.set_weights(query_weights, a.query.position)
@@ -298,16 +299,25 @@ class Controller(QObject):
         assert m is not None
         if v.model is not None:
             if weights_changed:
-                attentions = m.run.attentions  # (L, H, n, n)
-                if len(m.shown) < attentions.shape[-1]:
-                    attentions = frozen(attentions[:, :, m.shown][:, :, :, m.shown])
-                v.model.set_attentions(attentions, a.col_labels, a.query_row)
+                v.model.set_attentions(self._shown_attentions(m), a.col_labels, a.query_row)
                 v.model.set_ablated(m.run.interventions.ablated)
                 v.model.set_shift(m.head_shift)
             v.model.set_selection(m.layer, head)
         if weights_changed:
             self._shown_across = None
         self.show_across()
+
+    def _shown_attentions(self, m: Any) -> np.ndarray:
+        """(L, H, m, m) every layer's attention over the shown tokens: the run's own array, or
+        its slice without the special tokens, made once per run (stepping layers, heads or the
+        query hands the model view the same array, so it does not pool the maps again)."""
+        full = m.run.attentions  # (L, H, n, n)
+        if len(m.shown) == full.shape[-1]:
+            return full
+        key = (m.run, m.shown.tobytes())
+        if self._sliced is None or self._sliced[0] != key:
+            self._sliced = (key, frozen(full[:, :, m.shown][:, :, :, m.shown]))
+        return self._sliced[1]
 
     def show_across(self, force: bool = False) -> None:
         """Rollout or flow in the across-layers view, when it is on screen or ``force`` says so
@@ -344,8 +354,8 @@ class Controller(QObject):
         """
         a, pipeline = self._analysis, self._pipeline
         if a is None or pipeline is None or uses_toy(a.settings) or a.settings.mode == "toy" \
-                or a.model is not None:
-            return label  # toy vectors have no vocabulary around them; tokens are the model's
+                or a.settings.source == "model":
+            return label  # toy vectors have no vocabulary around them; a model's are its own
         if a is not self._described[0]:
             self._described = (a, {})
         known = self._described[1]
