@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from core.transformer.errors import ModelError
+from core.transformer.errors import ModelError, read_bounded
 
 __all__ = ["BUNDLED_NAME", "BUNDLED_SHA256", "PACKAGE", "bundled_folder", "bundled_zip"]
 
@@ -63,10 +63,10 @@ def _stamp_of(weights: Path) -> dict[str, int]:
 def _is_verified(folder: Path) -> bool:
     """True when the folder holds the extracted files, unchanged since they were checked."""
     try:
-        stamp = json.loads((folder / _STAMP).read_text("utf-8"))
+        stamp = json.loads(read_bounded(str(folder / _STAMP), 4096, "the extraction stamp"))
         return all((folder / m).is_file() for m in _MEMBERS) and \
             stamp == {"sha256": BUNDLED_SHA256, **_stamp_of(folder / "model.safetensors")}
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # ModelError too: missing, not a file, too long, not UTF-8
         return False
 
 

@@ -1,11 +1,11 @@
 """A ``model.safetensors`` file, its tensors memory-mapped rather than copied.
 
-The file is checked by the ``safetensors`` library itself (``safe_open`` validates the header:
-JSON, known dtypes, offsets that tile the data exactly, so a truncated file is refused). Its
-tensors are then read through ``np.memmap`` at the header's offsets: ``safetensors.numpy``'s
+The file is checked by the ``safetensors`` library itself (``safe_open`` validates the header: JSON,
+known dtypes, offsets that tile the data exactly, so a truncated file is refused). Its tensors are
+then read from a memory map of the file at the header's offsets: ``safetensors.numpy``'s
 ``load_file`` and ``get_tensor`` copy each tensor into memory, which for the bundled 91 MB model
-costs its whole size in resident memory and most of the opening time, while a map costs
-nothing until the forward pass touches the pages (and the pages are shared, clean, file-backed).
+costs its whole size in resident memory and most of the opening time, while a map costs nothing
+until the forward pass touches the pages (and the pages are shared, clean, file-backed).
 
 Half-precision tensors (F16, BF16; NumPy has no bfloat16) are widened to float32 when read.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import mmap
-import os
 import struct
 from typing import Any
 
@@ -38,7 +37,7 @@ class SafetensorsFile:
         info = check_regular_file(path, "model.safetensors")
         self._entries, self._data_start = _read_header(path, info.st_size)
         _validate_with_library(path)
-        self._map: np.memmap | None = None
+        self._mmap: mmap.mmap | None = None  # the whole file, read-only, opened on first use
 
     @property
     def names(self) -> set[str]:
@@ -99,16 +98,15 @@ class SafetensorsFile:
         Checking every weight for NaN reads the whole map (91 MB for the bundled model), which
         would otherwise stay resident though a run reads only a few embedding rows.
         """
-        handle = getattr(self._map, "_mmap", None)
-        if handle is not None and hasattr(handle, "madvise"):
-            handle.madvise(mmap.MADV_DONTNEED)
+        if self._mmap is not None and hasattr(mmap, "MADV_DONTNEED"):  # Linux, macOS
+            self._mmap.madvise(mmap.MADV_DONTNEED)
 
-    def _bytes(self) -> np.memmap:
-        if self._map is None:
-            size = os.stat(self.path).st_size - self._data_start
-            self._map = np.memmap(self.path, np.uint8, "r", self._data_start, (max(size, 0),)) \
-                if size > 0 else np.zeros(0, np.uint8).view(np.memmap)
-        return self._map
+    def _bytes(self) -> np.ndarray:
+        """The data after the header, as bytes of the file's map (no copy)."""
+        if self._mmap is None:
+            with open(self.path, "rb") as stream:  # the map stays valid after the file closes
+                self._mmap = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        return np.frombuffer(self._mmap, np.uint8)[self._data_start:]
 
 
 def _read_header(path: str, file_size: int) -> tuple[dict[str, Any], int]:
