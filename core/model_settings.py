@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from core.maths.normalize import NORMALIZATIONS
 from core.transformer.interventions import (
     ABLATIONS,
     TRAINED_SCORINGS,
@@ -20,8 +21,6 @@ from core.transformer.interventions import (
 )
 
 __all__ = ["ModelSettings", "ModelSettingsError"]
-
-_NORMALIZATIONS = ("softmax", "relu", "sparsemax")
 
 
 class ModelSettingsError(ValueError):
@@ -142,7 +141,7 @@ def _validate(s: ModelSettings) -> None:
     choices = (("across_layers", s.across_layers, s.ACROSS_LAYERS),
                ("ablation", s.ablation, ABLATIONS),
                ("what_if_scoring", s.what_if_scoring, TRAINED_SCORINGS),
-               ("what_if_normalization", s.what_if_normalization, _NORMALIZATIONS))
+               ("what_if_normalization", s.what_if_normalization, NORMALIZATIONS))
     for name, value, allowed in choices:
         if value not in allowed:
             raise ModelSettingsError(f"model.{name} must be one of {', '.join(allowed)}; "

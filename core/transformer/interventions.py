@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.maths.attention import NORMALIZATIONS, exclude_self_mask
+from core.maths.attention import NORMALIZATIONS, causal_mask, exclude_self_mask
 from core.transformer.config import TransformerConfig
 from core.transformer.errors import ModelError
 
@@ -91,8 +91,6 @@ class Interventions:
         causal = config.architecture == "gpt2" if change.causal is None else change.causal
         mask = None
         if causal:
-            from core.maths.attention import causal_mask
-
             mask = causal_mask(n)
         if change.exclude_self:
             mask = exclude_self_mask(n) if mask is None else mask & exclude_self_mask(n)
