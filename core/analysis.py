@@ -17,7 +17,7 @@ from core.settings import Settings
 from core.transformer.analysis import ModelAnalysis
 from core.vectors.tokens import EmbeddedSentence, QueryChoice
 
-__all__ = ["Analysis", "AnalysisError", "MapCoordinates"]
+__all__ = ["Analysis", "AnalysisError", "MapCoordinates", "error_field"]
 
 
 @dataclass(frozen=True)
@@ -73,3 +73,21 @@ class Analysis:
 
 class AnalysisError(ValueError):
     """Settings that cannot be computed on these vectors; the message says what to change."""
+
+
+def error_field(message: str) -> str:
+    """Which input an error message is about, so the window can mark that field: "sentence",
+    "query", "head_axes" (the heads' word pairs), "projection_axes" (the latent map's axis
+    words), "heads_file" (the head-projection file); "" when it is about none of them."""
+    text = message.lower()
+    if "head axis" in text or "strategy 'axes'" in text or text.startswith("direction "):
+        return "head_axes"
+    if "axis word" in text or "an axis has" in text:
+        return "projection_axes"
+    if "head file" in text or "strategy 'file'" in text or ".npz" in text:
+        return "heads_file"
+    if "query" in text:
+        return "query"
+    if "sentence" in text or "vocabulary" in text:
+        return "sentence"
+    return ""

@@ -23,12 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
+from core.analysis import error_field
 from core.inputs import uses_toy
 from core.pipeline import Analysis, AnalysisError, Pipeline
 from explorer.background import BackgroundJobs
 from explorer.state import INSPECTED_COL, VECTORS, ExplorerState
 from explorer.views.arrays import frozen
+from explorer.views.overlay import NoResultSheets
 
 if TYPE_CHECKING:
     from core.model_pipeline import ModelPipeline
@@ -111,6 +114,9 @@ class Controller(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.flush)
+        # Refused settings hide the older result under "No result: ...".
+        self._no_result = NoResultSheets([views.tokens, views.heatmaps, views.lines,
+                                          views.latent])
         self._settle_timer = QTimer(self)
         self._settle_timer.setSingleShot(True)
         self._settle_timer.setInterval(SETTLE_MS)
@@ -145,14 +151,23 @@ class Controller(QObject):
         try:
             self._refresh(names)
         except AnalysisError as error:
-            self._failing = True
-            self.failed.emit(str(error), _culprit(str(error)))
+            self._fail(str(error))
         except Exception as error:  # a core bug must not take the window down: say it, keep going
-            self._failing = True
             log.exception("recompute failed")
-            self.failed.emit(f"Internal error ({type(error).__name__}): {error}", "")
+            self._fail(f"Internal error ({type(error).__name__}): {error}")
         else:
             self._failing = False
+
+    def _fail(self, message: str) -> None:
+        """Say why there is no result, over every view (their numbers are older settings')."""
+        self._failing = True
+        self._no_result.set_message(message)
+        self._set_stale(f"No result: {message}")
+        self.failed.emit(message, error_field(message))
+
+    def cover_when_failing(self, widget: QWidget) -> None:
+        """Cover ``widget`` too (e.g. the computation dock's steps) while there is no result."""
+        self._no_result.cover(widget)
 
     def adopt(self, pipeline: Pipeline | None) -> None:
         """Use ``pipeline`` (warmed up by the loader) once the state gets its vectors."""
@@ -197,6 +212,7 @@ class Controller(QObject):
     def _push(self, analysis: Analysis, names: set[str], recompute: bool,
               compute_ms: float) -> None:
         started = time.perf_counter()
+        self._no_result.set_message(None)
         self._show(analysis, names, weights_changed=recompute)
         views_ms = (time.perf_counter() - started) * 1000.0
         self.updated.emit(Update(analysis, compute_ms, views_ms))
@@ -236,10 +252,8 @@ class Controller(QObject):
         if kind != FORWARD:
             return
         self._set_stale(None)
-        self._failing = True
-        message = str(error) if isinstance(error, AnalysisError) else \
-            f"Internal error ({type(error).__name__}): {error}"
-        self.failed.emit(message, _culprit(message))
+        self._fail(str(error) if isinstance(error, AnalysisError) else
+                   f"Internal error ({type(error).__name__}): {error}")
 
     @Slot()
     def settle(self) -> None:
@@ -382,13 +396,3 @@ def _with_across(a: Analysis) -> Analysis:
     if a.model is not None:
         _ = a.model.across
     return a
-
-
-def _culprit(message: str) -> str:
-    """Which input field an error message is about, so the window can mark it."""
-    text = message.lower()
-    if "query" in text:
-        return "query"
-    if "sentence" in text or "vocabulary" in text:
-        return "sentence"
-    return ""

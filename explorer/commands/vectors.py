@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QWidget
 
+from core.vectors.tokens import lookup_key
 from explorer.commands import dialogs
 from explorer.commands.actions import window_action
 from explorer.loader import LoadedVectors, VocabularyIndex, needs_trust
@@ -61,6 +62,12 @@ class VectorActions(QObject):
         loader.failed.connect(self._on_failed)
         loader.cancelled.connect(self._on_cancelled)
         status.cancel_requested.connect(loader.cancel)
+        # The word fields of the controls accept the loaded vocabulary's words; an error about
+        # one of them marks it (the top bar marks the sentence and the query).
+        controls.set_known_words(self._knows)
+        controls.invalid.connect(status.show_error)
+        controller.failed.connect(lambda _message, field: controls.mark_error(field))
+        controller.updated.connect(lambda _update: controls.mark_error(""))
 
     def load(self, path: str | None, fmt: str = "auto", trusted: bool = False) -> bool:
         """Start loading ``path`` (None: the bundled default) in the background.
@@ -94,6 +101,11 @@ class VectorActions(QObject):
         self._state.set_vectors(kv, path)
         if self._store is not None:
             self._store.save_last_vectors(path, trusted=self._trusted)
+
+    def _knows(self, word: str) -> bool:
+        """True when the loaded vectors have ``word`` (as the pipeline looks words up)."""
+        kv = self._state.kv
+        return kv is None or lookup_key(kv, word) is not None
 
     @Slot(object)
     def prepare_completer(self, _update: Any = None) -> None:

@@ -9,7 +9,7 @@ own one-line docs (:func:`core.settings.field_docs`).
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
@@ -42,6 +42,14 @@ from core.settings import (
     Settings,
     field_docs,
 )
+from explorer.views.word_fields import (
+    format_pairs,
+    mark_field,
+    not_known,
+    parse_pairs,
+)
+
+__all__ = ["ControlsView", "TemperaturePair", "format_pairs", "parse_pairs"]
 
 # What the combo boxes show for each internal name.
 CHOICE_TEXT: dict[str, str] = {
@@ -57,8 +65,7 @@ CHOICE_TEXT: dict[str, str] = {
 W = TypeVar("W", bound=QWidget)
 SLIDER_STEPS = 400  # temperature slider: 0.01 .. 100 in 400 logarithmic steps (100 per decade)
 _LOG_LOW, _LOG_HIGH = (math.log10(t) for t in TEMPERATURE_RANGE)
-_PAIR_SPLIT = re.compile(r"\s+[-−]\s+|\s*[−/]\s*")  # "a - b", "a−b", "a/b"; "a-b" handled below
-_INVALID_STYLE = "QLineEdit { border: 2px solid #d62728; }"
+_INVALID_BUTTON = "QPushButton { border: 2px solid #d62728; padding: 3px; }"
 
 
 def temperature_to_slider(t: float) -> int:
@@ -70,27 +77,6 @@ def slider_to_temperature(position: int) -> float:
     return 10 ** (_LOG_LOW + (_LOG_HIGH - _LOG_LOW) * position / SLIDER_STEPS)
 
 
-def parse_pairs(text: str) -> tuple[tuple[str, str], ...] | None:
-    """ "drink-eat, wine-food" -> (("drink", "eat"), ("wine", "food")); None if malformed.
-
-    Words with hyphens ("red-wine") need a spaced separator: "red-wine - water".
-    """
-    pairs = []
-    for chunk in filter(None, (c.strip() for c in re.split(r"[,;]", text))):
-        parts = _PAIR_SPLIT.split(chunk)
-        if len(parts) == 1 and chunk.count("-") == 1:
-            parts = chunk.split("-")
-        parts = [p.strip() for p in parts]
-        if len(parts) != 2 or not all(parts):
-            return None
-        pairs.append((parts[0], parts[1]))
-    return tuple(pairs) if pairs else None
-
-
-def format_pairs(pairs: tuple[tuple[str, str], ...]) -> str:
-    return ", ".join(f"{a} - {b}" if "-" in a + b else f"{a}-{b}" for a, b in pairs)
-
-
 def head_icon(i: int) -> QIcon:
     from explorer.views.palette import head_colour  # imports pyqtgraph: only when a window exists
 
@@ -100,15 +86,20 @@ def head_icon(i: int) -> QIcon:
 
 
 class ControlsView(QWidget):
-    """All the attention settings. Emits ``changed(dict)`` and ``heads_file_requested()``."""
+    """All the attention settings. Emits ``changed(dict)``, ``heads_file_requested()`` and
+    ``invalid(str)``: a word-pair or axis text that was not applied, and why."""
 
     changed = Signal(dict)
     heads_file_requested = Signal()
+    invalid = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._docs = field_docs()
         self._n_heads_shown = -1
+        self._settings = Settings()
+        self._known: Callable[[str], bool] = lambda _word: True
+        self._culprit = ""  # the control the last recompute's error is about
         column = QVBoxLayout(self)
         column.addWidget(self._heads_group())
         column.addWidget(self._attention_group())
@@ -219,8 +210,10 @@ class ControlsView(QWidget):
         for name in ("causal", "exclude_self", "show_neighbours"):
             box: QCheckBox = getattr(self, name)
             box.toggled.connect(lambda on, f=name: self._emit(**{f: on}))
+        self.head_axes.editingFinished.connect(self._on_head_axes_finished)
         for edit in self.axis_words:
-            edit.textEdited.connect(self._on_axis_word_edited)
+            edit.textEdited.connect(self._show_marks)
+            edit.editingFinished.connect(self._on_axis_words_finished)
 
     # ------------------------------------------------------------------ showing settings
     def set_model_width(self, d_model: int) -> None:
@@ -229,8 +222,20 @@ class ControlsView(QWidget):
             self.n_heads.setMaximum(min(MAX_HEADS, d_model))
             self.d_k.setMaximum(d_model)
 
+    def set_known_words(self, known: Callable[[str], bool]) -> None:
+        """Which words the word-pair and axis fields accept (the loaded vectors' vocabulary)."""
+        self._known = known
+        self._show_marks()
+
+    def mark_error(self, field: str) -> None:
+        """Outline the control a recompute's error is about ("head_axes", "projection_axes",
+        "heads_file"); "" leaves only the marks of fields whose own text is wrong."""
+        self._culprit = field
+        self._show_marks()
+
     def set_settings(self, s: Settings) -> None:
         """Show ``s`` in every control, emitting nothing."""
+        self._settings = s
         for widget in self._value_widgets():
             widget.blockSignals(True)
         try:
@@ -239,6 +244,7 @@ class ControlsView(QWidget):
             for widget in self._value_widgets():
                 widget.blockSignals(False)
         self._update_visibility(s)
+        self._show_marks()
 
     def _show(self, s: Settings) -> None:
         # A spin box repaints itself (and the group box behind it) on every setValue, even
@@ -300,17 +306,61 @@ class ControlsView(QWidget):
 
     @Slot(str)
     def _on_head_axes_edited(self, text: str) -> None:
+        """Applied as soon as the text is pairs of known words; until then the field is marked
+        and the heads keep the last good pairs."""
+        self._show_marks()
         pairs = parse_pairs(text)
-        self.head_axes.setStyleSheet("" if pairs else _INVALID_STYLE)
-        if pairs:
+        if pairs and not self._pairs_problem(text):
             self._emit(head_axes=pairs)
 
+    @Slot()
+    def _on_head_axes_finished(self) -> None:
+        problem = self._pairs_problem(self.head_axes.text())
+        if problem:
+            self.invalid.emit(f"Word pairs: {problem}; the heads keep "
+                              f"{format_pairs(self._settings.head_axes)}")
 
-    @Slot(str)
-    def _on_axis_word_edited(self, _text: str) -> None:
+    @Slot()
+    def _on_axis_words_finished(self) -> None:
+        """Axes change when a word is finished (Enter, or leaving the field), and only to
+        known words: typing "queen" must not pass through an accidental "king − q" axis."""
+        problem = self._axes_problem()
+        if problem:
+            x1, x2, y1, y2 = self._settings.projection_axes
+            self.invalid.emit(f"Latent map axes: {problem}; the map keeps x: {x1} − {x2}, "
+                              f"y: {y1} − {y2}")
+            return
         words = tuple(edit.text().strip() for edit in self.axis_words)
-        if all(words):
+        if words != self._settings.projection_axes:
             self._emit(projection_axes=words)
+
+    # ------------------------------------------------------------------ marking fields at fault
+    def _pairs_problem(self, text: str) -> str:
+        pairs = parse_pairs(text)
+        if pairs is None:
+            return 'write pairs of words such as "drink-eat, wine-food"'
+        unknown = [w for pair in pairs for w in pair if not self._known(w)]
+        return not_known(unknown)
+
+    def _axes_problem(self) -> str:
+        words = [edit.text().strip() for edit in self.axis_words]
+        if not all(words):
+            return "every axis needs a word at both ends"
+        return not_known([w for w in words if not self._known(w)])
+
+    @Slot()
+    def _show_marks(self) -> None:
+        """Red outlines on the fields at fault: their own text, or the last error's culprit."""
+        pairs_problem = self._pairs_problem(self.head_axes.text())
+        mark_field(self.head_axes, bool(pairs_problem) or self._culprit == "head_axes",
+              pairs_problem or self._docs["head_axes"])
+        for edit in self.axis_words:
+            word = edit.text().strip()
+            wrong = not word or not self._known(word) or self._culprit == "projection_axes"
+            mark_field(edit, wrong, not_known([word]) if word and not self._known(word) else
+                  self._docs["projection_axes"])
+        self.heads_file_button.setStyleSheet(
+            _INVALID_BUTTON if self._culprit == "heads_file" else "")
 
 
 def _short_name(path: str | None) -> str:

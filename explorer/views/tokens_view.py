@@ -225,6 +225,10 @@ class TokenStrip(QWidget):
         self.setSizePolicy(policy)
         self._splitter_fit_pending = False
         self._fitted = 0  # the height the enclosing scroll area should have
+        # A click on a chip (which takes no focus) focuses the strip, not the scroll area
+        # around it, which would take the arrow keys for scrolling: the strip hands them on
+        # (explorer.keyboard) to move the query and step the heads.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     @property
     def chips(self) -> list[TokenChip]:
