@@ -8,10 +8,7 @@ reuse the last :class:`~core.pipeline.Analysis` instead of recomputing it.
 With a trained model as the source, a text longer than ``SYNC_TOKENS`` is run through the model
 on a background thread (0.2 s at 512 tokens): the views say they are updating, an edit made
 meanwhile makes the running result stale (it is dropped), and the views get only current
-results.
-
-The views are anything with the ``set_*`` methods used below, so tests can pass plain Python
-objects that record the calls.
+results. The views are anything with the ``set_*`` methods used below (tests pass recorders).
 """
 
 from __future__ import annotations
@@ -31,6 +28,7 @@ from core.pipeline import Analysis, AnalysisError, Pipeline
 from explorer.background import BackgroundJobs
 from explorer.state import INSPECTED_COL, VECTORS, ExplorerState
 from explorer.views.arrays import frozen
+from explorer.views.heatmaps_view import HOVER_HINT
 from explorer.views.overlay import NoResultSheets
 
 if TYPE_CHECKING:
@@ -84,7 +82,7 @@ class Controller(QObject):
     updated(Update)
         After the views show a new result.
     failed(str, str)
-        The message for the person and which input is at fault: "sentence", "query" or "".
+        The message for the person and which input is at fault (`core.analysis.error_field`).
     """
 
     updated = Signal(object)
@@ -289,6 +287,8 @@ class Controller(QObject):
             # A trained model's tokens are word pieces: drawn joined into words.
             v.tokens.set_tokens(a.sentence.tokens, pieces=True if a.model is not None else None)
             self._shown_tokens = a.sentence.tokens
+            if hasattr(v.heatmaps, "hover_label"):  # its "head 1: the → sat 0.0367" is gone
+                v.heatmaps.hover_label.setText(HOVER_HINT)
         query_weights = self._query_weights(a, head)
         v.tokens.set_weights(query_weights, a.query.position)
         # One read-only array both views keep without copying (the core's result already is).
@@ -396,3 +396,4 @@ def _with_across(a: Analysis) -> Analysis:
     if a.model is not None:
         _ = a.model.across
     return a
+

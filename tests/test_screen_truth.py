@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import TINY_WORDS
 from gensim.models import KeyedVectors
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from qt_helpers import settle
 
 from explorer.main_window import MainWindow
@@ -157,3 +157,55 @@ def test_arrow_keys_work_after_clicking_a_token_chip(window, qtbot):
     qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Down)
     recompute(window)
     assert window.state.settings.selected_head == 0
+
+
+# ------------------------------------------------------------------ one story about the toy inputs
+
+
+def open_lesson_in(window: MainWindow, lesson_id: str) -> None:
+    from explorer.main_window import open_lesson
+
+    open_lesson(window, window.computation, lesson_id)
+    recompute(window)
+
+
+def test_fixing_a_bad_toy_cell_clears_the_status_bar_error(window):
+    open_lesson_in(window, "three_inputs")
+    editor = window.computation.inputs.panel.editor
+    summary = window.status.message.text()
+    editor.set_cell_text("X", 1, 2, "abc")
+    recompute(window)
+    assert "'abc' is not a number" in window.status.message.text()
+    editor.set_cell_text("X", 1, 2, "2")  # back to the value in use: nothing to recompute
+    recompute(window)
+    assert editor.message.text() == "Inputs are valid."
+    assert "not a number" not in window.status.message.text()
+    assert window.status.message.text() == summary
+
+
+def test_a_wrong_length_outside_query_is_said_by_the_editor_too(window):
+    open_lesson_in(window, "cat_sat_mat")
+    panel = window.computation.inputs.panel
+    panel.outside_query.setText("1, 2, 3")  # the tokens have 2 dimensions
+    panel.outside_query.editingFinished.emit()
+    recompute(window)
+    assert "3 numbers" in window.status.message.text()
+    assert "3 numbers" in panel.editor.message.text()
+    assert "Inputs are valid" not in panel.editor.message.text()
+    assert "d62728" in panel.outside_query.styleSheet()
+    panel.outside_query.setText("1, 1")
+    panel.outside_query.editingFinished.emit()
+    recompute(window)
+    assert panel.editor.message.text() == "Inputs are valid."
+    assert "3 numbers" not in window.status.message.text()
+    assert not panel.outside_query.styleSheet()
+
+
+def test_the_heatmap_readout_does_not_survive_into_other_tokens(window):
+    grid = window.heatmaps
+    centre = grid.focused.image.mapToScene(QPointF(1.5, 2.5))
+    grid.canvas.scene().sigMouseMoved.emit(centre)  # the pointer over a cell
+    assert "→" in grid.hover_label.text()
+    open_lesson_in(window, "cat_sat_mat")
+    assert "→" not in grid.hover_label.text()
+    assert "animal" not in grid.hover_label.text()

@@ -36,6 +36,7 @@ from explorer.views.toy_editor import ToyVectorEditor
 MODE_TEXT = {"words": "The sentence's words", "sentences": "Whole sentences (one vector each)",
              "toy": "Toy vectors (typed by hand)"}
 MAX_TOY_TOKENS = 12
+_INVALID_STYLE = "QLineEdit { border: 2px solid #d62728; }"
 
 
 def resize_toy(spec: ToySpec, n: int, d: int) -> ToySpec:
@@ -74,7 +75,8 @@ class InputsPanel(QWidget):
     changed(dict)
         Settings the person wants, e.g. ``{"context_sentences": (...)}``.
     invalid(str)
-        A toy edit was refused: the message (the previous values stay in use).
+        A toy edit was refused: the message (the previous values stay in use); "" when the
+        toy's inputs are all valid again.
     """
 
     changed = Signal(dict)
@@ -157,6 +159,7 @@ class InputsPanel(QWidget):
             self.outside_query.setText("" if spec.query is None else
                                        ", ".join(format_number(v, 6) for v in spec.query))
             self.outside_label.setText(spec.query_label)
+            self._show_query_problem("")  # the field shows the settings' own vector again
             shown = self.editor.toy()
             if shown is None or _plain(ToySpec.from_inputs(shown)) != _plain(spec):
                 self.editor.set_toy(spec.tokens, spec.x, spec.w_q, spec.w_k, spec.w_v, spec.w_o)
@@ -199,12 +202,13 @@ class InputsPanel(QWidget):
         try:
             query = tuple(parse_number(part) for part in text.split(",")) if text else None
         except ValueError as error:
-            self.invalid.emit(f"Outside query vector: {error}")
+            self._show_query_problem(f"Outside query vector: {error}")
             return
         if query is not None and len(query) != len(spec.x[0]):
-            self.invalid.emit(f"Outside query vector: {len(query)} numbers, but the tokens have "
-                              f"{len(spec.x[0])} dimensions")
+            self._show_query_problem(f"Outside query vector: {len(query)} numbers, but the "
+                                     f"tokens have {len(spec.x[0])} dimensions")
             return
+        self._show_query_problem("")
         label = label or "query"
         if (query, label) == (spec.query, spec.query_label):
             return
@@ -213,6 +217,14 @@ class InputsPanel(QWidget):
         if query is not None:
             changes["query"] = label  # the new outside vector becomes the query
         self.changed.emit(changes)
+
+
+    def _show_query_problem(self, message: str) -> None:
+        """The outside query's problem ("" when none): its field outlined, said where the
+        tables' problems are (the editor's message) and, through ``invalid``, in the status
+        bar."""
+        self.outside_query.setStyleSheet(_INVALID_STYLE if message else "")
+        self.editor.set_problem("query", message)
 
 
 def _plain(spec: ToySpec) -> tuple[object, ...]:

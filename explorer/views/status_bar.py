@@ -36,6 +36,8 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.cancel_button)
         self.progress.hide()
         self.cancel_button.hide()
+        self._summary = ("", "")  # the last result's message and tip (show_update)
+        self._input_error = ""  # the refused input said by show_error, while it is shown
 
     def show_message(self, text: str, error: bool = False, tip: str = "") -> None:
         self.message.setText(text)
@@ -44,8 +46,14 @@ class StatusBar(QStatusBar):
 
     @Slot(str)
     def show_error(self, text: str) -> None:
-        """``text`` in red: an input was refused, a file could not be used."""
-        self.show_message(text, error=True)
+        """``text`` in red: an input was refused, a file could not be used. "" says the refused
+        input is right again: what the current result is comes back (when the error is still
+        the message shown)."""
+        if text:
+            self.show_message(text, error=True)
+            self._input_error = text
+        elif self._input_error and self.message.text() == self._input_error:
+            self.show_message(self._summary[0], tip=self._summary[1])
 
     def show_update(self, a: Analysis, compute_ms: float, views_ms: float,
                     settings: Settings) -> None:
@@ -64,7 +72,8 @@ class StatusBar(QStatusBar):
                 parts.append(a.heads.note)
         parts.extend(a.warnings)
         tip = f"heads: {a.heads.note}\ncompute {compute_ms:.1f} ms, views {views_ms:.1f} ms"
-        self.show_message(" · ".join(parts), error=False, tip=tip)
+        self._summary = (" · ".join(parts), tip)
+        self.show_message(self._summary[0], tip=tip)
 
     def start_progress(self, text: str) -> None:
         self.show_message(text)

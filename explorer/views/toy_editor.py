@@ -3,6 +3,9 @@
 Every edit is parsed and checked; a valid edit emits ``toy_changed(ToyInputs)``. A bad cell (not
 a number, empty, a ragged row) turns red and a message says which cell and what was expected;
 the last valid inputs are kept (``toy()``) and nothing is emitted until the tables are valid.
+The message under the tables is the one place that says what is wrong with the toy inputs (the
+tables, or another field of the toy box: `set_problem`); ``invalid`` repeats it for the status
+bar, and says "" once nothing is wrong any more.
 """
 
 from __future__ import annotations
@@ -64,7 +67,8 @@ class ToyVectorEditor(QWidget):
     toy_changed(ToyInputs)
         Emitted after an edit that leaves every table valid.
     invalid(str)
-        Emitted after an edit that left a table invalid: the message shown (nothing else is).
+        The message shown after an edit that left the inputs invalid (nothing else is
+        emitted); "" when they are valid again.
     """
 
     toy_changed = Signal(object)
@@ -73,6 +77,7 @@ class ToyVectorEditor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._toy: ToyInputs | None = None
+        self._problems: dict[str, str] = {}  # what is wrong, by source: "tables", "query", ...
         self.tables = {name: QTableWidget(0, 0) for name in MATRICES}
         self.message = QLabel("Type numbers into the tables; the computation follows.")
         self.message.setWordWrap(True)
@@ -204,13 +209,30 @@ class ToyVectorEditor(QWidget):
             table.setItem(row, col, QTableWidgetItem(""))
         table.item(row, col).setBackground(ERROR)
         table.blockSignals(False)
-        self.message.setStyleSheet("color: #b00000;")
-        self.message.setText(f"{message}. The last valid values are still used.")
-        self.invalid.emit(self.message.text())
+        self.set_problem("tables", message)
+
+    def set_problem(self, source: str, message: str) -> None:
+        """Say what is wrong with ``source`` ("tables", or another input of the toy such as
+        its outside query); "" says it is right again."""
+        had_problem = bool(self._problems)
+        if message:
+            self._problems[source] = message
+        else:
+            self._problems.pop(source, None)
+        if self._problems:
+            # The tables' problem first: a cell is where the person is typing.
+            text = self._problems.get("tables") or next(iter(self._problems.values()))
+            self.message.setStyleSheet("color: #b00000;")
+            self.message.setText(f"{text}. The last valid values are still used.")
+            self.invalid.emit(self.message.text())
+        else:
+            self.message.setStyleSheet("")
+            self.message.setText("Inputs are valid.")
+            if had_problem:
+                self.invalid.emit("")
 
     def _show_ok(self) -> None:
-        self.message.setStyleSheet("")
-        self.message.setText("Inputs are valid.")
+        self.set_problem("tables", "")
 
     def _on_cell_changed(self, item: QTableWidgetItem) -> None:
         self._clear_marks()
