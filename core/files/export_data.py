@@ -10,7 +10,9 @@ Three formats for three uses:
   ``np.load(path, allow_pickle=False)``; the ``w_q``/``w_k``/``w_v``/``w_o`` arrays make it a
   valid heads file for the ``file`` head strategy.
 
-Indices (head, query_index, key_index) are 0-based, like the arrays. Every write is atomic.
+Indices (head, query_index, key_index) are 0-based, like the arrays. Every write is atomic, and
+none is made when a number is not finite or text is not UTF-8 (:mod:`core.files.export_checks`:
+the first refuses the export, the second writes U+FFFD and says where).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 
 from core.files.atomic import ExportError, write_atomically
+from core.files.export_checks import require_finite, surrogate_warning, without_surrogates
 
 if TYPE_CHECKING:
     from core.pipeline import Analysis
@@ -154,10 +157,30 @@ def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def export_json(analysis: Analysis, path: str | os.PathLike[str]) -> None:
-    """Write :func:`analysis_to_dict` as indented UTF-8 JSON (atomically)."""
-    text = json.dumps(analysis_to_dict(analysis), indent=1, ensure_ascii=False, allow_nan=False)
+def export_json(analysis: Analysis, path: str | os.PathLike[str]) -> list[str]:
+    """Write :func:`analysis_to_dict` as indented UTF-8 JSON (atomically).
+
+    Returns the warnings the writing added (text that was not UTF-8); ExportError, with nothing
+    written, when a number is not finite.
+    """
+    require_finite(analysis_numbers(analysis), path)
+    data, fields = without_surrogates(analysis_to_dict(analysis))
+    added = [surrogate_warning(fields)] if fields else []
+    data["warnings"] += added
+    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False)
     write_atomically(path, text + "\n")
+    return added
+
+
+def analysis_numbers(analysis: Analysis) -> dict[str, Any]:
+    """Every number the JSON and NPZ files carry, by name (arrays and a few floats), for the
+    finiteness check (:func:`core.files.export_checks.require_finite`)."""
+    numbers: dict[str, Any] = dict(analysis_arrays(analysis))
+    m = analysis.model
+    if m is not None:
+        numbers |= {"model_hidden_share": m.hidden_share, "model_head_shift": m.head_shift,
+                    "model_embedding_cosine": m.embedding_cosine}
+    return {name: value for name, value in numbers.items() if value is not None}
 
 
 def load_json_weights(path: str | os.PathLike[str]) -> np.ndarray:
@@ -199,14 +222,20 @@ def weights_table(analysis: Analysis, *, include_mean: bool = True) -> list[tupl
 
 def export_csv(
     analysis: Analysis, path: str | os.PathLike[str], *, include_mean: bool = True
-) -> None:
-    """Write the attention weights in long form: head,query_index,query,key_index,key,weight."""
+) -> list[str]:
+    """Write the attention weights in long form: head,query_index,query,key_index,key,weight.
+
+    Returns the warnings the writing added (token text that was not UTF-8).
+    """
+    require_finite({"weights": analysis.weights, "mean_weights": analysis.mean_weights}, path)
+    rows, fields = without_surrogates(weights_table(analysis, include_mean=include_mean))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     # repr-precision floats: the CSV must round-trip the weights, not round them to 6 digits
-    writer.writerows(weights_table(analysis, include_mean=include_mean))
+    writer.writerows(rows)
     write_atomically(path, buffer.getvalue())
+    return [surrogate_warning(["query", "key"])] if fields else []
 
 
 # ----------------------------------------------------------------------------- NPZ
@@ -286,26 +315,37 @@ def _unicode(words: list[str]) -> np.ndarray:
     return np.array(words, dtype=f"<U{max(width, 1)}")
 
 
-def export_npz(analysis: Analysis, path: str | os.PathLike[str]) -> None:
-    """Write every array (see :func:`analysis_arrays`) as a compressed ``.npz`` (atomically)."""
+def export_npz(analysis: Analysis, path: str | os.PathLike[str]) -> list[str]:
+    """Write every array (see :func:`analysis_arrays`) as a compressed ``.npz`` (atomically).
+
+    NumPy's Unicode arrays hold any code point, so text is kept as it is: no warnings added.
+    """
+    require_finite(analysis_numbers(analysis), path)
     arrays = analysis_arrays(analysis)
 
     def write(stream: BinaryIO) -> None:
         np.savez_compressed(stream, allow_pickle=False, **arrays)
 
     write_atomically(path, write)
+    return []
 
 
 # ----------------------------------------------------------------------------- dispatch
 
 
-def export_data(analysis: Analysis, path: str | os.PathLike[str]) -> None:
+def export_data(analysis: Analysis, path: str | os.PathLike[str]) -> list[str]:
     """Write ``analysis`` in the format named by the suffix of ``path`` (.json, .csv, .npz).
+
+    Returns
+    -------
+    list of str
+        Warnings the writing itself added (input text that was not UTF-8, written as U+FFFD).
 
     Raises
     ------
     ExportError
-        An unknown suffix (the message lists the valid ones) or a failed write.
+        An unknown suffix (the message lists the valid ones), a number that is not finite (the
+        message names the arrays; nothing is written) or a failed write.
     """
     suffix = Path(path).suffix.lower()
     writers = {".json": export_json, ".csv": export_csv, ".npz": export_npz}
@@ -315,4 +355,4 @@ def export_data(analysis: Analysis, path: str | os.PathLike[str]) -> None:
             f"Cannot export data to {path}: unknown file type {suffix or '(no suffix)'!r}; "
             f"use one of {valid}."
         )
-    writers[suffix](analysis, path)
+    return writers[suffix](analysis, path)
