@@ -14,7 +14,6 @@ import argparse
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, NoReturn
 
 from core.files.session import SessionError, load_session
@@ -22,6 +21,7 @@ from core.maths.attention import NORMALIZATIONS, SCORINGS
 from core.maths.heads import HEAD_STRATEGIES
 from core.model_settings import ModelSettings, ModelSettingsError
 from core.settings import MAX_HEADS, Settings, SettingsError
+from explorer.output_paths import SCREENSHOT_SUFFIXES, output_problem
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # as explorer.export (which imports Qt)
 DATA_SUFFIXES = (".json", ".csv", ".npz")  # as core.files.export_data
@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     core.add_argument("--heads", metavar="N", type=int, help="number of attention heads")
     core.add_argument("--head-strategy", metavar="S", choices=HEAD_STRATEGIES,
                       help=f"how head projections are made: {', '.join(HEAD_STRATEGIES)}")
+    core.add_argument("--heads-file", metavar="PATH",
+                      help="the .npz of W_Q, W_K, W_V, W_O for --head-strategy file (a data "
+                           "export's .npz is one); implies that strategy")
     core.add_argument("--seed", metavar="N", type=int, help="seed of the random projections")
     core.add_argument("--scoring", metavar="S", choices=SCORINGS,
                       help=f"how a query and a key are compared: {', '.join(SCORINGS)}")
@@ -136,6 +139,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                      help="start the window from the defaults instead of the remembered settings")
     run.add_argument("--screenshot", metavar="PATH.png",
                      help="render the window offscreen once the views are drawn, save it, exit")
+    run.add_argument("--check-display", action="store_true",
+                     help="check that the window can open on this desktop (a display, the "
+                          "system libraries Qt needs), say what is missing, exit")
 
 
 _OPTION_FIELDS = (("sentence", "sentence"), ("query", "query"), ("heads", "n_heads"),
@@ -163,6 +169,9 @@ def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -
         changes["query_index"] = None  # a new word: its first occurrence (or outside)
     if getattr(args, "vectors", None):
         changes["vectors_path"] = os.path.abspath(args.vectors)
+    if getattr(args, "heads_file", None):
+        changes["heads_file"] = os.path.abspath(args.heads_file)
+        changes.setdefault("head_strategy", "file")  # what else would the file be for
     base = base if base is not None else Settings()
     changes.update(_model_changes(args, base))
     head = getattr(args, "head", None)
@@ -270,8 +279,25 @@ class Request:
         return bool(self.figure or self.data)
 
 
+_VALUED_OPTIONS = ("vectors", "query", "head", "model", "ablate", "session", "export",
+                   "export_data", "size", "screenshot", "heads_file")
+"""Options whose value is text: an empty one is a mistake (a shell variable that was not set),
+never "use the default". Choices and numbers are rejected by argparse itself; an empty
+--sentence is answered by the pipeline ("has no words these vectors know")."""
+
+
+def check_no_empty_values(args: argparse.Namespace) -> None:
+    """CliError for the first option given an empty (or blank) value."""
+    for name in _VALUED_OPTIONS:
+        value = getattr(args, name, None)
+        values = value if isinstance(value, list) else [value]
+        if any(v is not None and not v.strip() for v in values):
+            raise CliError(f"--{name.replace('_', '-')} needs a value; got an empty one")
+
+
 def request_from_args(args: argparse.Namespace) -> Request:
     """Check every option (files too) before anything is loaded; CliError on the first problem."""
+    check_no_empty_values(args)
     base = None
     if args.session:
         try:
@@ -289,28 +315,35 @@ def request_from_args(args: argparse.Namespace) -> Request:
         what = "is not a folder (a checkpoint is a folder)" if os.path.exists(args.model) \
             else "does not exist"
         raise CliError(f"--model {args.model}: {what}")
+    _check_heads_file(args, settings)
     if args.screenshot and (args.export or args.export_data):
         raise CliError("--screenshot cannot be combined with --export or --export-data")
-    if args.export:
-        check_output(args.export, FIGURE_SUFFIXES, "--export")
-    if args.export_data:
-        check_output(args.export_data, DATA_SUFFIXES, "--export-data")
+    for option, path, suffixes in (("--export", args.export, FIGURE_SUFFIXES),
+                                   ("--export-data", args.export_data, DATA_SUFFIXES),
+                                   ("--screenshot", args.screenshot, SCREENSHOT_SUFFIXES)):
+        if path:
+            check_output(path, suffixes, option)
     return Request(settings, size, args.session, args.export, args.export_data,
                    bool(args.trust_pickle))
 
 
+def _check_heads_file(args: argparse.Namespace, settings: Settings) -> None:
+    """--head-strategy file needs its .npz; --heads-file goes with no other strategy."""
+    if args.heads_file and settings.head_strategy != "file":
+        raise CliError(f"--heads-file is for --head-strategy file, not "
+                       f"{settings.head_strategy}: leave one of them out")
+    if settings.head_strategy != "file" or settings.source == "model":
+        return
+    if settings.heads_file is None:
+        raise CliError("--head-strategy file needs --heads-file PATH: an .npz with w_q, w_k, "
+                       "w_v and w_o (a data export's .npz is one)")
+    if not os.path.isfile(settings.heads_file):
+        given = args.heads_file or settings.heads_file
+        raise CliError(f"--heads-file {given}: no such file")
+
+
 def check_output(path: str, suffixes: Sequence[str], option: str) -> None:
-    """A known suffix and a folder that exists and can be written to, or CliError."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in suffixes:
-        found = repr(suffix) if suffix else "no suffix"
-        raise CliError(f"{option} {path}: unknown file type ({found}); "
-                       f"use one of {', '.join(suffixes)}")
-    folder = Path(path).parent
-    if not folder.is_dir():
-        reason = "is not a folder" if folder.exists() else "does not exist"
-        raise CliError(f"{option} {path}: the folder {folder} {reason}")
-    if Path(path).is_dir():
-        raise CliError(f"{option} {path}: is a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise CliError(f"{option} {path}: the folder {folder} is not writable")
+    """A known suffix and a folder that takes new files, or CliError saying what is wrong."""
+    problem = output_problem(path, suffixes)
+    if problem is not None:
+        raise CliError(f"{option} {path}: {problem}")
