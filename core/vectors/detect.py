@@ -1,7 +1,8 @@
 """Checking a word-vector file before reading it, and detecting its format from its content.
 
 Split from :mod:`core.vectors.text_files`. Everything here looks at no more than the first 64 KiB of
-a file, so a wrong choice costs nothing; the parsers then validate the whole file.
+a file (or its first line, when that is longer: a row of 20,000 numbers is), so a wrong choice
+costs nothing; the parsers then validate the whole file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import stat
 import struct
 
+from core.vectors.lines import MAX_DIM, max_row_bytes
 from core.vectors.text_files import (
     _BOM,
     _SNIFF_BYTES,
@@ -18,9 +20,10 @@ from core.vectors.text_files import (
     VectorFileError,
     _looks_like_vector_line,
     _parse_header,
+    readable,
 )
 
-__all__ = ["check_local_file", "detect_format"]
+__all__ = ["check_local_file", "detect_format", "file_problem"]
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-32 LE starts with the UTF-16 LE mark too
 _PICKLE_PROTOCOLS = b"\x02\x03\x04\x05"  # the byte after the PROTO opcode 0x80
@@ -37,29 +40,46 @@ def check_local_file(path: str) -> None:
     URLs are refused because gensim's smart_open would happily download them.
     Only regular files are opened: a FIFO or a device would block the loader or never end.
     """
-    name = os.path.basename(path) or path
+    problem = file_problem(path)
+    if problem is not None:
+        raise VectorFileError(problem)
+
+
+def file_problem(path: str) -> str | None:
+    """Why ``path`` cannot be a word-vector file (a message naming it), or None when it can.
+
+    Only ``os.stat`` is used before the kind is known: opening a FIFO would block until some
+    other program writes to it, and ``/dev/zero`` never ends.
+    """
+    name, shown = readable(os.path.basename(path) or path), readable(path)
     if _URL_SCHEME.match(path):
-        raise VectorFileError(f"{name}: only local files can be opened, not URLs ({path})")
+        return f"{name}: only local files can be opened, not URLs ({shown})"
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise VectorFileError(f"{name}: file not found ({path})") from None
+        return f"{name}: file not found ({shown})"
     except OSError as e:
-        raise VectorFileError(f"{name}: cannot be read: {e.strerror or e} ({path})") from None
-    if stat.S_ISDIR(mode):
-        raise VectorFileError(f"{name}: is a folder, expected a word-vector file ({path})")
+        return f"{name}: cannot be read: {e.strerror or e} ({shown})"
     if not stat.S_ISREG(mode):
-        raise VectorFileError(
-            f"{name}: is not a regular file (a pipe or a device), expected a word-vector file "
-            f"({path})"
-        )
+        return f"{name}: {_kind(mode)} ({shown})"
     if os.path.getsize(path) == 0:
-        raise VectorFileError(f"{name}: file is empty, expected word vectors ({path})")
+        return f"{name}: file is empty, expected word vectors ({shown})"
     try:  # os.access says yes to root: only opening tells whether reading is allowed
         with open(path, "rb"):
             pass
     except OSError as e:
-        raise VectorFileError(f"{name}: cannot be read: {e.strerror or e} ({path})") from None
+        return f"{name}: cannot be read: {e.strerror or e} ({shown})"
+    return None
+
+
+def _kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words."""
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a word-vector file"
+    kinds = [(stat.S_ISFIFO, "a FIFO (a named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
+    what = next((kind for test, kind in kinds if test(mode)), "something else")
+    return f"is {what}, not a regular file: expected a word-vector file"
 
 
 def _is_text(data: bytes) -> bool:
@@ -95,7 +115,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     check_local_file(path)
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
-    name = os.path.basename(path)
+    name = readable(os.path.basename(path))
     if len(head) >= 4 and struct.unpack("<i", head[:4])[0] == FASTTEXT_MAGIC:
         return "fasttext_bin"
     if head[:1] == b"\x80" and head[1:2] in _PICKLE_PROTOCOLS:  # gensim's native .kv/.model
@@ -105,7 +125,9 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     if head[:2] in _UTF16_BOMS:
         raise VectorFileError(f"{name}: byte 0: file is UTF-16/32 encoded; expected UTF-8")
     head = head.removeprefix(_BOM)
-    first, _, rest = head.partition(b"\n")
+    first, newline, rest = head.partition(b"\n")
+    if not newline and len(head) >= _SNIFF_BYTES - len(_BOM):
+        first = _wide_first_line(path)  # a row of 12,000 numbers is longer than the sniff
     header = _parse_header(first)
     if header is not None:
         second = rest.partition(b"\n")[0]
@@ -117,5 +139,14 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     tabs = " (values are separated by tabs; expected single spaces)" if b"\t" in first else ""
     raise VectorFileError(
         f"{name}: line 1: expected a 'count dim' header, a word followed by numbers, "
-        f"a fastText .bin or a gensim .kv file{tabs} ({path})"
+        f"a fastText .bin or a gensim .kv file{tabs} ({readable(path)})"
     )
+
+
+def _wide_first_line(path: str) -> bytes:
+    """Line 1 without its newline, up to the longest row allowed (a 20,000-number row is
+    ~200 KB); a longer line comes back cut, and then looks like no format at all."""
+    with open(path, "rb") as f:
+        if f.read(len(_BOM)) != _BOM:
+            f.seek(0)
+        return f.readline(max_row_bytes(MAX_DIM)).rstrip(b"\n")

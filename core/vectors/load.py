@@ -24,15 +24,16 @@ from core.vectors import cache as vector_cache
 from core.vectors.binary_files import read_binary_vectors, validate_fasttext_bin
 from core.vectors.detect import check_local_file, detect_format
 from core.vectors.neighbours import nearest_neighbours
+from core.vectors.row_notes import drop_duplicates, zero_rows_note
 from core.vectors.text_files import (
     VECTOR_FORMATS,
     LoadCancelled,
     LoadContext,
     VectorFileError,
-    drop_duplicates,
     read_text_vectors,
-    zero_rows_note,
+    readable,
 )
+from core.vectors.values import row_problem
 from core.vectors.vocabulary import Vocabulary
 from core.vectors.word_vectors import WordVectors, keyed_vectors
 
@@ -67,7 +68,13 @@ def _make_keyed_vectors(
     words: Sequence[str], matrix: np.ndarray, name: str, path: str | None, warnings: list[str]
 ) -> KeyedVectors:
     """Wrap an already-parsed vocabulary and matrix in a KeyedVectors without copying."""
-    return keyed_vectors(words, matrix, name, path, warnings)
+    return keyed_vectors(words, matrix, name, path, one_line_warnings(warnings))
+
+
+def one_line_warnings(warnings: Sequence[object]) -> list[str]:
+    """Each warning as one line of valid Unicode (what the window, the terminal and a JSON
+    export can all show), whatever put it there."""
+    return [readable(str(w)) for w in warnings]
 
 
 # --------------------------------------------------------------------------- default set
@@ -168,17 +175,18 @@ def _from_cache(path: str, fmt: str, cache_dir: str) -> KeyedVectors | None:
     hit = vector_cache.load_cached(path, fmt, cache_dir)
     if hit is None:
         return None
-    return _make_keyed_vectors(hit.words, hit.matrix, os.path.basename(path), path, hit.warnings)
+    name = readable(os.path.basename(path))
+    return _make_keyed_vectors(hit.words, hit.matrix, name, path, hit.warnings)
 
 
 def _load_plain(path: str, fmt: str, ctx: LoadContext, cache_dir: str | None) -> KeyedVectors:
     """Text and word2vec binary formats: parse, then save to the cache when one is given."""
     words, matrix = _parse_plain(path, fmt, ctx)
-    kv = _make_keyed_vectors(words, matrix, os.path.basename(path), path, ctx.warnings)
+    kv = _make_keyed_vectors(words, matrix, ctx.name, path, ctx.warnings)
     if cache_dir is not None:
-        problem = vector_cache.save_cached(path, fmt, cache_dir, words, matrix, ctx.warnings)
+        problem = vector_cache.save_cached(path, fmt, cache_dir, words, matrix, kv.load_warnings)
         if problem:
-            kv.load_warnings.append(problem)
+            kv.load_warnings.append(readable(problem))
     return kv
 
 
@@ -200,12 +208,35 @@ def _load_pickled(path: str, trust_pickle: bool, ctx: LoadContext) -> KeyedVecto
     kv = getattr(loaded, "wv", loaded)  # a whole Word2Vec/FastText model carries its vectors
     if not hasattr(kv, "key_to_index"):
         raise ctx.error("byte offset 0", f"expected KeyedVectors, found {type(loaded).__name__}")
+    _check_gensim_values(kv, ctx)
     return _annotate(kv, path, ctx)
 
 
+def _check_gensim_values(kv: KeyedVectors, ctx: LoadContext) -> None:
+    """The value check every other format gets (core.vectors.values), on what gensim loaded:
+    its word vectors, and a fastText model's sub-word buckets, from which it builds vectors."""
+    words = kv.index_to_key
+
+    def word_row(row: int) -> str:
+        word = words[row] if row < len(words) else None
+        return f"row {row + 1} ({readable(repr(word))})"
+
+    arrays = [(kv.vectors, word_row)]
+    ngrams = getattr(kv, "vectors_ngrams", None)
+    if ngrams is not None:
+        arrays.append((ngrams, lambda row: f"sub-word bucket {row + 1}"))
+    for matrix, where in arrays:
+        try:
+            problem = row_problem(np.asarray(matrix), where)
+        except TypeError:  # not numbers at all
+            raise ctx.error("byte offset 0", "the vectors are not an array of numbers") from None
+        if problem is not None:
+            raise ctx.error(*problem)
+
+
 def _annotate(kv: KeyedVectors, path: str, ctx: LoadContext) -> KeyedVectors:
-    kv.load_warnings = list(ctx.warnings)
-    kv.source_name = os.path.basename(path)
+    kv.load_warnings = one_line_warnings(ctx.warnings)
+    kv.source_name = ctx.name
     kv.source_path = path
     return kv
 
@@ -269,7 +300,7 @@ def load_vectors(
     LoadCancelled
         ``cancel()`` returned True.
     """
-    path = os.fspath(path)
+    path = os.fsdecode(path)  # a bytes name too; undecodable bytes become surrogates here
     if format not in VECTOR_FORMATS:
         raise ValueError(f"format must be one of {VECTOR_FORMATS}, not {format!r}")
     check_local_file(path)

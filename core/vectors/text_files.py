@@ -15,11 +15,15 @@ gensim's bare ``ValueError``/``EOFError``. File checks and format detection live
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
+
+from core.vectors.lines import HEADER_LIMIT, MAX_DIM, max_row_bytes, too_long, whole_lines
+from core.vectors.values import row_problem
+from core.vectors.wide_rows import WIDE_DIM, parse_wide_chunk
 
 VECTOR_FORMATS = (
     "auto",
@@ -44,6 +48,23 @@ class VectorFileError(ValueError):
     """
 
 
+def readable(text: str) -> str:
+    """``text`` as one line of valid Unicode, for messages and names shown or written.
+
+    A file name that is not UTF-8 reaches Python with lone surrogates ("caf\\udce9.txt"); written
+    into a message they break every later UTF-8 write (a JSON export, the terminal). Each such
+    byte is shown as ``\\xNN`` instead, and line breaks as ``\\n``, so a message stays one line.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:  # the bytes the surrogates stand for, each undecodable one as \xNN
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that stands for no byte
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class LoadCancelled(Exception):
     """Loading was cancelled by the caller's ``cancel`` callback."""
 
@@ -60,12 +81,12 @@ class LoadContext:
 
     @property
     def name(self) -> str:
-        """The file name used in messages."""
-        return os.path.basename(self.path) or self.path
+        """The file name used in messages (and as the vectors' name): printable, one line."""
+        return readable(os.path.basename(self.path) or self.path)
 
     def error(self, where: str, what: str) -> VectorFileError:
         """Build an error that names the file and the place in it."""
-        return VectorFileError(f"{self.name}: {where}: {what} (file: {self.path})")
+        return VectorFileError(f"{self.name}: {where}: {what} (file: {readable(self.path)})")
 
     def step(self, fraction: float) -> None:
         """Poll cancellation, then report progress at most about 100 times per load."""
@@ -93,7 +114,9 @@ def _parse_header(line: bytes) -> tuple[int, int] | None:
     parts = line.split()
     if len(parts) != 2 or not all(p.removeprefix(b"-").isdigit() for p in parts):
         return None
-    return int(parts[0]), int(parts[1])
+    # Python refuses to convert more than 4,300 digits; any count past 10^30 is as absurd.
+    count, dim = (int(p) if len(p) <= 30 else 10**30 for p in parts)
+    return count, dim
 
 
 def _is_float(token: bytes | str) -> bool:
@@ -106,6 +129,8 @@ def _is_float(token: bytes | str) -> bool:
 
 def _looks_like_vector_line(line: bytes, dim: int | None = None) -> bool:
     """True when ``line`` decodes as UTF-8 and is a word followed by (``dim``) numbers."""
+    if line.count(b" ") > MAX_DIM + 64:  # more fields than any row: not worth splitting
+        return False
     try:
         parts = line.rstrip().decode("utf-8").split(" ")
     except UnicodeDecodeError:
@@ -125,26 +150,6 @@ def _data_end(path: str) -> int:
         f.seek(max(0, size - _SNIFF_BYTES))
         tail = f.read()
     return size - (len(tail) - len(tail.rstrip()))
-
-
-def _chunks(f: BinaryIO, end: int, start: int, ctx: LoadContext) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(offset, chunk)`` pieces of whole lines up to ``end``, each ending with a newline."""
-    offset, carry = start, b""
-    while True:
-        ctx.step(offset / end if end else 1.0)
-        block = f.read(min(_CHUNK_BYTES, end - offset - len(carry)))
-        if not block:
-            break
-        block = carry + block
-        cut = block.rfind(b"\n") + 1
-        if cut == 0:
-            carry = block
-            continue
-        yield offset, block[:cut]
-        offset += cut
-        carry = block[cut:]
-    if carry.strip():
-        yield offset, carry + b"\n"
 
 
 def _arrow_parse(chunk: bytes, dim: int) -> tuple[list[str], np.ndarray] | None:
@@ -203,6 +208,12 @@ def _split_spaced_word(parts: list[str], dim: int) -> str | None:
 
 def _exact_line(raw: bytes, line_no: int, offset: int, dim: int, ctx: LoadContext) -> tuple:
     """Parse one line with gensim's own rules (rstrip, split on single spaces, float)."""
+    if len(raw) > max_row_bytes(dim):  # refused before splitting it into a million pieces
+        raise ctx.error(
+            f"line {line_no}",
+            f"the line is {len(raw):,} bytes long, but a row of a word and {dim} numbers is at "
+            f"most {max_row_bytes(dim):,}",
+        )
     try:
         text = raw.rstrip().decode("utf-8")
     except UnicodeDecodeError as e:
@@ -251,40 +262,61 @@ def _exact_parse(chunk: bytes, first_line: int, offset: int, dim: int, ctx: Load
     return words, np.array(rows, dtype=np.float64).astype(np.float32), spaced
 
 
-def _check_finite(matrix: np.ndarray, first_line: int, ctx: LoadContext) -> None:
-    bad = ~np.isfinite(matrix).all(axis=1)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise ctx.error(f"line {first_line + row}", "contains NaN or infinity, expected numbers")
+def _check_values(matrix: np.ndarray, first_line: int, ctx: LoadContext) -> None:
+    """Refuse NaN, infinity and values too large for attention (core.vectors.values)."""
+    problem = row_problem(matrix, lambda row: f"line {first_line + row}")
+    if problem is not None:
+        raise ctx.error(*problem)
 
 
-def _glove_dim(path: str, start: int, ctx: LoadContext) -> int:
-    """Infer the dimension of a header-less file: the usual row length of the first lines."""
-    with open(path, "rb") as f:
-        f.seek(start)
-        lines = f.read(_SNIFF_BYTES).split(b"\n")[:50]
-    lengths = [len(line.rstrip().split(b" ")) - 1 for line in lines if line.strip()]
-    lengths = lengths[:-1] or lengths  # the last line of the sniff may be cut short
+def _glove_dim(f: BinaryIO, ctx: LoadContext) -> int:
+    """Infer the dimension of a header-less file: the usual row length of its first lines.
+
+    Reads whole lines (each bounded by the widest row allowed) until 64 KiB are seen: at least
+    the first line, however wide, and up to 50 lines to outvote an odd one.
+    """
+    lengths: list[int] = []
+    seen = 0
+    while len(lengths) < 50 and (seen < _SNIFF_BYTES or not lengths):
+        line = f.readline(max_row_bytes(MAX_DIM) + 1)
+        if not line or (lengths and not line.endswith(b"\n") and seen + len(line) >= _SNIFF_BYTES):
+            break  # the end of the file, or a line cut by the sniff's own limit
+        if len(line) > max_row_bytes(MAX_DIM):
+            raise too_long(len(lengths) + 1, max_row_bytes(MAX_DIM), None, ctx)
+        seen += len(line)
+        if line.strip():
+            lengths.append(line.rstrip().count(b" "))
     dim = max(set(lengths), key=lengths.count) if lengths else 0
     if dim < 1:
         raise ctx.error("line 1", "expected a word followed by numbers")
+    if dim > MAX_DIM:
+        raise ctx.error("line 1", f"found {dim} numbers; at most {MAX_DIM:,} are supported")
     return dim
 
 
-def _text_start(path: str, with_header: bool, ctx: LoadContext) -> tuple[int, int | None, int]:
-    """Return ``(data_offset, header_count, dim)``, validating the header against the size."""
-    with open(path, "rb") as f:
-        first = f.readline()
+def _read_header(f: BinaryIO, ctx: LoadContext) -> tuple[int, int, int]:
+    """Read and check a ``count dim`` line 1; return ``(count, dim, bytes read)``."""
+    first = f.readline(HEADER_LIMIT)
     start = len(_BOM) if first.startswith(_BOM) else 0
-    if not with_header:
-        return start, None, _glove_dim(path, start, ctx)
     header = _parse_header(first[start:])
     if header is None:
         raise ctx.error("line 1", f"expected a header 'count dim', found {first[:60]!r}")
     count, dim = header
     if count < 1 or dim < 1:
         raise ctx.error("line 1", f"header says {count} words of {dim} numbers; expected >= 1")
-    available = os.path.getsize(path) - len(first)
+    return count, dim, len(first)
+
+
+def _text_start(path: str, with_header: bool, ctx: LoadContext) -> tuple[int, int | None, int]:
+    """Return ``(data_offset, header_count, dim)``, validating the header against the size."""
+    with open(path, "rb") as f:
+        start = len(_BOM) if f.read(len(_BOM)) == _BOM else 0
+        f.seek(start)
+        if not with_header:
+            return start, None, _glove_dim(f, ctx)
+        f.seek(0)
+        count, dim, data_start = _read_header(f, ctx)
+    available = os.path.getsize(path) - data_start
     # Each row needs at least a word, and a separator plus a digit per value: refuse absurd
     # counts before allocating anything (gensim allocates what the header claims first).
     if count * (2 * dim + 2) > available:
@@ -293,7 +325,11 @@ def _text_start(path: str, with_header: bool, ctx: LoadContext) -> tuple[int, in
             f"header says {count} words of {dim} numbers, which needs at least "
             f"{count * (2 * dim + 2)} bytes, but only {available} bytes follow",
         )
-    return len(first), count, dim
+    if dim > MAX_DIM:  # a row could then be longer than any line read is allowed to be
+        raise ctx.error(
+            "line 1", f"header says {dim} numbers per word; at most {MAX_DIM:,} are supported"
+        )
+    return data_start, count, dim
 
 
 def read_text_vectors(path: str, with_header: bool, ctx: LoadContext) -> Parsed:
@@ -319,14 +355,15 @@ def read_text_vectors(path: str, with_header: bool, ctx: LoadContext) -> Parsed:
     spaced: list[str] = []
     with open(path, "rb") as f:
         f.seek(start)
-        for offset, chunk in _chunks(f, _data_end(path), start, ctx):
-            parsed = _arrow_parse(chunk, dim)
+        span = (start, _data_end(path))
+        for offset, chunk in whole_lines(f, span, line_no, dim, ctx, _CHUNK_BYTES):
+            parsed = _arrow_parse(chunk, dim) if dim < WIDE_DIM else parse_wide_chunk(chunk, dim)
             if parsed is None:
                 w, m, s = _exact_parse(chunk, line_no, offset, dim, ctx)
                 spaced += s
             else:
                 w, m = parsed
-            _check_finite(m, line_no, ctx)
+            _check_values(m, line_no, ctx)
             words += w
             parts.append(m)
             line_no += len(w)
@@ -344,47 +381,3 @@ def read_text_vectors(path: str, with_header: bool, ctx: LoadContext) -> Parsed:
         )
     ctx.step(1.0)
     return words, np.concatenate(parts) if parts else np.empty((0, dim), np.float32), ctx.warnings
-
-
-# ------------------------------------------------------------------------ after parsing
-
-
-def drop_duplicates(
-    words: list[str], matrix: np.ndarray, label: Callable[[int], str]
-) -> tuple[list[str], np.ndarray, str | None]:
-    """Keep the first occurrence of each word; describe what was dropped.
-
-    gensim keeps the first too, but leaves ``None`` keys and zero rows behind.
-    """
-    if len(set(words)) == len(words):  # the usual case, checked at C speed
-        return words, matrix, None
-    first: dict[str, int] = {}
-    repeats = []  # (row, row of its first occurrence)
-    for i, w in enumerate(words):
-        j = first.setdefault(w, i)
-        if j != i:
-            repeats.append((i, j))
-    if not repeats:
-        return words, matrix, None
-    keep = np.fromiter(sorted(first.values()), dtype=np.int64, count=len(first))
-    i, j = repeats[0]
-    note = (
-        f"{len(repeats)} repeated words ignored (the first occurrence is kept), "
-        f"e.g. {words[i]!r} at {label(i)} repeats {label(j)}"
-    )
-    return [words[k] for k in keep], matrix[keep], note
-
-
-def zero_rows_note(
-    words: list[str], matrix: np.ndarray, label: Callable[[int], str]
-) -> str | None:
-    """Describe all-zero vectors: they have no direction, so cosine with them is undefined."""
-    zero = ~np.any(matrix, axis=1)  # (n,) True where every value is 0 (or -0)
-    count = int(np.count_nonzero(zero))
-    if count == 0:
-        return None
-    row = int(np.argmax(zero))
-    return (
-        f"{count} all-zero vectors: they have no direction, so their cosine similarity is "
-        f"undefined (shown as 0), e.g. {words[row]!r} at {label(row)}"
-    )
