@@ -10,6 +10,7 @@ canvas), whichever leaves the focused map bigger.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
@@ -23,6 +24,9 @@ GAP = 6  # between the focused map, the colour bar and the small maps
 SMALL_GAP = 4  # between small maps
 SMALL_TITLE_H = 18
 SMALL_MIN, SMALL_MAX = 44.0, 150.0  # side of a small map, in pixels
+FOCUS_SHARE = 0.6
+"""The focused map keeps at least this share of the side it would have alone; small maps that
+do not fit beside it then are shown a page at a time."""
 
 
 class Plan(NamedTuple):
@@ -70,9 +74,74 @@ def plan_layout(width: float, height: float, extra_w: float, extra_h: float, cou
     return best
 
 
-def short_label(text: str) -> str:
-    """``text``, cut to :data:`MAX_LABEL_CHARS` with an ellipsis."""
-    return text if len(text) <= MAX_LABEL_CHARS else text[: MAX_LABEL_CHARS - 1] + "…"
+def short_label(text: str, max_chars: int = MAX_LABEL_CHARS) -> str:
+    """``text`` cut to ``max_chars`` in the middle, keeping its start and its end.
+
+    The end says as much as the start: sentences that begin alike ("I drink water", "I drink
+    water with fine (query)") stay apart, where cutting the end left "I drink water…" for both.
+    A closing remark in parentheses ("(query)") is kept whole when it takes at most half.
+    """
+    if len(text) <= max_chars:
+        return text
+    remark = text.rfind(" (")
+    if text.endswith(")") and remark > 0 and len(text) - remark <= (max_chars + 2) // 2:
+        tail = len(text) - remark
+    else:
+        tail = max(max_chars - 1 - max(math.ceil((max_chars - 1) * 0.6), 1), 0)
+    head = max(max_chars - 1 - tail, 1)
+    return text[:head].rstrip() + "…" + (text[len(text) - tail:] if tail else "")
+
+
+def thinned(count: int, step: int, keep: Iterable[int | None] = ()) -> list[int]:
+    """The labels to show of ``count``: always those in ``keep`` (the query row, the inspected
+    column), and every ``step``-th of the others, evenly, except those closer than ``step`` to a
+    kept one (they would overlap it)."""
+    kept = sorted({k for k in keep if k is not None and 0 <= k < count})
+    step = max(step, 1)
+    regular = [i for i in range(0, count, step) if all(abs(i - k) >= step for k in kept)]
+    return sorted(set(regular) | set(kept))
+
+
+Ticks = list[tuple[float, str]]
+
+
+def axis_ticks(rows: list[str], cols: list[str], side: float, label_px: float, query: int,
+               col: int | None, chars: int) -> tuple[Ticks, Ticks]:
+    """(row ticks, column ticks) of a map ``side`` pixels square: the query row's and the
+    inspected column's names always, every k-th of the others when all would overlap (both
+    axes stack labels by their height: the bottom one draws them vertically)."""
+    row_step = label_step(len(rows), side, label_px)
+    col_step = label_step(len(cols), side, label_px)
+    # In self-attention the query is a column too: its name is kept under the map as well.
+    same = 0 <= query < min(len(rows), len(cols)) and rows[query] == cols[query]
+    shown_rows = thinned(len(rows), row_step, (query,))
+    shown_cols = thinned(len(cols), col_step, (col, query if same else None))
+    return ([(i + 0.5, short_label(rows[i], chars)) for i in shown_rows],
+            [(j + 0.5, short_label(cols[j], chars)) for j in shown_cols])
+
+
+def plan_page(width: float, height: float, extra_w: float, extra_h: float, count: int,
+              small_min: float = SMALL_MIN) -> tuple[Plan, int]:
+    """:func:`plan_layout` for as many of ``count`` small maps as leave the focused map at
+    least :data:`FOCUS_SHARE` of the room it would have alone; (plan, maps on one page).
+
+    With 50 heads every small map at its smallest left the focused map a line; beyond what
+    fits, the small maps are paged instead.
+    """
+    alone = max(min(width - extra_w, height - extra_h), 0.0)
+    plan = plan_layout(width, height, extra_w, extra_h, count, small_min)
+    if count <= 2 or plan.side >= FOCUS_SHARE * alone and plan.small >= small_min:
+        return plan, max(count, 1)
+    low, high = 2, count - 1  # the largest page that keeps the focused map large: bisection
+    best = plan_layout(width, height, extra_w, extra_h, 2, small_min)
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = plan_layout(width, height, extra_w, extra_h, middle, small_min)
+        if candidate.side >= FOCUS_SHARE * alone and candidate.small >= small_min:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return best, max(high, 2)
 
 
 class VerticalLabelAxis(pg.AxisItem):

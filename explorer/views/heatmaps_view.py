@@ -19,31 +19,35 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 # isort: split
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF
+from PySide6.QtCore import QEvent, QObject, QPointF, QSizeF, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import (
     QGraphicsGridLayout,
-    QGraphicsRectItem,
     QGraphicsWidget,
+    QHBoxLayout,
     QLabel,
     QVBoxLayout,
     QWidget,
 )
 
 from explorer.views.arrays import frozen
-from explorer.views.heatmap_image import HeatmapImage
 from explorer.views.heatmap_layout import (
     GAP,
+    MAX_LABEL_CHARS,
     SMALL_GAP,
     SMALL_MIN,
     SMALL_TITLE_H,
     Plan,
-    VerticalLabelAxis,
+    axis_ticks,
     label_step,
-    plan_layout,
+    plan_page,
     short_label,
 )
+from explorer.views.heatmap_pages import PageBar, page_heads
+from explorer.views.heatmap_plot import Heatmap
 from explorer.views.palette import BACKGROUND, WEIGHT_COLORMAP, head_colour, style_plot
+
+__all__ = ["Heatmap", "HeatmapGrid"]
 
 MEAN_TITLE = "mean of heads"
 SMALL_MEAN_TITLE = "mean"
@@ -54,72 +58,16 @@ _TITLE_PADDING = 6  # pyqtgraph's title label around its text, in pixels
 _TICK_POINT_SIZES = (9.0, 8.0, 7.0)  # tick fonts tried, largest first, so every label fits
 
 
-class Heatmap:
-    """One PlotItem with an ImageItem, a query-row outline and an inspected-cell outline."""
-
-    def __init__(self, small: bool) -> None:
-        axes = {} if small else {"bottom": VerticalLabelAxis()}
-        # No pyqtgraph menu (ours offers export), and none to build for every heatmap.
-        self.plot = pg.PlotItem(axisItems=axes, enableMenu=False)
-        self.image = HeatmapImage(axisOrder="row-major")
-        self.image.setColorMap(WEIGHT_COLORMAP)
-        self.row_box = QGraphicsRectItem()
-        self.row_box.setPen(pg.mkPen("#d62728", width=2))
-        self.cell_box = QGraphicsRectItem()
-        self.cell_box.setPen(pg.mkPen("w", width=2, style=Qt.PenStyle.DashLine))
-        for item in (self.image, self.row_box, self.cell_box):
-            self.plot.addItem(item)
-        self.plot.invertY(True)  # row 0 at the top, like a matrix
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.setDefaultPadding(0.0)
-        style_plot(self.plot)
-        if small:
-            self.plot.hideAxis("left")
-            self.plot.hideAxis("bottom")
-        self.shape = (0, 0)
-
-    def set_title(self, text: str, colour: str | QColor, size: str, bold: bool,
-                  height: int) -> None:
-        """A title in a row of ``height`` pixels (pyqtgraph's own row is 30 pixels tall)."""
-        self.plot.setTitle(text, color=colour, size=size, bold=bold)
-        self.plot.titleLabel.setMaximumHeight(height)
-        self.plot.layout.setRowFixedHeight(0, height)
-
-    def set_weights(self, weights: np.ndarray, query_row: int, inspected_col: int | None) -> None:
-        """Show a (r, n) weight matrix; outline the query row and the inspected cell."""
-        self.image.setImage(weights, autoLevels=False, levels=(0.0, 1.0))
-        r, n = weights.shape
-        if (r, n) != self.shape:
-            self.shape = (r, n)
-            self.plot.setRange(xRange=(0, n), yRange=(0, r), padding=0.0)
-        self.row_box.setVisible(0 <= query_row < r)
-        self.row_box.setRect(QRectF(0.0, query_row, n, 1.0))
-        show_cell = inspected_col is not None and 0 <= inspected_col < n and 0 <= query_row < r
-        self.cell_box.setVisible(show_cell)
-        if show_cell and inspected_col is not None:
-            self.cell_box.setRect(QRectF(inspected_col, query_row, 1.0, 1.0))
-
-    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
-        """The (row, col) under a scene position, or None when it is outside this heatmap."""
-        if not self.plot.isVisible() or not self.plot.vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        point = self.image.mapFromScene(scene_pos)
-        row, col = math.floor(point.y()), math.floor(point.x())
-        if 0 <= row < self.shape[0] and 0 <= col < self.shape[1]:
-            return row, col
-        return None
-
-
 class HeatmapGrid(QWidget):
     """Heatmaps of every head and of their mean, with one focused (large) heatmap.
 
     Signals
     -------
     cell_clicked(int, int)
-        (row, col) of a clicked cell, in any heatmap.
+        (row, col) of a clicked cell of the focused heatmap: the person picks a query and a key.
     head_selected(object)
-        The head (int) or None (the mean) whose small heatmap was clicked.
+        The head (int) or None (the mean) whose small heatmap was clicked: a small map is too
+        small to aim at a cell, so a click on it only focuses its head.
     """
 
     cell_clicked = Signal(int, int)
@@ -132,15 +80,22 @@ class HeatmapGrid(QWidget):
         self.canvas.setAntialiasing(True)
         self.hover_label = QLabel(HOVER_HINT)
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.pages = PageBar()
+        below = QHBoxLayout()
+        below.addWidget(self.hover_label, 1)
+        below.addWidget(self.pages)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
-        layout.addWidget(self.hover_label)
+        layout.addLayout(below)
         self._build_canvas()
         self._plan: Plan | None = None  # the arrangement now shown
         self._tick_font = QFont(self.font())
         self._small: list[Heatmap] = []  # index 0 is the mean, index i + 1 is head i
-        self._shown_small = 0  # how many small heatmaps are laid out now
+        self._heads = 0  # the head count the layout is made for
+        self._per_page = 1  # heads on one page of small maps (the mean is on every page)
+        self._page = 0
+        self._slots: list[int] = []  # indices into _small of the small maps laid out now
 
         self._rows: list[str] = []
         self._cols: list[str] = []
@@ -151,9 +106,12 @@ class HeatmapGrid(QWidget):
         self._requested_head: int | None = None  # as set; may not exist in the data yet
         self._titled_head: int | None = None  # the focus the titles show (titles cost a relayout)
         self._ticks: tuple[list[tuple[float, str]], list[tuple[float, str]]] = ([], [])
+        self._ticked: tuple[int, int | None] | None = None  # (query row, column) of the ticks
+        self._label_chars = MAX_LABEL_CHARS
         self.canvas.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.canvas.installEventFilter(self)  # a resized canvas is laid out again
+        self.pages.page_requested.connect(self._show_page)
 
     def _build_canvas(self) -> None:
         """The focused map, the colour bar and a box for the small maps, side by side."""
@@ -192,17 +150,17 @@ class HeatmapGrid(QWidget):
             mean = weights.mean(axis=0) if heads else np.zeros(weights.shape[1:], np.float32)
         self._mean = frozen(mean, np.float32)
         self._query_row, self._inspected_col = query_row, inspected_col
-        relayout = heads + 1 != self._shown_small
-        if relayout:
-            self._shown_small = heads + 1
-            self._update_titles()
-        elif self._selected_head != self._titled_head:  # it may have come into range
-            self._update_titles()
+        relayout = heads != self._heads
+        self._heads = heads
         if (list(row_labels), list(col_labels)) != (self._rows, self._cols):
             self._rows, self._cols = list(row_labels), list(col_labels)
             relayout = True
         if relayout:
             self._relayout(force=True)
+        elif self._selected_head != self._titled_head:  # it may have come into range
+            self._follow_focus()
+        if self._ticked != (query_row, inspected_col):  # the query row and key stay labelled
+            self._update_ticks()
         self._refresh_images()
 
     def set_selected_head(self, head: int | None) -> None:
@@ -210,7 +168,7 @@ class HeatmapGrid(QWidget):
         if head == self._requested_head:  # called after every set_data: nothing new to show
             return
         self._requested_head = head
-        self._update_titles()
+        self._follow_focus()
         self._refresh_images()
 
     def image_for(self, head: int | None) -> pg.ImageItem:
@@ -225,10 +183,18 @@ class HeatmapGrid(QWidget):
         """The (row, column) tick labels of the focused heatmap, as set by the last tick update."""
         return [t for _, t in self._ticks[0]], [t for _, t in self._ticks[1]]
 
+    def labelled(self) -> tuple[list[int], list[int]]:
+        """The indices of the rows and of the columns whose names the focused map shows."""
+        return ([int(v) for v, _ in self._ticks[0]], [int(v) for v, _ in self._ticks[1]])
+
+    def shown_heads(self) -> range:
+        """The heads whose small maps are on screen (a page of them when they do not all fit)."""
+        return page_heads(self._heads, self._per_page, self._page)
+
     # ----------------------------------------------------------------- updating
 
     def _refresh_images(self) -> None:
-        """Hand the current weights to every visible heatmap (images only, no new items)."""
+        """Hand the current weights to every heatmap (images only, no new items)."""
         if self._weights.shape[1] == 0 or self._weights.shape[2] == 0:
             return
         args = (self._query_row, self._inspected_col)
@@ -246,21 +212,28 @@ class HeatmapGrid(QWidget):
     def _relayout(self, force: bool = False) -> None:
         """Choose the tick font and the arrangement for the canvas size; apply them if new."""
         width, height = self.canvas.width() - 8, self.canvas.height() - 8
-        count = self._shown_small
-        font, plan, small_min = self._tick_font, None, self._small_min()
+        # Long names (sentence mode) may take a quarter of the canvas width, words 14 letters.
+        chars = max(MAX_LABEL_CHARS, int(0.25 * width / max(self.fontMetrics().averageCharWidth(),
+                                                           1)))
+        font, plan, per_slot, small_min = self._tick_font, None, 1, self._small_min()
         for points in _TICK_POINT_SIZES:  # the largest font with which every label fits
             font = QFont(self.font())
             font.setPointSizeF(points)
-            extra_w, extra_h = self._axes_size(font)
-            plan = plan_layout(width, height, extra_w, extra_h, count, small_min)
+            extra_w, extra_h = self._axes_size(font, chars)
+            plan, per_slot = plan_page(width, height, extra_w, extra_h, self._heads + 1,
+                                       small_min)
             label_px = QFontMetricsF(font).height() + 1
             most = max(len(self._rows), len(self._cols), 1)
             if label_step(most, plan.side, label_px) == 1:
                 break
-        if plan is None or (not force and plan == self._plan and font == self._tick_font):
+        per_page = max(per_slot - 1, 1)  # the mean's map takes one place on every page
+        if plan is None or (not force and (plan, font, per_page, chars) == (
+                self._plan, self._tick_font, self._per_page, self._label_chars)):
             return
-        self._tick_font, self._plan = font, plan
-        self._apply_plan(plan, *self._axes_size(font))
+        self._tick_font, self._plan, self._per_page, self._label_chars = (font, plan, per_page,
+                                                                           chars)
+        self._apply_plan(plan, *self._axes_size(font, chars))
+        self._follow_focus(arrange=True)
         self._update_ticks()
 
     def _small_min(self) -> float:
@@ -269,14 +242,14 @@ class HeatmapGrid(QWidget):
         font.setPointSizeF(_SMALL_TITLE_POINTS)
         font.setBold(True)
         widest = max(QFontMetricsF(font).horizontalAdvance(t) for t in
-                     (SMALL_MEAN_TITLE, f"head {max(self._shown_small - 1, 1)}"))
+                     (SMALL_MEAN_TITLE, f"head {max(self._heads, 1)}"))
         return max(SMALL_MIN, math.ceil(widest) + _TITLE_PADDING)
 
-    def _axes_size(self, font: QFont) -> tuple[float, float]:
+    def _axes_size(self, font: QFont, chars: int) -> tuple[float, float]:
         """Width and height the focused plot needs beside its image (axes, title, colour bar)."""
         metrics = QFontMetricsF(font)
-        rows = max((metrics.horizontalAdvance(short_label(t)) for t in self._rows), default=0.0)
-        cols = max((metrics.horizontalAdvance(short_label(t)) for t in self._cols), default=0.0)
+        rows, cols = (max((metrics.horizontalAdvance(short_label(t, chars)) for t in labels),
+                          default=0.0) for labels in (self._rows, self._cols))
         left, bottom = math.ceil(rows) + 12, math.ceil(cols) + 12
         bar = max(self.colorbar.minimumWidth(), 50.0)
         return left + 4 + GAP + bar, _FOCUS_TITLE_H + bottom + 4
@@ -317,48 +290,71 @@ class HeatmapGrid(QWidget):
         align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
         for item in (self.focused.plot, self.colorbar, self._small_box):
             layout.setAlignment(item, align)
-        self._arrange_small(self._shown_small, plan.cols)
 
-    def _arrange_small(self, count: int, columns: int) -> None:
-        """Lay out ``count`` small heatmaps in ``columns`` columns; build only missing ones."""
-        while len(self._small) < count:
+    def _follow_focus(self, arrange: bool = False) -> None:
+        """Turn to the page of the focused head (if it is not shown) and title the maps."""
+        head = self._selected_head
+        if head is not None and head not in self.shown_heads():
+            self._page, arrange = head // self._per_page, True
+        if arrange:
+            self._show_page(self._page)
+        else:
+            self._update_titles()
+
+    def _show_page(self, page: int) -> None:
+        """Lay out the mean's small map and one page of heads (every head when they fit)."""
+        shown = page_heads(self._heads, self._per_page, page)
+        self._page = shown.start // self._per_page
+        self.pages.show_page(self._page, shown, self._heads, self._per_page)
+        self._slots = [0, *(head + 1 for head in shown)]
+        if self._plan is not None:
+            self._arrange_small(self._plan)
+
+    def _arrange_small(self, plan: Plan) -> None:
+        """Lay out the small heatmaps of ``_slots`` in the plan's columns; build missing ones."""
+        while len(self._small) < self._heads + 1:
             self._small.append(Heatmap(small=True))
         while self._small_grid.count():  # takes items out of the layout, they stay in the scene
             self._small_grid.removeAt(self._small_grid.count() - 1)
-        for column in range(columns):  # equal widths, whatever the title lengths
+        for column in range(plan.cols):  # equal widths, whatever the title lengths
             self._small_grid.setColumnStretchFactor(column, 1)
             self._small_grid.setColumnPreferredWidth(column, 10)
+        # Each map its planned size: a last page with fewer maps keeps them as large.
+        size = QSizeF(plan.small, plan.small + SMALL_TITLE_H)
+        slots = set(self._slots)
         for i, heatmap in enumerate(self._small):
-            if i < count:
-                self._small_grid.addItem(heatmap.plot, i // columns, i % columns)
-            heatmap.plot.setVisible(i < count)
+            if i in slots:
+                place = self._slots.index(i)
+                heatmap.plot.setMinimumSize(size)
+                heatmap.plot.setMaximumSize(size)
+                self._small_grid.addItem(heatmap.plot, place // plan.cols, place % plan.cols)
+            heatmap.plot.setVisible(i in slots)
         self._update_titles()
 
     def _update_titles(self) -> None:
         """Titles in head colours; the focused one in bold."""
         self._titled_head = self._selected_head
-        for i, heatmap in enumerate(self._small[: self._shown_small]):
+        for i in self._slots:
             head = None if i == 0 else i - 1
             text = SMALL_MEAN_TITLE if head is None else f"head {i}"
             colour = "k" if head is None else head_colour(head)
             selected = head == self._selected_head
-            heatmap.set_title(text, colour, f"{_SMALL_TITLE_POINTS:g}pt", selected, SMALL_TITLE_H)
+            self._small[i].set_title(text, colour, f"{_SMALL_TITLE_POINTS:g}pt", selected,
+                                     SMALL_TITLE_H)
         title = MEAN_TITLE if self._selected_head is None else f"head {self._selected_head + 1}"
         self.focused.set_title(title, "k", "10pt", True, _FOCUS_TITLE_H)
 
     def _update_ticks(self) -> None:
-        """Token names as ticks on the focused heatmap, every k-th one when they would overlap."""
+        """Token names as ticks on the focused heatmap: always the query row's and the inspected
+        column's, and every k-th of the others when all would overlap."""
         side = self._plan.side if self._plan is not None else 0.0
         metrics = QFontMetricsF(self._tick_font)
         for name in ("left", "bottom"):
             self.focused.plot.getAxis(name).setStyle(tickFont=self._tick_font)
-        # Both axes stack labels by their height (the bottom one is drawn vertically).
-        col_step = label_step(len(self._cols), side, metrics.height() + 1)
-        row_step = label_step(len(self._rows), side, metrics.height() + 1)
-        self._ticks = (
-            [(i + 0.5, short_label(t)) for i, t in enumerate(self._rows) if i % row_step == 0],
-            [(i + 0.5, short_label(t)) for i, t in enumerate(self._cols) if i % col_step == 0],
-        )
+        query, col = self._query_row, self._inspected_col
+        self._ticks = axis_ticks(self._rows, self._cols, side, metrics.height() + 1, query, col,
+                                 self._label_chars)
+        self._ticked = (query, col)
         self.focused.plot.getAxis("left").setTicks([self._ticks[0]])
         self.focused.plot.getAxis("bottom").set_labels(self._ticks[1])
 
@@ -369,8 +365,8 @@ class HeatmapGrid(QWidget):
         cell = self.focused.cell_at(scene_pos)
         if cell is not None:
             return (self._selected_head, *cell, False)
-        for i, heatmap in enumerate(self._small[: self._shown_small]):
-            cell = heatmap.cell_at(scene_pos)
+        for i in self._slots:
+            cell = self._small[i].cell_at(scene_pos)
             if cell is not None:
                 return (None if i == 0 else i - 1, *cell, True)
         return None
@@ -382,9 +378,10 @@ class HeatmapGrid(QWidget):
         if hit is None:
             return
         head, row, col, small = hit
-        if small:
+        if small:  # only the focus moves: the query and the key stay where they were
             self.head_selected.emit(head)
-        self.cell_clicked.emit(row, col)
+        else:
+            self.cell_clicked.emit(row, col)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         hit = self._hit(scene_pos)
