@@ -1,12 +1,20 @@
 """BertViz-style head view: queries on the left, keys on the right, one line per weight.
 
-A line's opacity follows its weight and its colour is its head's. By default every query row is
+A line's strength follows its weight and its colour is its head's. By default every query row is
 drawn faintly and the current query row strongly; hovering a token shows only its lines. Everything
 is painted by this one widget with QPainter, so an update stores arrays and asks for a repaint:
 no graphics item is created per line or per label.
+
+Heads stay apart where their lines cross or coincide: a line's strength is drawn as its head's
+colour mixed with white (opaque, never translucent: four translucent head colours laid over each
+other blended into brown), the strongest lines last, on top, and each head's lines leave and
+reach a token a pixel or two apart from the other heads'. Labels keep a legible size; in a long
+sentence every k-th one is shown (always the query's and the hovered one), not smaller text.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
@@ -16,12 +24,22 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from explorer.views.arrays import frozen
 from explorer.views.palette import head_colour
 
+
+def line_colour(head: int, strength: float) -> QColor:
+    """Head ``head``'s colour at ``strength`` in [0, 1], mixed with the white background
+    (opaque: where lines overlap, the top one keeps its head's colour)."""
+    colour, t = head_colour(head), min(max(strength, 0.0), 1.0)
+    return QColor.fromRgbF(1 - t + t * colour.redF(), 1 - t + t * colour.greenF(),
+                           1 - t + t * colour.blueF())
+
 _MARGIN = 8.0
 _LEGEND_H = 20.0  # the head colour legend above the columns
 _GAP_MIN = 80.0  # the space between the two columns where the lines run
 _MIN_ALPHA = 0.02  # lines fainter than this are invisible: not drawing them saves thousands
 _BUCKETS = 16  # opacities are rounded to this many levels so one pen draws many lines
 _FAINT = 0.12  # how strongly rows other than the query row are drawn
+MIN_LABEL_POINTS = 7.5  # smaller text is hard to read: labels are thinned out instead
+_HEAD_SPACING = 2.0  # pixels between the ends of different heads' lines at one token
 
 
 class LinesView(QWidget):
@@ -106,8 +124,8 @@ class LinesView(QWidget):
         font = QFont(self.font())
         count = max(len(self._rows), len(self._cols), 1)
         row_h = (self.height() - 2 * _MARGIN - _LEGEND_H) / count
-        # Shrink the font for long sentences so the rows still fit.
-        font.setPointSizeF(max(5.0, min(font.pointSizeF(), row_h * 0.6)))
+        # Shrink the font for long sentences, down to a legible size (then labels are thinned).
+        font.setPointSizeF(max(MIN_LABEL_POINTS, min(font.pointSizeF(), row_h * 0.6)))
         metrics = QFontMetricsF(font)
         left_w = max((metrics.horizontalAdvance(t) for t in self._rows), default=0.0)
         right_w = max((metrics.horizontalAdvance(t) for t in self._cols), default=0.0)
@@ -146,21 +164,27 @@ class LinesView(QWidget):
 
     def _paint_lines(self, painter: QPainter, row_h: float, top: float, x_left: float,
                      x_right: float) -> None:
-        """Draw the lines grouped by (head, opacity level): one pen change per group."""
-        alphas = self._weights_to_buckets(self.line_alphas())
+        """Draw the lines grouped by (strength level, head): one pen per group, weak levels
+        first so strong lines lie on top; each head's ends shifted a little from the others'."""
+        levels = self._weights_to_buckets(self.line_alphas())  # (h, r, n)
+        heads = self._weights.shape[0]
+        spacing = min(_HEAD_SPACING, 0.5 * row_h / max(heads, 1))
         ys_left = top + (np.arange(self._weights.shape[1]) + 0.5) * row_h
         ys_right = top + (np.arange(self._weights.shape[2]) + 0.5) * row_h
-        for head in range(self._weights.shape[0]):
-            colour = head_colour(head)
-            for level in np.unique(alphas[head]):
-                if level == 0:
+        for level in np.unique(levels):
+            if level == 0:
+                continue
+            strength = float(level) / _BUCKETS
+            for head in range(heads):
+                rows, cols = np.nonzero(levels[head] == level)
+                if not len(rows):
                     continue
-                rows, cols = np.nonzero(alphas[head] == level)
-                alpha = float(level) / _BUCKETS
-                colour.setAlphaF(alpha)
+                shift = (head - (heads - 1) / 2) * spacing
                 # Antialiased 2 px lines cost much more to raster than 1 px: thin faint ones.
-                painter.setPen(QPen(colour, 2.0 if alpha > _FAINT else 1.0))
-                painter.drawLines([QLineF(x_left + 2, ys_left[r], x_right - 2, ys_right[c])
+                painter.setPen(QPen(line_colour(head, strength),
+                                    2.0 if strength > _FAINT else 1.0))
+                painter.drawLines([QLineF(x_left + 2, ys_left[r] + shift, x_right - 2,
+                                          ys_right[c] + shift)
                                    for r, c in zip(rows.tolist(), cols.tolist(), strict=True)])
 
     @staticmethod
@@ -170,18 +194,36 @@ class LinesView(QWidget):
         levels[alphas < _MIN_ALPHA] = 0
         return levels
 
+    def labelled(self, side: str) -> list[int]:
+        """The rows ("q") or columns ("k") whose names are drawn: all when they fit, else every
+        k-th, evenly, and always the query's and the hovered one."""
+        row_h, *_, font = self._geometry()
+        labels = self._rows if side == "q" else self._cols
+        step = max(1, math.ceil(QFontMetricsF(font).height() / max(row_h, 1e-9)))
+        hover_kind, hover_index = self._hover if self._hover else ("", -1)
+        keep = {hover_index} if hover_kind == side else set()
+        if side == "q" or self._rows[self._query_row: self._query_row + 1] == \
+                self._cols[self._query_row: self._query_row + 1]:
+            keep.add(self._query_row)  # in self-attention the query is a key too
+        kept = sorted(k for k in keep if 0 <= k < len(labels))
+        regular = [i for i in range(0, len(labels), step) if all(abs(i - k) >= step for k in kept)]
+        return sorted(set(regular) | set(kept))
+
     def _paint_labels(self, painter: QPainter, row_h: float, top: float, x_left: float,
                       x_right: float) -> None:
         """Query labels right-aligned on the left, key labels left-aligned on the right."""
         hover_kind, hover_index = self._hover if self._hover else ("", -1)
+        height = QFontMetricsF(painter.font()).height()
         for side, labels in (("q", self._rows), ("k", self._cols)):
-            for i, text in enumerate(labels):
-                y = top + i * row_h
+            for i in self.labelled(side):
+                text = labels[i]
+                y = top + (i + 0.5) * row_h - max(row_h, height) / 2  # centred, a line high
                 if side == "q":
-                    rect = QRectF(_MARGIN, y, x_left - _MARGIN - 2, row_h)
+                    rect = QRectF(_MARGIN, y, x_left - _MARGIN - 2, max(row_h, height))
                     align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                 else:
-                    rect = QRectF(x_right + 2, y, self.width() - _MARGIN - x_right, row_h)
+                    rect = QRectF(x_right + 2, y, self.width() - _MARGIN - x_right,
+                                  max(row_h, height))
                     align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
                 strong = (side == "q" and i == self._query_row) or (
                     side == hover_kind and i == hover_index)
