@@ -1,12 +1,16 @@
 """A 2D map of the latent space: context tokens, the query, each head's mix and the output.
 
-Lines from the query to each token get wider and darker with the weight. The view re-ranges only
-when the fixed points (tokens and query) change, so dragging the temperature moves the output
-smoothly across a still map. All labels are painted by two items (one pyqtgraph TextItem per
-label would make every update slow), which place them so that none overlaps another: the query,
-the output and the head mixes first, then the tokens (offset to a free side of their point, or
-left out: their point's tooltip names them), then the grey neighbour words in whatever room is
-left (explorer/views/label_layer.py).
+Lines from the query to each token get wider and darker with the weight. The view is fitted to
+the points when the fixed points (tokens and query) change, when a point leaves it, and when the
+points come to fill much less of it than when it was fitted (other heads: an .npz's heads spread
+the mixes over +-25, random ones keep them near the words); dragging the temperature moves the
+output smoothly across a still map. A person who zooms or pans keeps their view until the
+sentence or the query changes or they press the "A" button that appears. All labels are painted
+by two items (one pyqtgraph TextItem per label would make every update slow), which place them so
+that none overlaps another: the query, the output and the focused head's mix first, then the
+other mixes and the tokens (offset to a free side of their point, or left out: their point's
+tooltip names them), then the grey neighbour words in whatever room is left
+(explorer/views/label_layer.py). Long names (sentence mode) are cut in the middle on the map.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
+from explorer.views.heatmap_layout import short_label
 from explorer.views.label_layer import LabelLayer, points_bounds
 from explorer.views.palette import BACKGROUND, head_colour, style_plot
 
@@ -31,6 +36,9 @@ _OUTPUT_BRUSH = pg.mkBrush("#111111")
 _NEIGHBOUR_COLOUR = QColor(150, 150, 150)
 _TOKEN_SIZE, _QUERY_SIZE, _OUTPUT_SIZE, _MIX_SIZE = 10, 20, 16, 10  # marker sizes in pixels
 _HEAD_BRUSHES: dict[int, QBrush] = {}
+_LABEL_CHARS = 22  # longer names (sentences) are cut in the middle; the tooltip has them whole
+_SHRINK = 0.5  # refit when the points span less than this share of the fitted span
+_PADDING = 0.12
 
 
 def _legend(plot: pg.PlotItem, entries: Sequence[tuple[pg.ScatterPlotItem, str]]) -> pg.LegendItem:
@@ -42,6 +50,11 @@ def _legend(plot: pg.PlotItem, entries: Sequence[tuple[pg.ScatterPlotItem, str]]
         legend.addItem(item, name)
     plot.layout.addItem(legend, 5, 1)  # the row below the bottom axis and its label
     return legend
+
+
+def _finite(xy: np.ndarray) -> np.ndarray:
+    """The rows of (m, 2) points with both coordinates finite."""
+    return xy[np.isfinite(xy).all(axis=1)]
 
 
 def _head_brush(head: int) -> QBrush:
@@ -113,8 +126,8 @@ class LatentMap(pg.PlotWidget):
         self.setAntialiasing(True)
         plot = self.getPlotItem()
         style_plot(plot)
-        plot.hideButtons()
-        plot.vb.disableAutoRange()  # ranged by hand: only when the fixed points change
+        plot.hideButtons()  # shown once the person zooms: "A" fits the points again
+        plot.vb.disableAutoRange()  # ranged by hand: see the module docstring
         self.lines = WeightLines()
         self.tokens = pg.ScatterPlotItem(size=_TOKEN_SIZE, brush=_TOKEN_BRUSH, pen=pg.mkPen("w"),
                                          hoverable=True, hoverSize=14, antialias=True,
@@ -140,6 +153,12 @@ class LatentMap(pg.PlotWidget):
                                      (self.output, "attention output")))
         self.tokens.sigClicked.connect(self._on_token_clicked)
         self._fixed: tuple[list[str], str, np.ndarray, np.ndarray] | None = None
+        self._fitted: QRectF | None = None  # the points' bounds when the view was last fitted
+        self._extent = QRectF()  # the points' bounds now
+        self.zoomed_by_person = False
+        """True once the person zoomed or panned: their view is kept (see the module doc)."""
+        plot.vb.sigRangeChangedManually.connect(self._on_range_changed_by_person)
+        plot.autoBtn.clicked.connect(self._on_fit_requested)
         self._axis_labels: tuple[str, str] = ("", "")
         # Hover text of a word's point; the window sets one that adds its nearest words.
         self.describe: Callable[[str], str] = str
@@ -162,7 +181,7 @@ class LatentMap(pg.PlotWidget):
         self._set_head_mixes(head_mix_xy, selected_head)
         self.output.setData(pos=output_xy[None])
         self._set_labels(token_xy, token_labels, query_xy, query_label, head_mix_xy, output_xy,
-                         np.asarray(query_weights, dtype=float).reshape(-1))
+                         np.asarray(query_weights, dtype=float).reshape(-1), selected_head)
         # Only real words: a vocabulary also holds numbers and codes such as "(212)".
         words = [(w, x, y) for w, x, y, _ in neighbours if any(c.isalpha() for c in w)]
         self.neighbour_labels.set_labels(
@@ -173,8 +192,40 @@ class LatentMap(pg.PlotWidget):
             self.setLabel("bottom", axis_labels[0], color="#000")  # "#000": a PDF needs RGB
             self.setLabel("left", axis_labels[1], color="#000")
         moving = np.vstack([head_mix_xy, output_xy[None]])
-        if fixed_changed or not self._inside_view(moving):
-            self.getPlotItem().vb.autoRange(padding=0.12)
+        extent = self._extent = points_bounds(
+            _finite(np.vstack([token_xy, query_xy[None], moving])))
+        if fixed_changed:  # another sentence, query or space: a new map
+            self.zoomed_by_person = False
+        if not self.zoomed_by_person and (fixed_changed or not self._inside_view(moving)
+                                          or self._shrunk(extent)):
+            self._fit(extent)
+
+    def _fit(self, extent: QRectF) -> None:
+        """Range the view on every point (and remember their bounds at this fit)."""
+        self.getPlotItem().vb.autoRange(padding=_PADDING)
+        self._fitted = extent
+
+    def _shrunk(self, extent: QRectF) -> bool:
+        """Whether the points now span much less than when the view was fitted."""
+        fitted = self._fitted
+        if fitted is None:
+            return True
+        return any(now < _SHRINK * before for now, before in
+                   ((extent.width(), fitted.width()), (extent.height(), fitted.height()))
+                   if before > 0)
+
+    def _on_range_changed_by_person(self, _mask: object) -> None:
+        self.zoomed_by_person = True
+        self.getPlotItem().showButtons()
+
+    def _on_fit_requested(self) -> None:
+        """pyqtgraph's "A" button: it turned auto-range on; fit once and keep it by hand."""
+        plot = self.getPlotItem()
+        plot.vb.disableAutoRange()
+        self.zoomed_by_person = False
+        plot.hideButtons()
+        if self._fixed is not None:
+            self._fit(self._extent)
 
     def _fixed_points_changed(self, labels: list[str], query_label: str, token_xy: np.ndarray,
                               query_xy: np.ndarray) -> bool:
@@ -197,7 +248,8 @@ class LatentMap(pg.PlotWidget):
 
     def _set_labels(self, token_xy: np.ndarray, token_labels: list[str], query_xy: np.ndarray,
                     query_label: str, head_mix_xy: np.ndarray, output_xy: np.ndarray,
-                    token_weights: np.ndarray | None = None) -> None:
+                    token_weights: np.ndarray | None = None,
+                    selected_head: int | None = None) -> None:
         """All point labels in one item: tokens, the query, h1..hN and "output"."""
         heads = len(head_mix_xy)
         # In self-attention the query is also a token: label that spot once, as the query.
@@ -211,19 +263,23 @@ class LatentMap(pg.PlotWidget):
                 keep.append(i)
             seen.add(spot)
         xy = np.vstack([token_xy[keep], query_xy[None], head_mix_xy, output_xy[None]])
-        texts = [*(token_labels[i] for i in keep), query_label,
+        texts = [*(short_label(token_labels[i], _LABEL_CHARS) for i in keep),
+                 short_label(query_label, _LABEL_CHARS),
                  *(f"h{i + 1}" for i in range(heads)), "output"]
         colours = ([QColor("#1a1a1a")] * len(keep) + [QColor("#d62728")]
                    + [head_colour(i) for i in range(heads)] + [QColor("black")])
-        # Placed first: the query, the output, the head mixes; then the tokens, the most
-        # attended first (when words crowd the map, the ones that matter keep their labels).
+        # Placed first: the query, the output, the focused head's mix; then the other mixes
+        # and the tokens, the most attended first (when points crowd the map, the ones that
+        # matter keep their labels). Only the first three must be shown: twelve head labels
+        # that had to be drawn piled onto "output" where the mixes crowd around it.
         weights = np.nan_to_num(token_weights) if token_weights is not None and len(
             token_weights) == len(token_labels) else np.zeros(len(token_labels))
         token_rank = (4.0 - weights[keep]).tolist()
-        priority = token_rank + [0.0] + [2.0] * heads + [1.0]
+        focused = [i == selected_head for i in range(heads)]
+        priority = token_rank + [0.0] + [1.5 if f else 2.0 for f in focused] + [1.0]
         gaps = ([_TOKEN_SIZE / 2 + 1] * len(keep) + [_QUERY_SIZE / 2 + 1]
                 + [_MIX_SIZE / 2 + 1] * heads + [_OUTPUT_SIZE / 2 + 1])
-        must = [False] * len(keep) + [True] * (heads + 2)
+        must = [False] * len(keep) + [True] + focused + [True]
         self.labels.set_labels(xy, texts, colours, priority, gaps, must)
 
     def _inside_view(self, xy: np.ndarray) -> bool:
