@@ -19,6 +19,7 @@ from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QWidget
 
+from core.explain.names import option_name
 from core.files.atomic import ExportError
 
 if TYPE_CHECKING:
@@ -38,13 +39,13 @@ _CAPTION_FLAGS = int(
 def figure_caption(analysis: Analysis) -> str:
     """One line stating what the figure shows.
 
-    Example: ``GloVe 6B 50d · 4 heads (random, seed 0, d_k=12) · scaled_dot · softmax · T=1.00 ·
+    Example: ``GloVe 6B 50d · 4 heads (random, seed 0, d_k=12) · scaled dot · softmax · T=1.00 ·
     query 'it'``; masks are added when set.
     """
     s, heads = analysis.settings, analysis.heads
     if analysis.model is not None:
         return _model_caption(analysis)
-    how = [heads.strategy]
+    how = [option_name(heads.strategy)]
     if heads.strategy == "random":
         how.append(f"seed {s.seed}")  # the seed only changes anything for random projections
     how.append(f"d_k={heads.d_k}")
@@ -52,8 +53,8 @@ def figure_caption(analysis: Analysis) -> str:
     parts = [
         analysis.vectors_name,
         f"{heads.n_heads} {noun} ({', '.join(how)})",
-        s.scoring,
-        s.normalization,
+        option_name(s.scoring),  # the names the controls show, not the settings' identifiers
+        option_name(s.normalization),
         f"T={s.temperature:.2f}",
     ]
     masks = [name for name, on in (("causal", s.causal), ("no self", s.exclude_self)) if on]
@@ -75,7 +76,8 @@ def _model_caption(analysis: Analysis) -> str:
         heads = ", ".join(f"L{lay + 1} H{h + 1}" for lay, h in sorted(interventions.ablated))
         parts.append(f"ablated ({interventions.ablation}): {heads}")
     for change in interventions.changes:
-        parts.append(f"what-if layer {change.layer + 1}: {change.scoring}, {change.normalization}, "
+        parts.append(f"what-if layer {change.layer + 1}: {option_name(change.scoring)}, "
+                     f"{option_name(change.normalization)}, "
                      f"T={change.temperature:.2f}")
     parts.append(f"query '{analysis.query.text}'")
     return " · ".join(parts)
@@ -272,6 +274,18 @@ def _figure_size(
     if width < 1 or height - band < 1:
         raise ExportError(f"Figure size {size} is too small for the figure and its caption.")
     return QSize(width, height), QSize(width, height - band)
+
+
+def figure_pixels(source: Source, caption: str | None, size: tuple[int, int] | None = None,
+                  scale: float = 1.0, vector: bool = False) -> QSize:
+    """The size of the file a figure of ``source`` would be, as the writers make it: ``size``
+    when given, else the source's own size with the caption band above it, times ``scale`` for a
+    PNG (``vector``: SVG and PDF, sized in logical pixels). The export dialog shows this, so the
+    size it states is the size written."""
+    if size is not None:
+        return QSize(*size)
+    figure, _ = _figure_size(source, None, caption, 1.0)
+    return figure if vector else figure * scale  # QSize * float rounds, as the PNG writer does
 
 
 def _check_size(size: tuple[int, int] | None, scale: float) -> None:

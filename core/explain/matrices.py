@@ -29,7 +29,7 @@ class NamedMatrix:
     description: str  #: what it is, e.g. "scores Kᵀ Q"
     array: Array  #: (rows, cols)
     row_names: str  #: what the rows are, e.g. "d_k"
-    row_labels: tuple[str, ...]  #: one per row (token names for A/A′, else dimension numbers)
+    row_labels: tuple[str, ...]  #: one per row (tokens for A/A′, else dimensions from 1)
     col_labels: tuple[str, ...]  #: one per column
     col_names: str = "n"  #: what the columns are: "n" tokens, or "r" query rows
 
@@ -59,7 +59,9 @@ class MatrixViewData:
 
 
 def _dims(count: int) -> tuple[str, ...]:
-    return tuple(str(i) for i in range(count))
+    """Row names of the dimensions, counted from 1 as everything on screen is (data files count
+    from 0: they are read by programs)."""
+    return tuple(str(i + 1) for i in range(count))
 
 
 def matrix_view(

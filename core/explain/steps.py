@@ -27,7 +27,8 @@ from numpy.typing import ArrayLike, NDArray
 from core.maths.attention import MultiHeadResult
 from core.maths.heads import HeadProjections
 
-__all__ = ["StepTable", "computation_steps", "format_number", "format_vector", "step_formulas"]
+__all__ = ["StepTable", "computation_steps", "format_fixed", "format_number", "format_percent",
+           "format_vector", "step_formulas"]
 
 Array = NDArray[np.floating[Any]]
 
@@ -50,8 +51,27 @@ def format_number(x: float, digits: int = 4) -> str:
         return "masked"
     if not math.isfinite(value):
         return str(value)
-    text = f"{value:.{digits}g}"
-    return "0" if text == "-0" else text
+    return _without_negative_zero(f"{value:.{digits}g}")
+
+
+def format_fixed(x: float, places: int = 2) -> str:
+    """``x`` with ``places`` decimals (``0.07``); a tiny negative one reads "0.00", not "-0.00"."""
+    value = float(x)
+    return str(value) if not math.isfinite(value) else _without_negative_zero(f"{value:.{places}f}")
+
+
+def format_percent(share: float) -> str:
+    """A share of 1 as a whole percentage (``0.65`` -> ``65%``); ``-1e-17`` reads "0%"."""
+    value = float(share)
+    return str(value) if not math.isfinite(value) else _without_negative_zero(f"{value:.0%}")
+
+
+def _without_negative_zero(text: str) -> str:
+    """Rounding keeps the sign of a tiny negative number ("-0", "-0.00", "-0%"): a minus on a
+    zero tells the reader nothing but noise (an entropy of -1e-17 is 0), so it goes."""
+    if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
+        return text[1:]
+    return text
 
 
 def format_vector(v: ArrayLike, first: int = 4, digits: int = 4) -> str:
@@ -249,7 +269,7 @@ def _output_formulas(t: StepTable) -> list[str]:
         lines.append(f"no W_O: output = concatenation of the heads = {fv(t.output)}")
     else:
         d_v = t.head_output.size
-        rows = f"{t.head * d_v}:{(t.head + 1) * d_v}"
+        rows = f"{t.head * d_v + 1}–{(t.head + 1) * d_v}"  # counted from 1, as on screen
         lines.append(f"W_O part = o · W_O[rows {rows}] = {fv(t.wo_part)};  output = Σ over "
                      f"{t.n_heads} head(s) of the W_O parts = {fv(t.output)}")
     return lines

@@ -20,7 +20,7 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QPoint, Qt, Slot
+from PySide6.QtCore import QObject, QPoint, QSize, Qt, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
@@ -36,7 +36,7 @@ from core.files.export_data import export_data
 from explorer.commands import dialogs, export_dialogs
 from explorer.commands.actions import window_action
 from explorer.export import export_figure
-from explorer.figures import figure_caption
+from explorer.figures import figure_caption, figure_pixels
 
 if TYPE_CHECKING:
     from explorer.controller import Controller
@@ -83,6 +83,19 @@ def revealed(widget: QWidget) -> Iterator[None]:
     finally:
         for undo in reversed(restore):
             undo()
+
+
+@contextmanager
+def figure_source(widget: QWidget) -> Iterator[QWidget]:
+    """What is drawn for ``widget``: a view that shows only part of its contents on screen (a
+    table that scrolls) offers a ``figure_source()`` context giving a widget with all of it; any
+    other widget is drawn as it is."""
+    whole = getattr(widget, "figure_source", None)
+    if whole is None:
+        yield widget
+        return
+    with whole() as source:
+        yield source
 
 
 class ExportActions(QObject):
@@ -163,14 +176,27 @@ class ExportActions(QObject):
         """Ask where to save the view ``key`` (or another one) and save it; True when saved."""
         if not self._can_export():
             return False
+        self._controller.settle()  # the caption and sizes of the analysis that will be drawn
         labels = {k: label for k, (label, _) in self.targets.items()}
         start = str(Path(self.folder.path) / f"attention-{key}{self.last_suffix}")
-        size = self.target_widget(key).size()
-        request = export_dialogs.choose_figure(self._owner, labels, key, start, size)
+        request = export_dialogs.choose_figure(self._owner, labels, key, start, self.figure_size)
         if request is None:
             return False
         return self.export_target(request.target, request.path, size=request.size,
                                   scale=request.scale)
+
+    def figure_size(self, key: str, scale: float | None = 1.0,
+                    size: tuple[int, int] | None = None) -> QSize:
+        """The size of the file :meth:`write_figure` makes of view ``key`` (``scale`` None: a
+        vector file), measured on what it draws, the caption band included."""
+        analysis = self._controller.analysis
+        caption = figure_caption(analysis) if analysis is not None else None
+        widget = self.target_widget(key)
+        with ExitStack() as stack:
+            if key != EXPLORER:
+                stack.enter_context(revealed(widget))  # as drawn: its page shown, laid out
+            source = stack.enter_context(figure_source(widget))
+            return figure_pixels(source, caption, size, scale or 1.0, vector=scale is None)
 
     def export_target(self, key: str, path: str, *, size: tuple[int, int] | None = None,
                       scale: float = 1.0) -> bool:
@@ -203,9 +229,10 @@ class ExportActions(QObject):
                 if not widget.isVisibleTo(widget.window()) and widget is not widget.window():
                     raise ExportError(f"The view “{label}” is hidden: show it, then export.")
                 title = f"Attention Explorer: {label}"
+            source = stack.enter_context(figure_source(widget))  # a table: all its rows
             analysis = self._controller.analysis  # settled by figure_mode
             caption = figure_caption(analysis) if analysis is not None else None
-            export_figure(widget, path, caption=caption, title=title, size=size, scale=scale)
+            export_figure(source, path, caption=caption, title=title, size=size, scale=scale)
 
     # ------------------------------------------------------------------ data
     @Slot()

@@ -7,6 +7,7 @@ a modal dialog would block the test.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,9 @@ DATA_FILTER = ("JSON, everything (*.json);;CSV, weights in long form (*.csv);;"
                "NumPy arrays (*.npz)")
 SESSION_FILTER = f"Attention Explorer sessions (*{SESSION_SUFFIX} *.json);;All files (*)"
 _FORMATS = {".png": "PNG image", ".svg": "SVG drawing (vector)", ".pdf": "PDF document (vector)"}
+FigureSize = QSize | Callable[[str, float | None, tuple[int, int] | None], QSize]
+"""A view's figure size: a fixed size (caption included, at 1×), or a function of (view key,
+scale or None for a vector file, exact size or None) giving the size that file will have."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,19 @@ class FigureRequest:
 
 
 class FigureDialog(QDialog):
-    """View, file (its suffix picks the format) and, for PNG, a scale or an exact size."""
+    """View, file (its suffix picks the format) and, for PNG, a scale or an exact size; below
+    them the size the file will have, caption included, as the writer will make it.
+
+    ``figure_size`` is a `FigureSize`: the export actions pass a function that asks the figure
+    code itself, so the size stated is the size written (it once showed the view's size without
+    the caption band: 985×492 at 2× wrote 1970×1050).
+    """
 
     def __init__(self, parent: QWidget | None, targets: dict[str, str], target: str,
-                 path: str, view_size: QSize) -> None:
+                 path: str, figure_size: FigureSize) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export figure")
+        self._figure_size = figure_size
         self.target = QComboBox()
         for key, label in targets.items():
             self.target.addItem(label, key)
@@ -64,7 +75,10 @@ class FigureDialog(QDialog):
         file_row.addWidget(self.path, 1)
         file_row.addWidget(browse)
         self.format_label = QLabel()
-        size_row = self._build_size_choice(view_size)
+        self.size_label = QLabel()
+        self.size_label.setToolTip("The size of the file, the caption band above the view "
+                                   "included.")
+        size_row = self._build_size_choice(self._size_at_one(str(self.target.currentData())))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -75,8 +89,13 @@ class FigureDialog(QDialog):
         form.addRow("Format:", self.format_label)
         form.addRow(self.by_scale, self.scale)
         form.addRow(self.by_size, size_row)
+        form.addRow("Writes:", self.size_label)
         form.addRow(buttons)
         self.path.textChanged.connect(self._on_path_changed)
+        self.target.currentIndexChanged.connect(self._on_target_changed)
+        for signal in (self.scale.valueChanged, self.by_size.toggled,
+                       self.width_box.valueChanged, self.height_box.valueChanged):
+            signal.connect(self._show_written_size)
         self._on_path_changed(path)
 
     def _build_size_choice(self, view_size: QSize) -> QHBoxLayout:
@@ -100,6 +119,38 @@ class FigureDialog(QDialog):
         self.by_scale.setChecked(True)
         return size_row
 
+    def _size_at_one(self, key: str) -> QSize:
+        """The figure of view ``key`` at 1×, caption included."""
+        if isinstance(self._figure_size, QSize):
+            return self._figure_size
+        return self._figure_size(key, 1.0, None)
+
+    def written_size(self) -> QSize:
+        """The size of the file :meth:`request` asks for, as the writer will make it."""
+        request = self.request()
+        if isinstance(self._figure_size, QSize):
+            if request.size is not None:
+                return QSize(*request.size)
+            return self._figure_size if not self._is_png() else self._figure_size * request.scale
+        return self._figure_size(request.target, request.scale if self._is_png() else None,
+                                 request.size)
+
+    def _is_png(self) -> bool:
+        return Path(self.path.text()).suffix.lower() == ".png"
+
+    def _show_written_size(self, *_: object) -> None:
+        size = self.written_size()
+        unit = "pixels" if self._is_png() else "pixels (a vector drawing of that size)"
+        self.size_label.setText(f"{size.width()} × {size.height()} {unit}")
+
+    def _on_target_changed(self, _index: int) -> None:
+        start = self._size_at_one(str(self.target.currentData()))
+        for box, value in ((self.width_box, start.width()), (self.height_box, start.height())):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self._show_written_size()
+
     def request(self) -> FigureRequest:
         key = str(self.target.currentData())
         if self.by_size.isChecked():
@@ -118,12 +169,13 @@ class FigureDialog(QDialog):
         png = suffix == ".png"  # vector formats have no pixels: scale and size are PNG options
         for widget in (self.by_scale, self.scale, self.by_size, self.width_box, self.height_box):
             widget.setEnabled(png)
+        self._show_written_size()
 
 
 def choose_figure(parent: QWidget | None, targets: dict[str, str], target: str, path: str,
-                  view_size: QSize) -> FigureRequest | None:
+                  figure_size: FigureSize) -> FigureRequest | None:
     """Ask which view to export where (and how big); None if the person cancelled."""
-    dialog = FigureDialog(parent, targets, target, path, view_size)
+    dialog = FigureDialog(parent, targets, target, path, figure_size)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     request = dialog.request()

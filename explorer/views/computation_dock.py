@@ -9,6 +9,8 @@ step table (``panel.key_selected``), and changes nothing itself.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
@@ -37,6 +39,31 @@ from explorer.views.matrix_view import MatrixView
 
 STEPS_TAB, MATRICES_TAB = 0, 1
 MIN_HEIGHT, BODY_HEIGHT = 120, 280
+INDEX_NOTE = "Dimensions, heads and positions count from 1 here; exported data files count from 0."
+
+
+class ComputationTabs(QTabWidget):
+    """The Steps and Matrices tabs; as a figure, the open tab's whole contents (no tab bar)."""
+
+    def __init__(self, panel: ComputationPanel, matrices: MatrixView) -> None:
+        super().__init__()
+        self.panel, self.matrices = panel, matrices
+        self.addTab(panel, "Steps for the query")
+        self.addTab(matrices, "Matrices I → Q, K, V → A, A′ → O")
+
+    @contextmanager
+    def figure_source(self) -> Iterator[QWidget]:
+        """What a figure of these tabs draws: the matrices as shown, or the steps with every row
+        of the table (on screen it scrolls: a figure of it showed four rows and a scroll bar)."""
+        if self.currentWidget() is not self.panel:
+            yield self.currentWidget()
+            return
+        figure = self.panel.figure_widget()
+        try:
+            yield figure
+        finally:
+            figure.hide()
+            figure.deleteLater()
 
 
 class ComputationDock(QDockWidget):
@@ -70,9 +97,10 @@ class ComputationDock(QDockWidget):
         self.panel = ComputationPanel()
         self.statistics = self.panel.statistics
         self.matrices = MatrixView()
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.panel, "Steps for the query")
-        self.tabs.addTab(self.matrices, "Matrices I → Q, K, V → A, A′ → O")
+        self.tabs = ComputationTabs(self.panel, self.matrices)
+        self.index_note = QLabel(f"<small>{INDEX_NOTE}</small>")
+        self.index_note.setToolTip(INDEX_NOTE)
+        self.tabs.setCornerWidget(self.index_note)  # said once, beside the tabs it is about
         self._lay_out()
         self.show_lesson(None)
         self.mode.currentIndexChanged.connect(self._on_mode_changed)

@@ -17,10 +17,12 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
+from core.explain.names import option_name
 from core.explain.steps import StepTable, format_number, step_formulas
 from core.maths.statistics import HeadStatistics
 from explorer.views.statistics_view import HeadStatisticsView
 from explorer.views.step_model import HIGHLIGHT, STEP_COLUMNS, SUM_ROW, StepsModel, StepsTable
+from explorer.views.steps_figure import steps_figure
 
 __all__ = ["HIGHLIGHT", "STEP_COLUMNS", "SUM_ROW", "ComputationPanel"]
 
@@ -76,7 +78,8 @@ class ComputationPanel(QWidget):
         self._filling = False
         head = f"head {steps.head + 1} of {steps.n_heads}" if steps.n_heads > 1 else "one head"
         title = (f"<b>Query “{html.escape(steps.query_label)}”</b>, {head}: "
-                 f"{steps.scoring}, {steps.normalization}, T = {format_number(steps.temperature)}")
+                 f"{option_name(steps.scoring)}, {option_name(steps.normalization)}, "
+                 f"T = {format_number(steps.temperature)}")
         if steps.note:
             title += f"<br><i>{html.escape(steps.note)}</i>"
         self._title_html = title
@@ -129,6 +132,14 @@ class ComputationPanel(QWidget):
     def title_text(self) -> str:
         """The title line(s) (query, head, settings, note) as plain text."""
         return _plain(self._title_html)
+
+    def figure_widget(self) -> QWidget:
+        """A window, never shown on screen, with everything this panel shows, at its width:
+        every row of the table, the formulas unscrolled, the statistics (for a figure; the
+        caller deletes it)."""
+        heads, similarity = self.statistics.models()
+        return steps_figure(self._shown_html or self._title_html, self._model, heads, similarity,
+                            self.width())
 
     def highlighted_key(self) -> int | None:
         return self._highlighted

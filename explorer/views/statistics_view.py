@@ -13,7 +13,7 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from core.explain.steps import format_number
+from core.explain.steps import format_fixed, format_number, format_percent
 from core.maths.statistics import HeadStatistics
 from explorer.views.table_model import GridModel, read_only_view
 
@@ -50,7 +50,7 @@ class HeadStatisticsView(QWidget):
         rows = []
         for h in range(n_heads):
             share = stats.entropy[h] / stats.max_entropy if stats.max_entropy else 0.0
-            rows.append([format_number(stats.entropy[h], 3), f"{share:.0%}",
+            rows.append([format_number(stats.entropy[h], 3), format_percent(share),
                          format_number(stats.max_weight[h], 3), stats.max_key_labels[h]])
         self._heads_model.set_headers(HEAD_COLUMNS, names, HEAD_TIPS)
         self._heads_model.set_grid(rows, cols=len(HEAD_COLUMNS))
@@ -58,13 +58,17 @@ class HeadStatisticsView(QWidget):
         shades: list[list[QColor | None]] = []
         for a in range(n_heads):
             values = [float(v) for v in stats.similarity[a, :n_heads]]
-            texts.append(["—" if math.isnan(v) else f"{v:.2f}" for v in values])
+            texts.append(["—" if math.isnan(v) else format_fixed(v, 2) for v in values])
             shades.append([None if math.isnan(v) else QColor(255, 140, 0, int(v * 120))
                            for v in values])
         self._similarity_model.set_headers([str(h + 1) for h in range(n_heads)], names)
         self._similarity_model.set_grid(texts, shades, cols=n_heads)
         self._similarity_label.setToolTip(stats.similarity_name)
         self._similarity.setToolTip(stats.similarity_name)
+
+    def models(self) -> tuple[GridModel, GridModel]:
+        """(per-head statistics, head similarity): what the tables show, for a figure of them."""
+        return self._heads_model, self._similarity_model
 
     def head_row_texts(self, head: int) -> list[str]:
         """The texts of one head's row (for tests and export)."""

@@ -37,7 +37,7 @@ from explorer.views.table_model import (
 
 STEP_COLUMNS = ("key", "score", "÷ scale", "÷ T", "mask", "weight", "weight × value")
 STEP_TIPS = ("the key token", "the raw score of the scoring function",
-             "score ÷ scale (√d_k for scaled_dot, else 1)", "÷ the temperature T",
+             "score ÷ scale (√d_k for scaled dot, else 1)", "÷ the temperature T",
              "the logit after the mask: masked keys become -inf (weight 0)",
              "the normalised weight", "weight_j × v_j (first components)")
 HIGHLIGHT = QColor(255, 230, 120)
