@@ -19,6 +19,7 @@ from core.settings import Settings, SettingsError
 ENV_VAR = "ATTENTION_EXPLORER_SETTINGS"
 ORGANISATION = "Attention Explorer"
 APPLICATION = "Attention Explorer"
+MAX_STORED_SETTINGS_CHARS = 1_000_000  # as a session file (core.files.session)
 
 
 def open_qsettings(path: str | None = None) -> QSettings:
@@ -35,6 +36,8 @@ class Store:
 
     def __init__(self, path: str | None = None) -> None:
         self._qs = open_qsettings(path)
+        self.settings_problem: str | None = None
+        """Why the remembered settings were set aside by :meth:`settings`, for the status bar."""
 
     @property
     def file_name(self) -> str:
@@ -42,14 +45,21 @@ class Store:
 
     # ------------------------------------------------------------------ settings
     def settings(self) -> Settings | None:
-        """The saved settings, or None if there are none or they cannot be read any more."""
+        """The saved settings, or None if there are none or they cannot be read any more (then
+        `settings_problem` says why, naming the file)."""
+        self.settings_problem = None
         text = self._qs.value("session/settings_json")
         if not isinstance(text, str) or not text:
             return None
         try:
+            if len(text) > MAX_STORED_SETTINGS_CHARS:
+                raise SettingsError(f"{len(text):,} characters; settings are a few thousand")
             return Settings.from_json(text)
-        except SettingsError:
-            return None  # written by another version: start from the defaults rather than fail
+        except SettingsError as error:
+            # Written by another version or edited by hand: start from the defaults, and say so.
+            self.settings_problem = (f"The remembered settings in {self.file_name} "
+                                     f"(session/settings_json) were not used: {error}.")
+            return None
 
     def save_settings(self, settings: Settings) -> None:
         self._qs.setValue("session/settings_json", settings.to_json())

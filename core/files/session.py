@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from core.files.atomic import write_atomically
-from core.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError, parse_json
 
 SESSION_FORMAT = "attention-explorer-session"
 SESSION_VERSION = 1
 SESSION_SUFFIX = ".aexp.json"
-MAX_SESSION_BYTES = 10_000_000  # a session is a few kB; refuse to parse something huge
+# A session is a few kB (a full toy table adds tens); anything past this is not one, and reading
+# it whole would only cost memory (a device such as /dev/zero never ends at all).
+MAX_SESSION_BYTES = 1_000_000
 
 
 class SessionError(ValueError):
@@ -91,29 +94,50 @@ def load_session(path: str | os.PathLike[str]) -> tuple[Settings, dict[str, Any]
 def session_from_text(text: str, name: str = "session") -> tuple[Settings, dict[str, Any]]:
     """Parse and validate session JSON ``text``; ``name`` is used in error messages."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SessionError(
-            f"{name} is not a session file: not valid JSON "
-            f"(line {error.lineno}, column {error.colno}: {error.msg})."
-        ) from None
+        data = parse_json(text)
+    except SettingsError as error:
+        raise SessionError(f"{name} is not a session file: {error}.") from None
     return _settings_and_view(_check_header(data, name), name)
 
 
 def _read_text(path: Path) -> str:
+    """The file's text, read only if it is a regular file of at most `MAX_SESSION_BYTES`."""
     name = path.name
     try:
-        if path.stat().st_size > MAX_SESSION_BYTES:
-            raise SessionError(f"{name} is too large to be a session file.")
-        return path.read_text(encoding="utf-8-sig")  # -sig: tolerate a BOM from Windows editors
+        return _decode(_read_bounded(path), name)
     except FileNotFoundError:
         raise SessionError(f"Session file {path} does not exist.") from None
     except IsADirectoryError:
         raise SessionError(f"{path} is a folder, not a session file.") from None
-    except UnicodeDecodeError:
-        raise SessionError(f"{name} is not a session file: it is not UTF-8 text.") from None
     except OSError as error:
         raise SessionError(f"Cannot read session {path}: {error.strerror or error}.") from None
+
+
+def _read_bounded(path: Path) -> bytes:
+    """Open without blocking (a FIFO would wait for a writer forever), then check what it is
+    on the open descriptor, so the file cannot be swapped between the check and the read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise SessionError(f"{path.name} is not a regular file (a pipe, device or socket); "
+                               "a session is a .aexp.json file.")
+        data = stream.read(MAX_SESSION_BYTES + 1)  # + 1: a file that grew since fstat
+    if max(info.st_size, len(data)) > MAX_SESSION_BYTES:
+        size = max(info.st_size, len(data))
+        raise SessionError(f"{path.name} is too large to be a session file ({size:,} bytes; "
+                           f"sessions are at most {MAX_SESSION_BYTES:,}).")
+    return data
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")  # -sig: tolerate a BOM from Windows editors
+    except UnicodeDecodeError as error:
+        raise SessionError(f"{name} is not a session file: it is not UTF-8 text "
+                           f"(byte offset {error.start}).") from None
 
 
 def _check_header(data: Any, name: str) -> dict[str, Any]:
@@ -150,3 +174,29 @@ def _settings_and_view(data: dict[str, Any], name: str) -> tuple[Settings, dict[
     if not isinstance(view, dict):
         raise SessionError(f"{name}: 'view' must be a JSON object, got {type(view).__name__}.")
     return settings, view
+
+
+def referenced_file_problem(settings: Settings, name: str, *,
+                            vectors_loaded: bool = False) -> str | None:
+    """Why a file the session names cannot be used, or None: checked when the session is
+    opened, so the message names the session and the field rather than surfacing later as a
+    failed vector load or head computation. ``heads_file`` matters only for strategy 'file';
+    ``vectors_path`` not when those vectors are already loaded (``vectors_loaded``)."""
+    named = [] if vectors_loaded else [("vectors_path", settings.vectors_path)]
+    if settings.head_strategy == "file":
+        named.append(("heads_file", settings.heads_file))
+    for field_name, target in named:
+        if target is None:
+            if field_name == "heads_file":
+                return f"{name}: head strategy 'file' has no heads_file (choose an .npz file)."
+            continue
+        try:
+            mode = os.stat(target).st_mode
+        except OSError as error:
+            reason = "does not exist (any more)" if isinstance(error, FileNotFoundError) \
+                else f"cannot be read ({error.strerror or error})"
+            return f"{name}: {field_name} {target} {reason}."
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            return f"{name}: {field_name} {target} is {kind}."
+    return None

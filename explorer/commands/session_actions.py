@@ -13,7 +13,6 @@ settings are applied when they arrive (not at all if the load fails or is cancel
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,13 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget, QWidget
 
 from core.files.atomic import ExportError
-from core.files.session import SESSION_SUFFIX, SessionError, load_session, save_session
+from core.files.session import (
+    SESSION_SUFFIX,
+    SessionError,
+    load_session,
+    referenced_file_problem,
+    save_session,
+)
 from core.settings import Settings
 from explorer.commands import dialogs, export_dialogs
 from explorer.commands.actions import window_action
@@ -120,15 +125,15 @@ class SessionActions(QObject):
             dialogs.show_error(self._owner, "Could not open the session", str(error))
             return False
         state = self._state
-        if state.kv is not None and settings.vectors_path == state.settings.vectors_path:
+        loaded = state.kv is not None and settings.vectors_path == state.settings.vectors_path
+        problem = referenced_file_problem(settings, Path(path).name, vectors_loaded=loaded)
+        if problem is not None:
+            dialogs.show_error(self._owner, "Could not open the session", problem)
+            return False
+        if loaded:
             self._apply(path, settings, view)
             return True
         vectors = settings.vectors_path
-        if vectors is not None and not os.path.isfile(vectors):
-            dialogs.show_error(self._owner, "Could not open the session",
-                               f"{Path(path).name} uses the word vectors {vectors}, "
-                               "which do not exist (any more).")
-            return False
         self._pending = (path, settings, view)
         if not self._load_vectors(vectors, settings.vectors_format):
             self._pending = None  # a pickled file the person did not trust
