@@ -85,6 +85,7 @@ class ExplorerState(QObject):
         self._words_query = s.query if s.mode == "words" else FIRST_WORDS_QUERY
         self._batch_depth = 0
         self._pending: set[str] = set()
+        self._before_lesson: Settings | None = None  # the person's own, while a lesson is open
 
     # ------------------------------------------------------------------ read-only views
     @property
@@ -170,6 +171,31 @@ class ExplorerState(QObject):
     def set_settings(self, settings: Settings) -> set[str]:
         """Replace every setting at once (a restored session); emits what differs."""
         return self._replace(settings)
+
+    def enter_lesson(self, settings: Settings) -> None:
+        """Show a lesson's ``settings``, remembering the person's own (those from before the
+        first of several lessons opened in a row) for :meth:`leave_lesson`."""
+        if self._before_lesson is None:
+            self._before_lesson = self._settings
+        self._inspected_col = None
+        with self.batch():
+            self._notify({INSPECTED_COL})
+            self._replace(settings)
+
+    @property
+    def in_lesson(self) -> bool:
+        """True between :meth:`enter_lesson` and :meth:`leave_lesson`."""
+        return self._before_lesson is not None
+
+    def leave_lesson(self) -> bool:
+        """Back to the person's own settings (with the vectors loaded now); False when no
+        lesson was open."""
+        own, self._before_lesson = self._before_lesson, None
+        if own is None:
+            return False
+        s = self._settings
+        self._replace(own.updated(vectors_path=s.vectors_path, vectors_format=s.vectors_format))
+        return True
 
     def set_vectors(self, kv: KeyedVectors, path: str | None) -> None:
         """Use a newly loaded vector table; ``path`` None means the bundled default set."""

@@ -131,7 +131,11 @@ LESSONS: tuple[Lesson, ...] = (
             "token a query, a key and a value. The first query [1, 0, 2] is compared with the "
             "three keys by plain (unscaled) dot products: [2, 4, 4]. Softmax turns the scores "
             "into weights (about 0.06, 0.47, 0.47) and the first output is the weighted sum "
-            "of the three value vectors."),
+            "of the three value vectors, [1.9366, 6.6831, 1.5951] (“head output” in the "
+            "steps). The example has no W_O and its values have 3 numbers where the inputs "
+            "have 4, so to draw the output on the map beside the inputs the explorer maps it "
+            "back with W_O = pinv(W_V): the final output it shows, [0.812, 1.218, 0.5317, "
+            "1.405], is that same result in the inputs' 4 dimensions."),
         tokens=("x1", "x2", "x3"), inputs=_X3, w_q=_W_QUERY, w_k=_W_KEY, w_v=_W_VALUE,
         query=0, query_label="x1", scoring="dot",
         expected={"query": (1, 0, 2), "keys": _KEYS3, "values": _VALUES3, "scores": (2, 4, 4)},
@@ -144,11 +148,15 @@ LESSONS: tuple[Lesson, ...] = (
             "product with each word is divided by √d_k = √2 so that longer vectors do not "
             "make softmax too sharp, softmax gives the weights, and the output is the "
             "weighted sum of the word vectors. “sat” attends most to itself, then to “mat” "
-            "and “cat”; the two “the” get equal weight."),
+            "and “cat”; the two “the” get equal weight. The output is [0.6536, 0.5797]. "
+            "The article rounds it to [0.7, 0.5], which these vectors do not give: to one "
+            "decimal they give [0.7, 0.6] (the same weights on the vectors rounded to whole "
+            "numbers give [0.72, 0.54], close to the article's)."),
         tokens=_CAT_TOKENS, inputs=tuple(_CAT[t] for t in _CAT_TOKENS), query=2,
         query_label="sat", scoring="scaled_dot",
         expected={"query": (1.0, 1.0), "scores": (0.3, 1.2, 2.0, 0.1, 0.3, 1.4),
                   "logits": tuple(s / math.sqrt(2) for s in (0.3, 1.2, 2.0, 0.1, 0.3, 1.4))},
+        rounded={"output": (0.6536, 0.5797)},
     ),
     Lesson(
         id="attention_function", title="attention(query, keys, values)",

@@ -3,7 +3,8 @@
 Opening a lesson replaces the settings with the lesson's (`core.explain.lessons.lesson_settings`:
 toy mode for the toy examples, sentence mode on the 2D eat/drink plane for the "I drink water"
 ones, the word-vector sentence for "animal ... it"), so the window shows the worked example's
-numbers, and shows its explanation above the computation panel.
+numbers, and shows its explanation above the computation panel, scrolled into sight. Closing
+the lesson brings the person's own settings back.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QMenuBar, QWidget
+from PySide6.QtWidgets import QMenuBar, QScrollArea, QWidget
 
 from core.explain.lessons import LESSONS, Lesson, lesson, lesson_settings
 from explorer.commands.actions import window_action
@@ -30,13 +31,21 @@ def open_lesson(state: ExplorerState, dock: ComputationDock, status: StatusBar,
                 item: Lesson | str) -> None:
     """Put lesson ``item``'s inputs, weights and settings on screen, with its explanation."""
     item = lesson(item) if isinstance(item, str) else item
-    with state.batch():
-        state.set_inspected_col(None)
-        state.set_settings(lesson_settings(item, state.settings))
+    state.enter_lesson(lesson_settings(item, state.settings))
     dock.show_lesson(item)
     dock.show()
     dock.raise_()
+    area = dock.widget()
+    if isinstance(area, QScrollArea):  # the lesson's text is at the top of the dock
+        area.verticalScrollBar().setValue(0)
     status.show_message(f"Lesson: {item.title}")
+
+
+def close_lesson(state: ExplorerState, dock: ComputationDock, status: StatusBar) -> None:
+    """Hide the lesson's text and give the person their own settings back."""
+    dock.show_lesson(None)
+    if state.leave_lesson():
+        status.show_message("Lesson closed: your own settings are back.")
 
 
 def install_lessons_menu(menu_bar: QMenuBar, owner: QWidget, state: ExplorerState, edits: Edits,
@@ -52,8 +61,11 @@ def install_lessons_menu(menu_bar: QMenuBar, owner: QWidget, state: ExplorerStat
         lesson_actions.append(window_action(
             owner, item.title, lambda _=False, it=item: open_lesson(state, dock, status, it),
             f"Alt+{number}" if number <= 9 else None, item.explanation, menu))
-    close = menu.addAction("Close the lesson text")
-    close.triggered.connect(lambda: dock.show_lesson(None))
+    close = menu.addAction("Close the lesson")
+    close.triggered.connect(lambda: close_lesson(state, dock, status))
+    dock.close_lesson.clicked.connect(lambda: close_lesson(state, dock, status))
+    dock.close_lesson.setToolTip("Hide the lesson's explanation and go back to your own "
+                                 "settings.")
     menu.addSeparator()
     modes = menu.addMenu("Input &mode")
     group = QActionGroup(owner)

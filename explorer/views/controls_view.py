@@ -8,11 +8,10 @@ own one-line docs (:func:`core.settings.field_docs`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.inputs import uses_toy
 from core.settings import (
     HEAD_STRATEGIES,
     MAX_HEADS,
@@ -42,6 +42,12 @@ from core.settings import (
     Settings,
     field_docs,
 )
+from explorer.views.temperature import (
+    SLIDER_STEPS,
+    TemperaturePair,
+    slider_to_temperature,
+    temperature_to_slider,
+)
 from explorer.views.word_fields import (
     format_pairs,
     mark_field,
@@ -49,7 +55,8 @@ from explorer.views.word_fields import (
     parse_pairs,
 )
 
-__all__ = ["ControlsView", "TemperaturePair", "format_pairs", "parse_pairs"]
+__all__ = ["SLIDER_STEPS", "ControlsView", "TemperaturePair", "format_pairs", "parse_pairs",
+           "slider_to_temperature", "temperature_to_slider"]
 
 # What the combo boxes show for each internal name.
 CHOICE_TEXT: dict[str, str] = {
@@ -63,18 +70,7 @@ CHOICE_TEXT: dict[str, str] = {
     "pca_view": "PCA of shown points", "pca_vocab": "PCA of vocabulary",
 }
 W = TypeVar("W", bound=QWidget)
-SLIDER_STEPS = 400  # temperature slider: 0.01 .. 100 in 400 logarithmic steps (100 per decade)
-_LOG_LOW, _LOG_HIGH = (math.log10(t) for t in TEMPERATURE_RANGE)
 _INVALID_BUTTON = "QPushButton { border: 2px solid #d62728; padding: 3px; }"
-
-
-def temperature_to_slider(t: float) -> int:
-    fraction = (math.log10(t) - _LOG_LOW) / (_LOG_HIGH - _LOG_LOW)
-    return round(min(max(fraction, 0.0), 1.0) * SLIDER_STEPS)
-
-
-def slider_to_temperature(position: int) -> float:
-    return 10 ** (_LOG_LOW + (_LOG_HIGH - _LOG_LOW) * position / SLIDER_STEPS)
 
 
 def head_icon(i: int) -> QIcon:
@@ -148,7 +144,7 @@ class ControlsView(QWidget):
 
     def _attention_group(self) -> QGroupBox:
         box = QGroupBox("Attention")
-        form = QFormLayout(box)
+        self.oov_form = form = QFormLayout(box)
         self.scoring = self._combo("scoring", SCORINGS)
         self.normalization = self._combo("normalization", NORMALIZATIONS)
         self.temperature_slider = self._tip(QSlider(Qt.Orientation.Horizontal), "temperature")
@@ -188,9 +184,14 @@ class ControlsView(QWidget):
         self.axis_words_row.setLayout(grid)
         grid.setContentsMargins(0, 0, 0, 0)
         self.show_neighbours = self._tip(QCheckBox("Show nearest words"), "show_neighbours")
+        self.toy_map_note = QLabel("Toy vectors are drawn as they are (two dimensions) or by "
+                                   "PCA of the shown points; they have no vocabulary around "
+                                   "them.")
+        self.toy_map_note.setWordWrap(True)
         form.addRow("Projection", self.projection)
         form.addRow("Axes", self.axis_words_row)
         form.addRow(self.show_neighbours)
+        form.addRow(self.toy_map_note)
         return box
 
     def _connect(self) -> None:
@@ -289,11 +290,20 @@ class ControlsView(QWidget):
                 self.exclude_self, self.show_neighbours, *self.axis_words]
 
     def _update_visibility(self, s: Settings) -> None:
-        # Only the options of the chosen strategy/projection are shown, so the panel stays short.
-        self.heads_form.setRowVisible(self.seed, s.head_strategy in ("random", "axes"))
-        self.heads_form.setRowVisible(self.head_axes, s.head_strategy == "axes")
-        self.heads_form.setRowVisible(self.heads_file_button, s.head_strategy == "file")
-        self.map_form.setRowVisible(self.axis_words_row, s.projection == "axes")
+        # Only the options of the chosen strategy/projection are shown, so the panel stays short;
+        # a toy table's heads are its own W matrices and its vectors have no vocabulary, so
+        # what makes heads from word vectors, or looks words up, is hidden with it.
+        toy, toy_rows = uses_toy(s), s.mode == "toy"
+        for widget, shown in ((self.head_strategy, not toy), (self.d_k, not toy),
+                              (self.seed, not toy and s.head_strategy in ("random", "axes")),
+                              (self.head_axes, not toy and s.head_strategy == "axes"),
+                              (self.heads_file_button, not toy and s.head_strategy == "file")):
+            self.heads_form.setRowVisible(widget, shown)
+        self.oov_form.setRowVisible(self.oov_policy, not toy_rows)
+        for widget, shown in ((self.projection, not toy), (self.show_neighbours, not toy),
+                              (self.axis_words_row, not toy and s.projection == "axes"),
+                              (self.toy_map_note, toy)):
+            self.map_form.setRowVisible(widget, shown)
 
     # ------------------------------------------------------------------ what the person did
     def _emit(self, **changes: Any) -> None:
@@ -365,28 +375,3 @@ class ControlsView(QWidget):
 
 def _short_name(path: str | None) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1] if path else ""
-
-
-class TemperaturePair(QObject):
-    """A log slider and a spin box for one temperature, kept in step; ``changed(float)`` says
-    the temperature the person chose with either (both panels of controls use one)."""
-
-    changed = Signal(float)
-
-    def __init__(self, slider: QSlider, spin: QDoubleSpinBox, parent: QObject) -> None:
-        super().__init__(parent)
-        self._slider, self._spin = slider, spin
-        slider.valueChanged.connect(self._on_slider_changed)
-        spin.valueChanged.connect(self._on_spin_changed)
-
-    @Slot(int)
-    def _on_slider_changed(self, position: int) -> None:
-        with QSignalBlocker(self._spin):
-            self._spin.setValue(round(slider_to_temperature(position), 2))
-        self.changed.emit(max(self._spin.value(), TEMPERATURE_RANGE[0]))
-
-    @Slot(float)
-    def _on_spin_changed(self, value: float) -> None:
-        with QSignalBlocker(self._slider):
-            self._slider.setValue(temperature_to_slider(value))
-        self.changed.emit(value)

@@ -67,7 +67,7 @@ class StatusBar(QStatusBar):
             parts.extend(_model_parts(a, settings))
         elif settings.d_k is None:  # say how the automatic choice came out when it is not exact
             if d_model % h and a.heads.d_k == d_model // h:
-                parts.append(f"{d_model} is not divisible by {h}: d_k = {a.heads.d_k}")
+                parts.append(_unused_dimensions(d_model, h, a.heads.d_k))
             elif h * a.heads.d_k != d_model or h != settings.n_heads:
                 parts.append(a.heads.note)
         parts.extend(a.warnings)
@@ -125,6 +125,14 @@ class _MessageBox(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         self._label.setGeometry(self.rect())
         super().resizeEvent(event)
+
+
+def _unused_dimensions(d_model: int, heads: int, d_k: int) -> str:
+    """The automatic d_k in words, for a first screen: why some dimensions are not used."""
+    unused = d_model - heads * d_k
+    return (f"each of the {heads} heads uses {d_k} of the {d_model} dimensions, {unused} "
+            f"{'is' if unused == 1 else 'are'} left unused ({d_model} is not divisible by "
+            f"{heads}: d_k = {d_k})")
 
 
 def _model_parts(a: Analysis, settings: Settings) -> list[str]:

@@ -54,6 +54,15 @@ def _fit_height(table: QTableWidget) -> None:
     table.setMinimumHeight(min(height, 120))
 
 
+def _no_w_o(toy: ToyInputs) -> str:
+    """What stands for a W_O the table does not have (as `core.inputs.toy_heads` makes it)."""
+    d_v, d = toy.w_v.shape[1], toy.d
+    if d_v == d:
+        return "none (the output is the heads' concatenation itself)"
+    return (f"none typed; W_O = pinv(W_V) ({d_v}×{d}) maps the {d_v}-number output back to "
+            f"X's {d} dimensions, to draw it on the map")
+
+
 def _cell(table: QTableWidget, row: int, col: int) -> str:
     item = table.item(row, col)
     return "" if item is None else item.text()
@@ -155,7 +164,7 @@ class ToyVectorEditor(QWidget):
                   "W_V": ("d×d_v", toy.w_v), "W_O": ("d_v×d_out", toy.w_o)}
         for name, (letters, w) in shapes.items():
             if w is None:
-                text = f"<b>{name}</b>: none (the output is the head output itself)"
+                text = f"<b>{name}</b>: {_no_w_o(toy)}"
             else:
                 text = f"<b>{name}: {letters} = {w.shape[0]}×{w.shape[1]}</b>"
             if name == "X":
