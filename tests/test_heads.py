@@ -229,7 +229,7 @@ def test_unreadable_files_raise_head_file_error(tmp_path):
             build_heads("file", D, 2, path=tmp_path / name)
     with pytest.raises(HeadFileError, match="d_k=2"):
         build_heads("file", D, 2, d_k=2, path=save(tmp_path / "ok.npz", **good_arrays()))
-    with pytest.raises(ValueError, match="needs `path`"):
+    with pytest.raises(ValueError, match="choose an .npz file with w_q, w_k, w_v and w_o"):
         build_heads("file", D, 2)
     assert issubclass(HeadFileError, ValueError)
 

@@ -29,15 +29,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from core.maths.head_files import HEAD_KEYS, HeadFileError, read_head_arrays
+
 __all__ = ["HEAD_STRATEGIES", "HeadFileError", "HeadProjections", "build_heads"]
 
 HEAD_STRATEGIES: tuple[str, ...] = ("identity", "split", "random", "pca", "axes", "file")
 
 Matrix = NDArray[np.floating[Any]]
-
-
-class HeadFileError(ValueError):
-    """A head-projection ``.npz`` file is missing, unreadable or has wrong arrays."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,65 +236,22 @@ def _axes(d_model: int, n_heads: int, d_k: int, directions: ArrayLike | None, se
     return _from_value_basis(basis, basis, basis, n_heads, d_k, "axes", note, dtype)
 
 
-def _load_arrays(path: str | Path) -> dict[str, NDArray]:
-    """Read w_q, w_k, w_v, w_o from an .npz without unpickling anything."""
-    name = str(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise HeadFileError(f"cannot read head file {name}: {error}") from error
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise HeadFileError(f"head file {name} is not an .npz archive of w_q, w_k, w_v, w_o")
-    arrays: dict[str, NDArray] = {}
-    with archive:
-        for key in ("w_q", "w_k", "w_v", "w_o"):
-            if key not in archive.files:
-                raise HeadFileError(
-                    f"head file {name} has no array {key!r} (it has: {', '.join(archive.files)})"
-                )
-            try:
-                arrays[key] = archive[key]
-            except ValueError as error:  # object arrays refuse to load without pickle
-                raise HeadFileError(f"head file {name}: array {key!r}: {error}") from error
-            if not np.issubdtype(arrays[key].dtype, np.number):
-                raise HeadFileError(
-                    f"head file {name}: array {key!r} has dtype {arrays[key].dtype}; "
-                    "expected numbers"
-                )
-    return arrays
-
-
 def _file(d_model: int, n_heads: int, d_k: int | None, path: str | Path | None,
           dtype: DTypeLike) -> HeadProjections:
     if path is None:
-        raise ValueError("strategy 'file' needs `path`, an .npz with w_q, w_k, w_v, w_o")
-    arrays = _load_arrays(path)
-    w_q, w_v = arrays["w_q"], arrays["w_v"]
-
-    def check(key: str, expected: tuple[int, ...], text: str) -> None:
-        actual = arrays[key].shape
-        if actual != expected:
-            raise HeadFileError(
-                f"head file {path}: array {key!r} has shape {actual}; expected {text}"
-            )
-
-    if w_q.ndim != 2 or w_q.shape[0] != d_model or w_q.shape[1] % n_heads:
-        check("w_q", (-1,), f"({d_model}, {n_heads}*d_k) for d_model={d_model}, {n_heads} heads")
-    file_d_k = w_q.shape[1] // n_heads
-    if d_k is not None and d_k != file_d_k:
-        check("w_q", (d_model, n_heads * d_k), f"({d_model}, {n_heads * d_k}) for d_k={d_k}")
-    check("w_k", w_q.shape, f"{w_q.shape}, the shape of w_q")
-    if w_v.ndim != 2 or w_v.shape[0] != d_model or w_v.shape[1] % n_heads:
-        check("w_v", (-1,), f"({d_model}, {n_heads}*d_v) for d_model={d_model}, {n_heads} heads")
-    check("w_o", (w_v.shape[1], d_model), f"({w_v.shape[1]}, {d_model}) = (h*d_v, d_model)")
-    for key, w in arrays.items():
-        if not np.all(np.isfinite(w)):
-            raise HeadFileError(f"head file {path}: array {key!r} contains NaN or infinite values")
-    d_v = w_v.shape[1] // n_heads
+        raise HeadFileError("head strategy 'file' has no file yet: choose an .npz file with "
+                            "w_q, w_k, w_v and w_o")
+    arrays = read_head_arrays(path, d_model, n_heads, d_k)
+    file_d_k = arrays["w_q"].shape[1] // n_heads
+    d_v = arrays["w_v"].shape[1] // n_heads
     note = f"{n_heads} head{'s' if n_heads != 1 else ''} x d_k={file_d_k}, d_v={d_v}, " \
         f"from {Path(path).name}"
     matrices = (arrays["w_q"], arrays["w_k"], arrays["w_v"], arrays["w_o"])
-    return _package(matrices, n_heads, file_d_k, d_v, "file", note, dtype)
+    heads = _package(matrices, n_heads, file_d_k, d_v, "file", note, dtype)
+    for key, w in zip(HEAD_KEYS, (heads.w_q, heads.w_k, heads.w_v, heads.w_o), strict=True):
+        if not np.all(np.isfinite(w)):  # a narrow dtype (float16) can overflow in the cast
+            raise HeadFileError(f"head file {path}: array {key!r} does not fit in {w.dtype}")
+    return heads
 
 
 # ----------------------------------------------------------------------------- public entry
