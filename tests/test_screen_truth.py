@@ -9,6 +9,7 @@ import pytest
 from conftest import TINY_WORDS
 from gensim.models import KeyedVectors
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
 from qt_helpers import settle
 
 from explorer.main_window import MainWindow
@@ -209,3 +210,22 @@ def test_the_heatmap_readout_does_not_survive_into_other_tokens(window):
     open_lesson_in(window, "cat_sat_mat")
     assert "→" not in grid.hover_label.text()
     assert "animal" not in grid.hover_label.text()
+
+
+def test_a_token_of_the_old_sentence_cannot_be_clicked_under_no_result(window, qtbot):
+    choose(window.controls.head_strategy, "file")
+    recompute(window)
+    query = window.state.settings.query
+    chip = window.token_strip.used_chips[1]
+    # Through the window, as a real click: Qt gives it to the topmost widget at that point.
+    where = chip.mapTo(window, QPoint(3, 3))
+    QTest.mouseClick(window.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0),
+                     where)
+    recompute(window)
+    assert window.state.settings.query == query  # the sheet took the click
+    choose(window.controls.head_strategy, "random")
+    recompute(window)
+    QTest.mouseClick(window.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0),
+                     where)
+    recompute(window)
+    assert window.state.settings.query == "animal"  # a current chip takes it

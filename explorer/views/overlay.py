@@ -51,13 +51,15 @@ class UpdatingOverlay(QLabel):
 
 class NoResultOverlay(UpdatingOverlay):
     """An almost opaque grey sheet: the settings were refused, so what is under it belongs to
-    older settings and must not be read (the person may still click through it)."""
+    older settings and must not be read, nor clicked (a token of the old sentence, a cell of
+    the old weights) or pointed at (the heatmaps' readout of old numbers)."""
 
     STYLE = ("QLabel { background: rgba(225, 225, 225, 235); color: #8a0015;"
              " font-size: 14px; font-weight: bold; padding: 8px; }")
 
     def __init__(self, target: QWidget) -> None:
         super().__init__(target, target)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, False)
 
 
 class NoResultSheets:
