@@ -54,7 +54,9 @@ from explorer.views.status_bar import StatusBar
 from explorer.views.tokens_view import TokenStrip
 from explorer.views.top_bar import TopBar
 
-COMPUTATION_HEIGHT, INPUTS_WIDTH = 320, 380  # the docks' first sizes, in pixels
+COMPUTATION_HEIGHT, INPUTS_WIDTH = 320, 320  # the docks' first sizes, in pixels, at most
+COMPUTATION_SHARE = 0.34  # of the window's height, in a window too low for COMPUTATION_HEIGHT
+NARROW_WINDOW = 1200  # narrower: the controls dock starts as narrow as its controls allow
 STRIP_HEIGHT = 64  # the token strip's first height: one line of tokens
 
 
@@ -293,8 +295,18 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._layout_restored:  # first show: a one-line strip, the rest for the views
             self._layout_restored = True
+            self._fit_docks_to_window()
             total = sum(self.main_splitter.sizes())
             self.main_splitter.setSizes([STRIP_HEIGHT, max(total - STRIP_HEIGHT, 1)])
+
+    def _fit_docks_to_window(self) -> None:
+        """The docks' first sizes for this window: at 1024 x 700 a 320 px computation dock and
+        a 380 px controls dock left the views 250 px high and the heatmap a thumbnail."""
+        height = min(COMPUTATION_HEIGHT, round(COMPUTATION_SHARE * self.height()))
+        self.resizeDocks([self.computation.dock], [height], Qt.Orientation.Vertical)
+        if self.width() < NARROW_WINDOW:
+            narrowest = self.controls_dock.minimumSizeHint().width()
+            self.resizeDocks([self.controls_dock], [narrowest], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_session()

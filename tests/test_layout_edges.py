@@ -236,3 +236,27 @@ def test_twelve_head_labels_do_not_pile_onto_each_other(open_window):
     for i, (text, rect) in enumerate(painted):
         for other, other_rect in painted[i + 1:]:
             assert not rect.intersects(other_rect), (text, other)
+
+
+# ------------------------------------------------------------------------- small windows
+
+
+def test_a_small_window_keeps_the_heatmap_readable_and_the_latent_map_whole(open_window):
+    window = open_window(make_tiny_vectors(), size=(1024, 700))
+    flush(window)
+    side = window.heatmaps.focused.plot.vb.height()
+    assert side >= 120, side  # a 74 px thumbnail under a 320 px computation dock
+    latent = window.latent
+    # The plot fits its widget: a two-column legend had made it wider and cut its right side.
+    assert latent.getPlotItem().geometry().width() <= latent.viewport().width() + 1
+
+
+def test_sentence_mode_latent_map_is_not_cut_off(open_window):
+    window = open_window(make_tiny_vectors(), Settings(mode="sentences"), size=(1400, 900))
+    flush(window)
+    latent = window.latent
+    assert latent.getPlotItem().geometry().width() <= latent.viewport().width() + 1
+    latent.grab()
+    visible = QRectF(latent.viewport().rect())
+    for text, rect in latent.labels.painted:  # every label drawn is whole on screen
+        assert visible.contains(rect), text

@@ -22,8 +22,8 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 # isort: split
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from explorer.views.heatmap_layout import short_label
@@ -151,6 +151,10 @@ class LatentMap(pg.PlotWidget):
         self.legend = _legend(plot, ((self.tokens, "context token"), (self.query, "query"),
                                      (self.head_mixes, "a head's mix"),
                                      (self.output, "attention output")))
+        # Two legend columns need ~300 px: a narrower map (beside the inputs dock) gets one, or
+        # the legend widened the plot past the widget and its right side was cut off.
+        self._two_column_width = self.legend.layout.effectiveSizeHint(
+            Qt.SizeHint.MinimumSize).width() + 2 * plot.getAxis("left").width()
         self.tokens.sigClicked.connect(self._on_token_clicked)
         self._fixed: tuple[list[str], str, np.ndarray, np.ndarray] | None = None
         self._fitted: QRectF | None = None  # the points' bounds when the view was last fitted
@@ -227,6 +231,14 @@ class LatentMap(pg.PlotWidget):
         if self._fixed is not None:
             self._fit(self._extent)
 
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802
+        # pyqtgraph calls this itself, with None, while the widget is being built.
+        if event is not None and hasattr(self, "_two_column_width"):
+            columns = 2 if event.size().width() >= self._two_column_width else 1
+            if columns != self.legend.columnCount:
+                self.legend.setColumnCount(columns)
+        super().resizeEvent(event)
+
     def _fixed_points_changed(self, labels: list[str], query_label: str, token_xy: np.ndarray,
                               query_xy: np.ndarray) -> bool:
         """True (and remembered) when tokens or query changed in name or position."""
@@ -254,14 +266,16 @@ class LatentMap(pg.PlotWidget):
         heads = len(head_mix_xy)
         # In self-attention the query is also a token: label that spot once, as the query.
         # A word used twice sits on one spot: label that spot once too.
-        keep, seen = [], set()
-        spots = np.round(token_xy, 9).tolist()  # one rounding for all tokens, not one per token
+        # "The same spot" allows float32 rounding: one word's points differed in the last digit
+        # (the projection sums in blocks), and a rounded key then labelled "was" twice.
+        keep, seen = [], {}  # label -> the spots of that label seen so far
         for i, label in enumerate(token_labels):
-            spot = (label, *spots[i])
-            if spot not in seen and not (label == query_label
-                                         and np.allclose(token_xy[i], query_xy)):
+            spots = seen.setdefault(label, [])
+            if any(np.allclose(token_xy[i], spot, rtol=1e-5, atol=1e-6) for spot in spots):
+                continue  # labelled already (a spot is compared once, not once per repeat)
+            spots.append(token_xy[i])
+            if not (label == query_label and np.allclose(token_xy[i], query_xy)):
                 keep.append(i)
-            seen.add(spot)
         xy = np.vstack([token_xy[keep], query_xy[None], head_mix_xy, output_xy[None]])
         texts = [*(short_label(token_labels[i], _LABEL_CHARS) for i in keep),
                  short_label(query_label, _LABEL_CHARS),
