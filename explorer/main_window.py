@@ -54,7 +54,7 @@ from explorer.views.status_bar import StatusBar
 from explorer.views.tokens_view import TokenStrip
 from explorer.views.top_bar import TopBar
 
-COMPUTATION_HEIGHT, INPUTS_WIDTH = 320, 320  # the docks' first sizes, in pixels, at most
+COMPUTATION_HEIGHT, INPUTS_WIDTH = 320, 380  # the docks' first sizes, in pixels, at most
 COMPUTATION_SHARE = 0.34  # of the window's height, in a window too low for COMPUTATION_HEIGHT
 NARROW_WINDOW = 1200  # narrower: the controls dock starts as narrow as its controls allow
 STRIP_HEIGHT = 64  # the token strip's first height: one line of tokens

@@ -106,8 +106,9 @@ Ticks = list[tuple[float, str]]
 
 
 def axis_ticks(rows: list[str], cols: list[str], side: float, label_px: float, query: int,
-               col: int | None, chars: int) -> tuple[Ticks, Ticks]:
-    """(row ticks, column ticks) of a map ``side`` pixels square: the query row's and the
+               col: int | None, chars: tuple[int, int]) -> tuple[Ticks, Ticks]:
+    """(row ticks, column ticks) of a map ``side`` pixels square, names cut to ``chars``
+    (rows, columns) letters: the query row's and the
     inspected column's names always, every k-th of the others when all would overlap (both
     axes stack labels by their height: the bottom one draws them vertically)."""
     row_step = label_step(len(rows), side, label_px)
@@ -116,8 +117,8 @@ def axis_ticks(rows: list[str], cols: list[str], side: float, label_px: float, q
     same = 0 <= query < min(len(rows), len(cols)) and rows[query] == cols[query]
     shown_rows = thinned(len(rows), row_step, (query,))
     shown_cols = thinned(len(cols), col_step, (col, query if same else None))
-    return ([(i + 0.5, short_label(rows[i], chars)) for i in shown_rows],
-            [(j + 0.5, short_label(cols[j], chars)) for j in shown_cols])
+    return ([(i + 0.5, short_label(rows[i], chars[0])) for i in shown_rows],
+            [(j + 0.5, short_label(cols[j], chars[1])) for j in shown_cols])
 
 
 def plan_page(width: float, height: float, extra_w: float, extra_h: float, count: int,

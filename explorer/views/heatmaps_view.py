@@ -107,7 +107,7 @@ class HeatmapGrid(QWidget):
         self._titled_head: int | None = None  # the focus the titles show (titles cost a relayout)
         self._ticks: tuple[list[tuple[float, str]], list[tuple[float, str]]] = ([], [])
         self._ticked: tuple[int, int | None] | None = None  # (query row, column) of the ticks
-        self._label_chars = MAX_LABEL_CHARS
+        self._label_chars = (MAX_LABEL_CHARS, MAX_LABEL_CHARS)  # (rows, columns)
         self.canvas.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.canvas.installEventFilter(self)  # a resized canvas is laid out again
@@ -212,9 +212,11 @@ class HeatmapGrid(QWidget):
     def _relayout(self, force: bool = False) -> None:
         """Choose the tick font and the arrangement for the canvas size; apply them if new."""
         width, height = self.canvas.width() - 8, self.canvas.height() - 8
-        # Long names (sentence mode) may take a quarter of the canvas width, words 14 letters.
-        chars = max(MAX_LABEL_CHARS, int(0.25 * width / max(self.fontMetrics().averageCharWidth(),
-                                                           1)))
+        # Long names (sentence mode) may take a third of the width beside the map and a fifth
+        # of the height under it (where they run down); words keep MAX_LABEL_CHARS.
+        letter = max(self.fontMetrics().averageCharWidth(), 1)
+        chars = (max(MAX_LABEL_CHARS, int(width / 3 / letter)),
+                 max(MAX_LABEL_CHARS, int(height / 5 / letter)))
         font, plan, per_slot, small_min = self._tick_font, None, 1, self._small_min()
         for points in _TICK_POINT_SIZES:  # the largest font with which every label fits
             font = QFont(self.font())
@@ -245,11 +247,12 @@ class HeatmapGrid(QWidget):
                      (SMALL_MEAN_TITLE, f"head {max(self._heads, 1)}"))
         return max(SMALL_MIN, math.ceil(widest) + _TITLE_PADDING)
 
-    def _axes_size(self, font: QFont, chars: int) -> tuple[float, float]:
+    def _axes_size(self, font: QFont, chars: tuple[int, int]) -> tuple[float, float]:
         """Width and height the focused plot needs beside its image (axes, title, colour bar)."""
         metrics = QFontMetricsF(font)
-        rows, cols = (max((metrics.horizontalAdvance(short_label(t, chars)) for t in labels),
-                          default=0.0) for labels in (self._rows, self._cols))
+        rows, cols = (max((metrics.horizontalAdvance(short_label(t, most)) for t in labels),
+                          default=0.0) for labels, most in zip((self._rows, self._cols), chars,
+                                                               strict=True))
         left, bottom = math.ceil(rows) + 12, math.ceil(cols) + 12
         bar = max(self.colorbar.minimumWidth(), 50.0)
         return left + 4 + GAP + bar, _FOCUS_TITLE_H + bottom + 4
