@@ -44,8 +44,7 @@ SETTLE_MS = 150
 """Quiet time after the last change before the output's nearest words are searched again
 (live updates keep the previous words: the vocabulary search is most of a small update)."""
 
-# Changes that only choose what to show from the last analysis; no recompute needed.
-_DISPLAY_ONLY = frozenset({"selected_head", INSPECTED_COL})
+_DISPLAY_ONLY = frozenset({"selected_head", INSPECTED_COL})  # shown from the last analysis
 
 SYNC_TOKENS = 64
 """Up to this many tokens a trained model runs on the GUI thread (~25 ms); longer texts run in
@@ -129,6 +128,11 @@ class Controller(QObject):
     @property
     def pending(self) -> bool:
         return bool(self._pending)
+
+    @property
+    def failing(self) -> bool:
+        """True while the settings cannot be computed: the views say "No result"."""
+        return self._failing
 
     @Slot(object)
     def _on_state_changed(self, names: frozenset[str]) -> None:
@@ -361,11 +365,8 @@ class Controller(QObject):
         )
 
     def describe_point(self, label: str) -> str:
-        """Hover text of a latent-map point: the word and its nearest vocabulary words.
-
-        Searched on hover (a pass over the whole vocabulary) and remembered until the next
-        analysis, since Qt asks again on every mouse move over the point.
-        """
+        """A latent-map point's hover text: the word and its nearest words (searched on hover,
+        kept until the next analysis: Qt asks on every mouse move over the point)."""
         a, pipeline = self._analysis, self._pipeline
         if a is None or pipeline is None or uses_toy(a.settings) or a.settings.mode == "toy" \
                 or a.settings.source == "model":

@@ -60,8 +60,8 @@ class ArrowKeys(QObject):
     def move_query(self, step: int) -> None:
         """Move the query ``step`` tokens along the sentence (an outside word enters at an end)."""
         a = self._controller.analysis
-        if a is None or not a.col_labels:
-            return
+        if a is None or not a.col_labels or self._controller.failing:
+            return  # the tokens of older settings are not there to step through
         # From the settings, not the analysis: keys pressed within one frame must all count.
         s = self._state.settings
         position = s.query_index if s.query_index is not None else a.query.position

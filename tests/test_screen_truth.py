@@ -229,3 +229,12 @@ def test_a_token_of_the_old_sentence_cannot_be_clicked_under_no_result(window, q
                      where)
     recompute(window)
     assert window.state.settings.query == "animal"  # a current chip takes it
+
+
+def test_left_right_do_not_step_through_the_old_sentence_under_no_result(window, qtbot):
+    window.apply(sentence="zzz qqq", query="it")  # no known word: no result
+    recompute(window)
+    assert "No result" in sheet_text(window.heatmaps)
+    qtbot.keyClick(window.heatmaps, Qt.Key.Key_Right)
+    recompute(window)
+    assert window.state.settings.query == "it" and window.state.settings.query_index is None
