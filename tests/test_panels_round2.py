@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialog
@@ -184,3 +185,62 @@ def test_dimensions_count_from_one_on_screen_and_the_dock_says_so(window):
     formulas = dock.panel.formulas_text()
     d_v = dock.panel.steps().head_output.size
     assert f"W_O[rows 1–{d_v}]" in formulas  # head 1's rows of W_O, counted from 1
+
+
+# ------------------------------------------------------------------------------ matrices, words
+def matrices_shown(window):  # noqa: ANN001, ANN201
+    dock = dock_of(window)
+    dock.tabs.setCurrentIndex(1)
+    window.controller.flush()
+    return dock.matrices
+
+
+def test_word_mode_matrices_name_their_rows_and_columns(window, qtbot):
+    matrices = matrices_shown(window)
+    a = window.controller.analysis
+    panel = matrices.panels["A′"]
+    qtbot.waitUntil(lambda: panel.plot.isVisible() and panel.plot.view.height() > 200)
+    assert panel.is_heatmap()  # 16 tokens: too many for a grid of numbers
+    heatmap = panel.plot
+    rows = [text for _, text in heatmap.left._tickLevels[0]]
+    cols = [text for _, text in heatmap.bottom._labels]
+    assert rows[:2] == list(a.col_labels[:2])  # keys down the side (every one that fits)
+    assert cols[0] == a.row_labels[0] and set(cols) <= set(a.row_labels)  # queries along
+    dims = [text for _, text in matrices.panels["Q"].plot.left._tickLevels[0]]
+    assert dims[0] == "1"  # dimensions counted from 1
+
+
+def test_word_mode_matrices_have_a_colour_key(window):
+    matrices = matrices_shown(window)
+    for symbol, signed in (("A′", False), ("A", True), ("I", True)):
+        heatmap = matrices.panels[symbol].plot
+        low, high = heatmap.key_view.viewRange()[1]
+        levels = heatmap.image.getLevels()
+        assert (low, high) == pytest.approx(tuple(levels))
+        assert (low, high) == ((pytest.approx(-high), high) if signed else (0.0, 1.0))
+        assert heatmap.key_axis.isVisible() and heatmap.key_image.image.shape[0] > 100
+
+
+def test_word_mode_matrices_read_out_the_number_under_the_pointer(window, qtbot):
+    matrices = matrices_shown(window)
+    a = window.controller.analysis
+    panel = matrices.panels["A′"]
+    qtbot.waitUntil(lambda: panel.plot.view.width() > 50)
+    heatmap = panel.plot
+    key, query = 1, a.query_row  # "animal" for the query "it"
+    centre = heatmap.view.mapViewToScene(pg.Point(query + 0.5, key + 0.5))
+    heatmap.scene().sigMouseMoved.emit(centre)
+    weight = a.result.weights[0, a.query_row, key]
+    assert panel.readout.text() == f"A′[“animal”, “it”] = {format_number(weight)}"
+    assert panel.readout.isVisible()
+
+
+def test_matrices_figure_shows_the_numbers_when_the_cells_have_room(window, tmp_path, errors):
+    matrices = matrices_shown(window)
+    out = tmp_path / "matrices.svg"
+    assert window.exports.export_target("computation", str(out), size=(3600, 2400)), errors
+    joined = " ".join(svg_texts(out))
+    q = matrices._data.by_symbol("Q").array  # (d_k, n): 2 × 16, wide cells at this size
+    for value in q.ravel():
+        assert format_number(value, 3) in joined
+    assert "animal" in joined and "Point at a cell" not in joined  # names, no screen hint

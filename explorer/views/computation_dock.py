@@ -55,8 +55,9 @@ class ComputationTabs(QTabWidget):
     def figure_source(self) -> Iterator[QWidget]:
         """What a figure of these tabs draws: the matrices as shown, or the steps with every row
         of the table (on screen it scrolls: a figure of it showed four rows and a scroll bar)."""
-        if self.currentWidget() is not self.panel:
-            yield self.currentWidget()
+        if self.currentWidget() is self.matrices:
+            with self.matrices.for_figure() as matrices:
+                yield matrices
             return
         figure = self.panel.figure_widget()
         try:

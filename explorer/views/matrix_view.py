@@ -1,14 +1,17 @@
 """The matrix view of one head: I → Q, K, V → A, A′ → O, tokens as columns.
 
-Shows a `core.explain.steps.MatrixViewData`; computes nothing itself. Each matrix is a small grid of
-numbers while it fits (≤ 12×12) and a heatmap (one ImageItem, built once, updated with
-``setImage``) when it is larger. The vector perspective beside the grid shows the same score as
-one query vector dotted with one key vector.
+Shows a `core.explain.matrices.MatrixViewData`; computes nothing itself. Each matrix is a small
+grid of numbers while it fits (≤ 12×12) and a heatmap when it is larger (a sentence's words):
+rows and columns named on its axes, numbers in the cells when they fit, the number under the
+pointer below it and a colour key beside it (explorer.views.matrix_heatmap). The vector
+perspective beside the grid shows the same score as one query vector dotted with one key vector.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
@@ -28,11 +31,13 @@ from PySide6.QtWidgets import (
 
 from core.explain.matrices import MatrixViewData, NamedMatrix
 from core.explain.steps import format_number, format_vector
+from explorer.views.matrix_heatmap import MatrixHeatmap
 from explorer.views.table_model import GridModel, read_only_view
 
 MAX_NUMBERS = 12
 """Matrices up to 12×12 show their numbers; larger ones are heatmaps."""
 
+HOVER_HINT = "Point at a cell to read its number."
 SYMBOLS = ("I", "Q", "K", "V", "A", "A′", "O", "I_q")
 _GRID_POSITIONS = {"I": (0, 0), "Q": (0, 1), "K": (0, 2), "V": (0, 3),
                    "A": (1, 0), "A′": (1, 1), "O": (1, 2), "I_q": (1, 3)}
@@ -56,14 +61,14 @@ class MatrixPanel(QWidget):
         small = self.table.font()
         small.setPointSizeF(max(6.0, small.pointSizeF() - 1.5))
         self.table.setFont(small)
-        self.plot = pg.GraphicsLayoutWidget()
-        self.plot.setBackground("w")
         # No pyqtgraph menu: ours (export) shows instead, like the other views', and the start
         # does not build 8 menus of axis controls for a tab that may never be opened.
-        self._view = self.plot.addViewBox(lockAspect=False, invertY=True, enableMenu=False)
-        self._view.setMouseEnabled(False, False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self._view.addItem(self.image)
+        self.plot = MatrixHeatmap()
+        self.readout = QLabel(HOVER_HINT)  # the number under the pointer (heatmaps only)
+        small = self.readout.font()
+        small.setPointSizeF(max(6.0, small.pointSizeF() - 1.5))
+        self.readout.setFont(small)
+        self.plot.hovered.connect(self._on_cell_hovered)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.plot)
@@ -71,6 +76,7 @@ class MatrixPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.title)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.readout)
 
     def set_matrix(self, m: NamedMatrix) -> None:
         """Show ``m`` as numbers when small, as a heatmap otherwise."""
@@ -84,6 +90,12 @@ class MatrixPanel(QWidget):
         else:
             self._show_heatmap(m)
             self.stack.setCurrentWidget(self.plot)
+        self.readout.setVisible(self.is_heatmap())
+
+    @property
+    def image(self) -> pg.ImageItem:
+        """The heatmap's image (made with the first matrix shown as a heatmap)."""
+        return self.plot.image
 
     def is_heatmap(self) -> bool:
         return self.stack.currentWidget() is self.plot
@@ -106,11 +118,13 @@ class MatrixPanel(QWidget):
         else:
             top = float(np.nanmax(np.abs(data))) if np.any(np.isfinite(data)) else 1.0
             levels, cmap = (-top or -1.0, top or 1.0), SIGNED_MAP
-        self.image.setColorMap(cmap)
-        self.image.setImage(data, levels=levels, autoLevels=False)
-        self._view.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
+        self.plot.set_matrix(m.symbol, data, m.row_labels, m.col_labels, levels, cmap)
         self.plot.setToolTip(f"{m.title}; colour range {format_number(levels[0])} .. "
                              f"{format_number(levels[1])}")
+        self.readout.setText(HOVER_HINT)
+
+    def _on_cell_hovered(self, text: str) -> None:
+        self.readout.setText(text or HOVER_HINT)
 
 
 class MatrixView(QWidget):
@@ -142,6 +156,18 @@ class MatrixView(QWidget):
         for symbol, panel in self.panels.items():
             panel.setVisible(symbol in present)
         self.vector_label.setText(self._vector_text(data))
+
+    @contextmanager
+    def for_figure(self) -> Iterator[QWidget]:
+        """This view without its pointer readouts (they only help on screen), for a figure."""
+        shown = [panel.readout for panel in self.panels.values() if not panel.readout.isHidden()]
+        for label in shown:
+            label.hide()
+        try:
+            yield self
+        finally:
+            for label in shown:
+                label.show()
 
     def title(self, symbol: str) -> str:
         """The plain title of a matrix panel, e.g. ``Q: d_k×n = 3×3``."""

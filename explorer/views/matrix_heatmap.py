@@ -1,0 +1,257 @@
+"""One matrix of the Matrices tab as a heatmap that can be read: row and column names on its axes,
+the numbers in the cells when they fit, the number under the pointer, and a colour key.
+
+Built once and updated in place (one ImageItem, one item painting every number, one small image
+for the key): no PlotItem or ColorBarItem, each of which builds a menu of axis controls, eight
+times over, for a tab that may never be opened.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
+
+# isort: split
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
+
+from core.explain.steps import format_number
+from explorer.views.palette import FOREGROUND
+
+MAX_LABEL_CHARS = 12  # longer token names are cut ("international…") so the axes stay narrow
+LABEL_GAP = 2  # pixels between two labels
+KEY_STEPS = 256  # colours in the colour key
+
+
+def short(text: str) -> str:
+    return text if len(text) <= MAX_LABEL_CHARS else text[:MAX_LABEL_CHARS - 1] + "…"
+
+
+def label_step(count: int, pixels: float, label_px: float) -> int:
+    """Name every k-th of ``count`` rows (or columns) so names ``label_px`` tall fit ``pixels``."""
+    if count == 0 or pixels <= 0:
+        return 1
+    return max(1, math.ceil((label_px + LABEL_GAP) * count / pixels))
+
+
+class VerticalAxis(pg.AxisItem):
+    """A bottom axis whose names run upwards, one under each column (horizontal names of tokens
+    overlap after a few columns)."""
+
+    def __init__(self, pen: object = None) -> None:
+        super().__init__("bottom", pen=pen, textPen=pen)
+        self._labels: list[tuple[float, str]] = []
+
+    def set_labels(self, ticks: Sequence[tuple[float, str]]) -> None:
+        self._labels = list(ticks)
+        # pyqtgraph lays tick texts out (and drops them) as if horizontal: ours are drawn below.
+        self.setTicks([[(value, "") for value, _ in ticks]])
+        metrics = QFontMetricsF(self.font())
+        longest = max((metrics.horizontalAdvance(text) for _, text in ticks), default=0.0)
+        self.setHeight(int(longest + max(0, self.style["tickLength"]) + 8))
+
+    def drawPicture(self, p, axisSpec, tickSpecs, textSpecs) -> None:  # noqa: N802, ANN001
+        super().drawPicture(p, axisSpec, tickSpecs, [])
+        low, high = self.range
+        if high == low:
+            return
+        p.setPen(self.textPen())
+        p.setFont(self.font())
+        height = p.fontMetrics().height()
+        bounds = self.mapRectFromParent(self.geometry())
+        top = bounds.top() + max(0, self.style["tickLength"]) + 2
+        for value, text in self._labels:
+            if low <= value <= high:
+                x = bounds.left() + (value - low) / (high - low) * bounds.width()
+                p.save()
+                p.translate(x, top)
+                p.rotate(-90)  # about the name's end nearest the axis: it runs up from below
+                width = p.fontMetrics().horizontalAdvance(text) + 2
+                p.drawText(QRectF(-width, -height / 2, width, height),
+                           int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
+                p.restore()
+
+
+class CellNumbers(pg.GraphicsObject):
+    """Every cell's number, painted by one item, when the numbers fit the cells on screen.
+
+    Cell (i, j) covers x in [j, j+1], y in [i, i+1]; the text is dark on light colours and light on
+    dark ones. The texts keep their size whatever the cells' (the item's scale is undone while
+    painting), so they are drawn only where they fit.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._texts: list[list[str]] = []
+        self._light: np.ndarray = np.zeros((0, 0), bool)  # (rows, cols) True: a dark cell
+        self._widest = 0.0
+        self.font = QFont()
+        self.font.setPointSizeF(7.0)
+
+    def set_cells(self, texts: list[list[str]], dark: np.ndarray) -> None:
+        """``texts[i][j]`` in cell (i, j), light where ``dark`` (rows, cols) is True."""
+        self.prepareGeometryChange()
+        self._texts, self._light = texts, dark
+        metrics = QFontMetricsF(self.font)
+        self._widest = max((metrics.horizontalAdvance(t) for row in texts for t in row),
+                           default=0.0)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        rows = len(self._texts)
+        return QRectF(0, 0, len(self._texts[0]) if rows else 0, rows)
+
+    def cell_pixels(self) -> tuple[float, float]:
+        """A cell's width and height in scene pixels (the widget's, before any export zoom)."""
+        t = self.sceneTransform()
+        return abs(t.m11()), abs(t.m22())
+
+    def fit(self) -> str | None:
+        """How every number fits inside its cell as the matrix is shown now: "across", "up"
+        (turned, in a tall narrow cell: a head's few dimensions over many tokens) or None."""
+        width, height = self.cell_pixels()
+        line = QFontMetricsF(self.font).height()
+        if not self._texts:
+            return None
+        if self._widest + 4 <= width and line <= height:
+            return "across"
+        return "up" if self._widest + 4 <= height and line <= width else None
+
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,  # noqa: ARG002
+              widget: QWidget | None = None) -> None:
+        way = self.fit()
+        if way is None:
+            return
+        t = self.sceneTransform()
+        sx, sy = t.m11(), t.m22()  # signed: the view may flip y
+        p.save()
+        p.scale(1 / sx, 1 / sy)  # one unit = one scene pixel: the font keeps its size
+        p.setFont(self.font)
+        dark, light = pg.mkColor(FOREGROUND), QColor("white")
+        flags = int(Qt.AlignmentFlag.AlignCenter)
+        w, h = (abs(sx), abs(sy)) if way == "across" else (abs(sy), abs(sx))
+        for i, row in enumerate(self._texts):
+            for j, text in enumerate(row):
+                p.setPen(light if self._light[i, j] else dark)
+                p.save()
+                p.translate((j + 0.5) * sx, (i + 0.5) * sy)
+                if way == "up":
+                    p.rotate(-90)
+                p.drawText(QRectF(-w / 2, -h / 2, w, h), flags, text)
+                p.restore()
+        p.restore()
+
+
+class MatrixHeatmap(pg.GraphicsLayoutWidget):
+    """A matrix as coloured cells with named rows and columns, numbers and a colour key.
+
+    Signals
+    -------
+    hovered(str)
+        What the cell under the pointer holds ("A′[“animal”, “it”] = 0.3818"), or "" off it.
+    """
+
+    hovered = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self._symbol = ""
+        self._data = np.zeros((0, 0))
+        self._rows: tuple[str, ...] = ()
+        self._cols: tuple[str, ...] = ()
+        self._built = False  # the items are made with the first matrix (most panels never
+        # become heatmaps: made up front, they cost the window's start ~25 ms)
+
+    def _build(self) -> None:
+        self._built = True
+        self.view = pg.ViewBox(lockAspect=False, invertY=True, enableMenu=False)
+        self.view.setMouseEnabled(False, False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.numbers = CellNumbers()
+        self.view.addItem(self.image)
+        self.view.addItem(self.numbers)
+        self.key_view = pg.ViewBox(enableMenu=False)
+        self.key_view.setMouseEnabled(False, False)
+        self.key_view.setFixedWidth(10)
+        self.key_image = pg.ImageItem(axisOrder="row-major")
+        self.key_view.addItem(self.key_image)
+        pen = pg.mkPen(FOREGROUND)  # given to the constructors: each later setPen re-lays out
+        self.left = pg.AxisItem("left", pen=pen, textPen=pen, linkView=self.view)
+        self.bottom = VerticalAxis(pen)
+        self.bottom.linkToView(self.view)
+        self.key_axis = pg.AxisItem("right", pen=pen, textPen=pen, linkView=self.key_view)
+        self.key_axis.enableAutoSIPrefix(False)  # weights and scores are plain numbers
+        layout = self.ci
+        layout.addItem(self.left, 0, 0)
+        layout.addItem(self.view, 0, 1)
+        layout.addItem(self.key_view, 0, 2)
+        layout.addItem(self.key_axis, 0, 3)
+        layout.addItem(self.bottom, 1, 1)
+        self.view.sigResized.connect(self._update_ticks)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    def set_matrix(self, symbol: str, data: np.ndarray, rows: Sequence[str], cols: Sequence[str],
+                   levels: tuple[float, float], cmap: pg.ColorMap) -> None:
+        """Show ``data`` (rows, cols) in ``cmap`` over ``levels``, rows and columns named."""
+        if not self._built:
+            self._build()
+        self._symbol, self._data = symbol, data
+        self._rows, self._cols = tuple(rows), tuple(cols)
+        self.image.setColorMap(cmap)
+        self.image.setImage(data, levels=levels, autoLevels=False)
+        self.view.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
+        low, high = levels
+        ramp = np.linspace(low, high, KEY_STEPS)[:, None]  # (KEY_STEPS, 1): low at the bottom
+        self.key_image.setColorMap(cmap)
+        self.key_image.setImage(ramp, levels=levels, autoLevels=False)
+        self.key_image.setRect(QRectF(0, low, 1, high - low))
+        self.key_view.setRange(xRange=(0, 1), yRange=(low, high), padding=0)
+        share = np.clip((np.nan_to_num(data, nan=low) - low) / ((high - low) or 1.0), 0, 1)
+        colours = cmap.map(share.ravel(), mode=pg.ColorMap.FLOAT)[:, :3]  # (rows*cols, 3)
+        luminance = colours @ np.array([0.299, 0.587, 0.114])
+        texts = [[format_number(v, 3) if math.isfinite(v) else "—" for v in row]
+                 for row in data.tolist()]
+        self.numbers.set_cells(texts, (luminance < 0.5).reshape(data.shape))
+        self._update_ticks()
+
+    def _update_ticks(self, *_: object) -> None:
+        """Name as many rows and columns as fit (every k-th), at the cells' centres."""
+        rect = self.view.sceneBoundingRect()
+        label_px = QFontMetricsF(self.left.font()).height()
+        row_step = label_step(len(self._rows), rect.height(), label_px)
+        col_step = label_step(len(self._cols), rect.width(), label_px)
+        names = [(i + 0.5, short(self._rows[i])) for i in range(0, len(self._rows), row_step)]
+        self.left.setTicks([names])
+        # pyqtgraph drops a name wider than the axis: make it as wide as the widest name.
+        widest = max((QFontMetricsF(self.left.font()).horizontalAdvance(t) for _, t in names),
+                     default=0.0)
+        self.left.setWidth(int(widest + max(0, self.left.style["tickLength"]) + 8))
+        self.bottom.set_labels([(j + 0.5, short(self._cols[j]))
+                                for j in range(0, len(self._cols), col_step)])
+
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """The (row, column) of the cell at ``scene_pos``, None outside the matrix."""
+        if not self._built or not self.view.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = self.view.mapSceneToView(scene_pos)
+        i, j = math.floor(point.y()), math.floor(point.x())
+        rows, cols = self._data.shape
+        return (i, j) if 0 <= i < rows and 0 <= j < cols else None
+
+    def describe(self, i: int, j: int) -> str:
+        """What cell (i, j) holds, named as the screen names its row and column."""
+        return (f"{self._symbol}[“{self._rows[i]}”, “{self._cols[j]}”] = "
+                f"{format_number(self._data[i, j])}")
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        cell = self.cell_at(scene_pos)
+        self.hovered.emit("" if cell is None else self.describe(*cell))
+
+
+__all__ = ["CellNumbers", "MatrixHeatmap", "VerticalAxis", "label_step"]
