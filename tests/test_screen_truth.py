@@ -140,7 +140,25 @@ def test_latent_axes_change_on_a_finished_known_word_only(window, qtbot):
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     recompute(window)
     assert window.state.settings.projection_axes[1] == "sea"
-    assert not edit.styleSheet()
+    assert not edit.styleSheet() and "seaqq" not in window.status.message.text()
+
+
+def test_typing_the_axis_word_in_use_again_clears_the_error(window, qtbot):
+    choose(window.controls.projection, "axes")
+    recompute(window)
+    edit = window.controls.axis_words[0]
+    word = edit.text()
+    edit.setFocus()
+    qtbot.keyClicks(edit, "qq")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert "qq" in window.status.message.text()
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)  # the word in use: nothing to recompute
+    recompute(window)
+    assert edit.text() == word and not edit.styleSheet()
+    assert "not in the vocabulary" not in window.status.message.text()
+    assert "tokens x" in window.status.message.text()
 
 
 # ------------------------------------------------------------------ keyboard after clicks

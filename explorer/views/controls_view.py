@@ -83,7 +83,8 @@ def head_icon(i: int) -> QIcon:
 
 class ControlsView(QWidget):
     """All the attention settings. Emits ``changed(dict)``, ``heads_file_requested()`` and
-    ``invalid(str)``: a word-pair or axis text that was not applied, and why."""
+    ``invalid(str)``: a word-pair or axis text that was not applied, and why ("" once the
+    field is right again)."""
 
     changed = Signal(dict)
     heads_file_requested = Signal()
@@ -321,6 +322,7 @@ class ControlsView(QWidget):
         self._show_marks()
         pairs = parse_pairs(text)
         if pairs and not self._pairs_problem(text):
+            self.invalid.emit("")  # right again: the pairs in use need no recompute to say so
             self._emit(head_axes=pairs)
 
     @Slot()
@@ -341,6 +343,7 @@ class ControlsView(QWidget):
                               f"y: {y1} − {y2}")
             return
         words = tuple(edit.text().strip() for edit in self.axis_words)
+        self.invalid.emit("")  # right again (also when these are the axes in use)
         if words != self._settings.projection_axes:
             self._emit(projection_axes=words)
 
