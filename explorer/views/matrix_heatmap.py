@@ -87,24 +87,48 @@ class CellNumbers(pg.GraphicsObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self._texts: list[list[str]] = []
+        self._values: np.ndarray = np.zeros((0, 0))  # (rows, cols)
         self._light: np.ndarray = np.zeros((0, 0), bool)  # (rows, cols) True: a dark cell
+        self._texts: list[list[str]] | None = None  # formatted when first drawn
+        self._colours: tuple[tuple[float, float], pg.ColorMap | None] = ((0.0, 1.0), None)
         self._widest = 0.0
         self.font = QFont()
         self.font.setPointSizeF(7.0)
-
-    def set_cells(self, texts: list[list[str]], dark: np.ndarray) -> None:
-        """``texts[i][j]`` in cell (i, j), light where ``dark`` (rows, cols) is True."""
-        self.prepareGeometryChange()
-        self._texts, self._light = texts, dark
         metrics = QFontMetricsF(self.font)
-        self._widest = max((metrics.horizontalAdvance(t) for row in texts for t in row),
-                           default=0.0)
+        self._line = metrics.height()
+        self._narrowest = metrics.horizontalAdvance("0") + 4  # no number is narrower
+
+    def set_cells(self, values: np.ndarray, levels: tuple[float, float],
+                  cmap: pg.ColorMap) -> None:
+        """``values`` (rows, cols), coloured by ``cmap`` over ``levels`` underneath.
+
+        Formatted (and their colours looked at) only when they may fit: 512 tokens make 262,144
+        cells that never will, and doing it anyway cost each update of the tab ~80 ms.
+        """
+        self.prepareGeometryChange()
+        self._values, self._texts = values, None
+        self._colours = (levels, cmap)
         self.update()
 
+    def texts(self) -> list[list[str]]:
+        """The numbers as written in the cells ("—" for a missing one)."""
+        if self._texts is None:
+            (low, high), cmap = self._colours
+            values = np.nan_to_num(self._values, nan=low)
+            share = np.clip((values - low) / ((high - low) or 1.0), 0, 1)  # (rows, cols)
+            colours = cmap.map(share.ravel(), mode=pg.ColorMap.FLOAT)[:, :3]  # (rows*cols, 3)
+            luminance = colours @ np.array([0.299, 0.587, 0.114])  # (rows*cols,)
+            self._light = (luminance < 0.5).reshape(values.shape)  # dark cells: light text
+            self._texts = [[format_number(v, 3) if math.isfinite(v) else "—" for v in row]
+                           for row in self._values.tolist()]
+            metrics = QFontMetricsF(self.font)
+            self._widest = max((metrics.horizontalAdvance(t) for row in self._texts
+                                for t in row), default=0.0)
+        return self._texts
+
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
-        rows = len(self._texts)
-        return QRectF(0, 0, len(self._texts[0]) if rows else 0, rows)
+        rows, cols = self._values.shape
+        return QRectF(0, 0, cols, rows)
 
     def cell_pixels(self) -> tuple[float, float]:
         """A cell's width and height in scene pixels (the widget's, before any export zoom)."""
@@ -115,12 +139,13 @@ class CellNumbers(pg.GraphicsObject):
         """How every number fits inside its cell as the matrix is shown now: "across", "up"
         (turned, in a tall narrow cell: a head's few dimensions over many tokens) or None."""
         width, height = self.cell_pixels()
-        line = QFontMetricsF(self.font).height()
-        if not self._texts:
-            return None
-        if self._widest + 4 <= width and line <= height:
+        if self._values.size == 0 or min(width, height) < self._line or \
+                max(width, height) < self._narrowest:
+            return None  # too small for any number: not even formatted
+        self.texts()
+        if self._widest + 4 <= width and self._line <= height:
             return "across"
-        return "up" if self._widest + 4 <= height and line <= width else None
+        return "up" if self._widest + 4 <= height and self._line <= width else None
 
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,  # noqa: ARG002
               widget: QWidget | None = None) -> None:
@@ -135,7 +160,7 @@ class CellNumbers(pg.GraphicsObject):
         dark, light = pg.mkColor(FOREGROUND), QColor("white")
         flags = int(Qt.AlignmentFlag.AlignCenter)
         w, h = (abs(sx), abs(sy)) if way == "across" else (abs(sy), abs(sx))
-        for i, row in enumerate(self._texts):
+        for i, row in enumerate(self.texts()):
             for j, text in enumerate(row):
                 p.setPen(light if self._light[i, j] else dark)
                 p.save()
@@ -165,6 +190,8 @@ class MatrixHeatmap(pg.GraphicsLayoutWidget):
         self._data = np.zeros((0, 0))
         self._rows: tuple[str, ...] = ()
         self._cols: tuple[str, ...] = ()
+        self._key_shown: tuple = ()
+        self._ticks_shown: tuple = ()
         self._built = False  # the items are made with the first matrix (most panels never
         # become heatmaps: made up front, they cost the window's start ~25 ms)
 
@@ -205,35 +232,45 @@ class MatrixHeatmap(pg.GraphicsLayoutWidget):
         self._rows, self._cols = tuple(rows), tuple(cols)
         self.image.setColorMap(cmap)
         self.image.setImage(data, levels=levels, autoLevels=False)
-        self.view.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
+        if self.view.viewRange() != [[0, data.shape[1]], [0, data.shape[0]]]:
+            self.view.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
+        self.numbers.set_cells(data, levels, cmap)
+        self._show_key(levels, cmap)
+        self._update_ticks()
+
+    def _show_key(self, levels: tuple[float, float], cmap: pg.ColorMap) -> None:
+        """The colour key: ``cmap`` from ``levels[0]`` (bottom) to ``levels[1]``, with its axis.
+        Redrawn only when it changes (the weights' key never does)."""
+        key = (levels, cmap.name)
+        if key == self._key_shown:
+            return
+        self._key_shown = key
         low, high = levels
         ramp = np.linspace(low, high, KEY_STEPS)[:, None]  # (KEY_STEPS, 1): low at the bottom
         self.key_image.setColorMap(cmap)
         self.key_image.setImage(ramp, levels=levels, autoLevels=False)
         self.key_image.setRect(QRectF(0, low, 1, high - low))
         self.key_view.setRange(xRange=(0, 1), yRange=(low, high), padding=0)
-        share = np.clip((np.nan_to_num(data, nan=low) - low) / ((high - low) or 1.0), 0, 1)
-        colours = cmap.map(share.ravel(), mode=pg.ColorMap.FLOAT)[:, :3]  # (rows*cols, 3)
-        luminance = colours @ np.array([0.299, 0.587, 0.114])
-        texts = [[format_number(v, 3) if math.isfinite(v) else "—" for v in row]
-                 for row in data.tolist()]
-        self.numbers.set_cells(texts, (luminance < 0.5).reshape(data.shape))
-        self._update_ticks()
 
     def _update_ticks(self, *_: object) -> None:
-        """Name as many rows and columns as fit (every k-th), at the cells' centres."""
+        """Name as many rows and columns as fit (every k-th), at the cells' centres.
+
+        The axes are told only when their names change: every update telling them again cost
+        as much as drawing the tab (a new temperature leaves the tokens as they were)."""
         rect = self.view.sceneBoundingRect()
-        label_px = QFontMetricsF(self.left.font()).height()
-        row_step = label_step(len(self._rows), rect.height(), label_px)
-        col_step = label_step(len(self._cols), rect.width(), label_px)
+        metrics = QFontMetricsF(self.left.font())
+        row_step = label_step(len(self._rows), rect.height(), metrics.height())
+        col_step = label_step(len(self._cols), rect.width(), metrics.height())
         names = [(i + 0.5, short(self._rows[i])) for i in range(0, len(self._rows), row_step)]
+        below = [(j + 0.5, short(self._cols[j])) for j in range(0, len(self._cols), col_step)]
+        if (names, below) == self._ticks_shown:
+            return
+        self._ticks_shown = (names, below)
         self.left.setTicks([names])
         # pyqtgraph drops a name wider than the axis: make it as wide as the widest name.
-        widest = max((QFontMetricsF(self.left.font()).horizontalAdvance(t) for _, t in names),
-                     default=0.0)
+        widest = max((metrics.horizontalAdvance(t) for _, t in names), default=0.0)
         self.left.setWidth(int(widest + max(0, self.left.style["tickLength"]) + 8))
-        self.bottom.set_labels([(j + 0.5, short(self._cols[j]))
-                                for j in range(0, len(self._cols), col_step)])
+        self.bottom.set_labels(below)
 
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
         """The (row, column) of the cell at ``scene_pos``, None outside the matrix."""
