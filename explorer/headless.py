@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from explorer.cli import CliError, Request, one_line
+from explorer.run_messages import RunMessages
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QMessageLogContext, QtMsgType
-
     from core.pipeline import Analysis, Pipeline
 
 
@@ -33,19 +33,34 @@ def prepare_qt_environment() -> None:
 
 
 def run(request: Request) -> int:
-    """Load, compute, write the requested files; 0 on success, CliError otherwise."""
-    if request.settings.source == "model":
-        return run_model(request)
-    kv = load_vectors(request)
-    pipeline, analysis = compute(kv, request)
-    if request.data:
-        write_data(analysis, request.data)
-    if request.figure:
-        write_figure(kv, pipeline, request)
+    """Load, compute, write the requested files; 0 on success, CliError otherwise.
+
+    Warnings (the vector file's, the analysis's, NumPy's and Qt's) go to stderr as
+    ``warning: ...`` lines once everything is written; a failure prints only its error line.
+    """
+    messages = RunMessages()
+    with messages.python_warnings():
+        if request.settings.source == "model":
+            run_model(request, messages)
+        else:
+            run_vectors(request, messages)
+    messages.write()
     return 0
 
 
-def run_model(request: Request) -> int:
+def run_vectors(request: Request, messages: RunMessages) -> None:
+    """Word vectors: load, compute once, check, write."""
+    kv = load_vectors(request)
+    pipeline, analysis = compute(kv, request)
+    check_heads_limit(request.settings, analysis)
+    # The vector file's own warnings (repeated words, zero vectors...) are the export's too.
+    loaded = tuple(getattr(kv, "load_warnings", None) or ())
+    analysis = replace(analysis, warnings=loaded + tuple(analysis.warnings))
+    write_everything(analysis, request, messages,
+                     lambda: write_figure(kv, pipeline, request, messages))
+
+
+def run_model(request: Request, messages: RunMessages) -> None:
     """The same with a trained model: open it, fit the settings to it, compute, write."""
     from core.model_pipeline import ModelPipeline
     from core.pipeline import AnalysisError
@@ -62,13 +77,42 @@ def run_model(request: Request) -> int:
         analysis = pipeline.run(settings)
     except AnalysisError as error:
         raise CliError(one_line(str(error))) from None
+    write_everything(analysis, request, messages,
+                     lambda: write_model_figure(model, settings, request, messages))
+
+
+def write_everything(analysis: Analysis, request: Request, messages: RunMessages,
+                     draw: Callable[[], None]) -> None:
+    """Refuse numbers that are not finite before any file is written, then write the data and
+    the figure (``draw``); every warning goes to ``messages``."""
+    from core.files.atomic import ExportError
+    from core.files.export_checks import require_finite
+    from core.files.export_data import analysis_numbers
+
+    try:
+        require_finite(analysis_numbers(analysis), request.data or request.figure)
+    except ExportError as error:
+        raise CliError(one_line(str(error))) from None
     for warning in analysis.warnings:
-        sys.stderr.write(f"warning: {one_line(warning)}\n")
+        messages.warn(warning)
     if request.data:
-        write_data(analysis, request.data)
+        for warning in write_data(analysis, request.data):
+            messages.warn(warning)
     if request.figure:
-        write_model_figure(model, settings, request)
-    return 0
+        draw()
+
+
+def check_heads_limit(settings: Any, analysis: Analysis) -> None:
+    """The window's limit on the command line too: heads <= min(MAX_HEADS, d_model); the
+    pipeline would quietly compute fewer heads than asked for."""
+    from core.settings import MAX_HEADS
+
+    d_model = int(analysis.sentence.vectors.shape[1])
+    limit = min(MAX_HEADS, d_model)  # as the window's heads spin box (ControlsView)
+    if settings.n_heads > limit and analysis.heads.n_heads < settings.n_heads:
+        raise CliError(f"--heads {settings.n_heads}: these vectors have {d_model} dimensions, "
+                       f"so at most {limit} heads (heads <= min({MAX_HEADS}, dimensions): "
+                       "each head needs one dimension at least)")
 
 
 def fitted_to_model(settings: Any, model: Any) -> Any:
@@ -123,26 +167,28 @@ def compute(kv: Any, request: Request) -> tuple[Pipeline, Analysis]:
         raise CliError(one_line(str(error))) from None
 
 
-def write_data(analysis: Analysis, path: str) -> None:
+def write_data(analysis: Analysis, path: str) -> list[str]:
+    """Write the data file; the warnings the writing added (text that was not UTF-8)."""
     from core.files.atomic import ExportError
     from core.files.export_data import export_data
 
     try:
-        export_data(analysis, path)
+        return export_data(analysis, path)
     except ExportError as error:
         raise CliError(one_line(str(error))) from None
 
 
-def write_figure(kv: Any, pipeline: Pipeline, request: Request) -> None:
+def write_figure(kv: Any, pipeline: Pipeline, request: Request, messages: RunMessages) -> None:
     """Build the window (never shown on screen), show the analysis, export its explorer view."""
     def show(window: Any) -> None:
         window.controller.adopt(pipeline)  # already run on these settings: nothing recomputed
         window.set_vectors(kv, request.settings.vectors_path)
 
-    _draw_in_window(request.settings, show, request)
+    _draw_in_window(request.settings, show, request, messages)
 
 
-def write_model_figure(model: Any, settings: Any, request: Request) -> None:
+def write_model_figure(model: Any, settings: Any, request: Request,
+                       messages: RunMessages) -> None:
     """The window's view of the trained model (chosen layer and head), off screen."""
     across = settings.model.across_layers != "layer"  # --across rollout|flow draws that view
 
@@ -156,14 +202,19 @@ def write_model_figure(model: Any, settings: Any, request: Request) -> None:
 
     # Built on word-vector settings, so the window does not start opening a model of its own.
     _draw_in_window(settings.updated(source="vectors", n_heads=4, selected_head=None), show,
-                    request, "across" if across else None)
+                    request, messages, "across" if across else None)
 
 
-def _draw_in_window(settings: Any, show: Any, request: Request, view: str | None = None) -> None:
+def _draw_in_window(settings: Any, show: Any, request: Request, messages: RunMessages,
+                    view: str | None = None) -> None:
     """A window on ``settings`` (off screen, remembering nothing), ``show(window)`` hands it its
     data, then its explorer view (or ``view``) is written as the requested figure."""
     prepare_qt_environment()
-    from PySide6.QtCore import qInstallMessageHandler
+    with messages.qt_messages():  # before the QApplication: Qt logs while it starts too
+        _draw(settings, show, request, view)
+
+
+def _draw(settings: Any, show: Any, request: Request, view: str | None) -> None:
     from PySide6.QtWidgets import QApplication
 
     from core.files.atomic import ExportError
@@ -172,7 +223,6 @@ def _draw_in_window(settings: Any, show: Any, request: Request, view: str | None
 
     app = QApplication.instance() or QApplication(["attention-explorer"])
     window = MainWindow(settings, store=None)  # reads and writes no remembered settings
-    previous_handler = qInstallMessageHandler(_quiet_offscreen)
     try:
         show(window)
         window.controller.flush()
@@ -185,16 +235,6 @@ def _draw_in_window(settings: Any, show: Any, request: Request, view: str | None
         raise CliError(one_line(str(error))) from None
     finally:
         dispose(window, app)
-        qInstallMessageHandler(previous_handler)
-
-
-_NOISE = ("propagateSizeHints",)  # the offscreen platform says so on every show: not news
-
-
-def _quiet_offscreen(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
-    """Qt's messages on stderr as usual, minus the offscreen platform's known noise."""
-    if not any(noise in message for noise in _NOISE):
-        sys.stderr.write(message + "\n")
 
 
 def dispose(window: Any, app: Any) -> None:
