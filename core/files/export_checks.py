@@ -71,7 +71,7 @@ def require_finite(arrays: Mapping[str, Any], target: object) -> None:
     raise ExportError(
         f"Cannot write {target}: the analysis holds numbers that are not finite "
         f"({shown}{more}); no export carries NaN or infinity, so nothing was written. "
-        "Vectors with values near the float range, for one, overflow the arithmetic."
+        "Huge values in the vectors or the head matrices overflow the arithmetic."
     )
 
 
