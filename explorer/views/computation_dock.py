@@ -101,6 +101,8 @@ class ComputationDock(QDockWidget):
         self.tabs = ComputationTabs(self.panel, self.matrices)
         self.index_note = QLabel(f"<small>{INDEX_NOTE}</small>")
         self.index_note.setToolTip(INDEX_NOTE)
+        self.index_note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.index_note.setContentsMargins(0, 0, 6, 0)
         self.tabs.setCornerWidget(self.index_note)  # said once, beside the tabs it is about
         self._lay_out()
         self.show_lesson(None)
