@@ -33,7 +33,12 @@ needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("ldd"
 
 def build_plugin_linking(folder: Path, soname: str) -> tuple[Path, Path]:
     """A shared library ``libfakeplugin.so`` that needs ``soname`` (built too, found through
-    the plugin's RUNPATH); returns (plugin, the needed library)."""
+    the plugin's RUNPATH); returns (plugin, the needed library).
+
+    Each test builds its own in its own folder: a library the check opened stays loaded in
+    this process, and a second look at the same file would find it there.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "needed.c").write_text("int needed_answer(void) { return 42; }\n")
     (folder / "plugin.c").write_text("int needed_answer(void);\n"
                                      "int plugin_answer(void) { return needed_answer(); }\n")
@@ -49,10 +54,11 @@ def build_plugin_linking(folder: Path, soname: str) -> tuple[Path, Path]:
 @linux_only
 @needs_gcc
 def test_the_loader_names_a_library_that_is_gone(tmp_path):
-    plugin, needed = build_plugin_linking(tmp_path, "libaeprobe-missing.so.3")
-    assert missing_libraries(plugin) == []  # everything loads
+    whole, _ = build_plugin_linking(tmp_path / "whole", "libaeprobe-present.so.3")
+    assert missing_libraries(whole) == []  # everything loads
+    broken, needed = build_plugin_linking(tmp_path / "broken", "libaeprobe-missing.so.3")
     needed.unlink()
-    assert missing_libraries(plugin) == ["libaeprobe-missing.so.3"]
+    assert missing_libraries(broken) == ["libaeprobe-missing.so.3"]
 
 
 @linux_only
