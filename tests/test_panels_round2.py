@@ -244,3 +244,13 @@ def test_matrices_figure_shows_the_numbers_when_the_cells_have_room(window, tmp_
     for value in q.ravel():
         assert format_number(value, 3) in joined
     assert "animal" in joined and "Point at a cell" not in joined  # names, no screen hint
+
+
+def test_colour_key_never_says_minus_zero(qtbot):
+    """A tick one rounding away from zero (-2.4 + 12 × 0.2): pyqtgraph's own axis writes it
+    "-2.22045e-16"; the key writes 0."""
+    from explorer.views.matrix_heatmap import KeyAxis
+
+    ticks = [-0.2, -2.220446049250313e-16, 0.2]
+    assert pg.AxisItem("right").tickStrings(ticks, 1.0, 0.2)[1] == "-2.22045e-16"
+    assert KeyAxis("right").tickStrings(ticks, 1.0, 0.2) == ["-0.2", "0", "0.2"]

@@ -77,6 +77,23 @@ class VerticalAxis(pg.AxisItem):
                 p.restore()
 
 
+class KeyAxis(pg.AxisItem):
+    """The colour key's axis: pyqtgraph's numbers, but a tick one rounding away from zero (as
+    -2.4 + 12 × 0.2 is) reads "0", not "-2.22045e-16" or "-0.0"."""
+
+    def tickStrings(self, values, scale, spacing) -> list[str]:  # noqa: N802, ANN001 (Qt)
+        values = [0.0 if abs(v) < abs(spacing) * 1e-6 else v for v in values]
+        strings = super().tickStrings(values, scale, spacing)
+        return [text[1:] if text.startswith("-") and _is_zero(text) else text for text in strings]
+
+
+def _is_zero(text: str) -> bool:
+    try:
+        return float(text) == 0.0
+    except ValueError:
+        return False
+
+
 class CellNumbers(pg.GraphicsObject):
     """Every cell's number, painted by one item, when the numbers fit the cells on screen.
 
@@ -212,7 +229,7 @@ class MatrixHeatmap(pg.GraphicsLayoutWidget):
         self.left = pg.AxisItem("left", pen=pen, textPen=pen, linkView=self.view)
         self.bottom = VerticalAxis(pen)
         self.bottom.linkToView(self.view)
-        self.key_axis = pg.AxisItem("right", pen=pen, textPen=pen, linkView=self.key_view)
+        self.key_axis = KeyAxis("right", pen=pen, textPen=pen, linkView=self.key_view)
         self.key_axis.enableAutoSIPrefix(False)  # weights and scores are plain numbers
         layout = self.ci
         layout.addItem(self.left, 0, 0)
@@ -291,4 +308,4 @@ class MatrixHeatmap(pg.GraphicsLayoutWidget):
         self.hovered.emit("" if cell is None else self.describe(*cell))
 
 
-__all__ = ["CellNumbers", "MatrixHeatmap", "VerticalAxis", "label_step"]
+__all__ = ["CellNumbers", "KeyAxis", "MatrixHeatmap", "VerticalAxis", "label_step"]
