@@ -188,8 +188,9 @@ def _arrow_parse(chunk: bytes, dim: int) -> tuple[list[str], np.ndarray] | None:
     if table.num_rows != chunk.count(b"\n") or table.num_rows == 0:
         return None
     matrix = np.empty((table.num_rows, dim), dtype=np.float32)  # (n, dim)
-    for j in range(dim):
-        matrix[:, j] = table.column(j + 1).to_numpy()  # float64 -> float32: one rounding
+    with np.errstate(over="ignore"):  # past float32 becomes inf, which the value check names
+        for j in range(dim):
+            matrix[:, j] = table.column(j + 1).to_numpy()  # float64 -> float32: one rounding
     return table.column(0).to_pylist(), matrix
 
 
@@ -259,7 +260,8 @@ def _exact_parse(chunk: bytes, first_line: int, offset: int, dim: int, ctx: Load
         if has_space:
             spaced.append(f"line {first_line + i}: {word!r}")
         offset += len(raw) + 1
-    return words, np.array(rows, dtype=np.float64).astype(np.float32), spaced
+    with np.errstate(over="ignore"):  # as in _arrow_parse
+        return words, np.array(rows, dtype=np.float64).astype(np.float32), spaced
 
 
 def _check_values(matrix: np.ndarray, first_line: int, ctx: LoadContext) -> None:
