@@ -6,7 +6,10 @@ which fail or open dialogs of their own, see :mod:`explorer.export`), always wit
 
 What can be exported is a dict of *targets* (key -> label, widget): the explorer view (the
 central area without the controls: tokens, heatmaps or lines, latent map), the whole window and
-each view the window offers with :meth:`ExportActions.add_view`.
+each view the window offers with :meth:`ExportActions.add_view`. A view that shows part of
+its contents on screen (the computation dock's step table scrolls) draws all of it through its
+``figure_source()`` (see :func:`figure_source`). The figure dialog is told the size each view's
+file will have, measured on what will be drawn, so the size it states is the size written.
 """
 
 from __future__ import annotations
