@@ -50,7 +50,12 @@ keys: Ctrl+O open vectors, Ctrl+E export a figure, Ctrl+S save the session, Ctrl
 a session, Left/Right move the query along the sentence, Up/Down step through the heads (mean,
 1..h), Ctrl+Q quit. Settings are remembered between runs (not by --export).
 
-exit status: 0 on success, 2 with one "error: ..." line on stderr for any bad option or input.
+The window needs a display (X11 or Wayland) and, on X11, system libraries of Qt's xcb plugin
+that pip cannot install; without them it says what is missing and the install line for this
+system (--check-display asks only that). Headless runs need neither.
+
+exit status: 0 on success, 2 with one "error: ..." line on stderr for any bad option or input;
+a headless run's other stderr lines start with "warning: ".
 """
 
 
@@ -86,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     inputs.add_argument("--query", metavar="WORD",
                         help="the query word (a sentence word or any word the vectors know)")
     core = p.add_argument_group("attention")
-    core.add_argument("--heads", metavar="N", type=int, help="number of attention heads")
+    core.add_argument("--heads", metavar="N", type=int,
+                      help=f"number of attention heads: at most {MAX_HEADS}, and at most the "
+                           "vectors' dimension (one dimension per head at least)")
     core.add_argument("--head-strategy", metavar="S", choices=HEAD_STRATEGIES,
                       help=f"how head projections are made: {', '.join(HEAD_STRATEGIES)}")
     core.add_argument("--heads-file", metavar="PATH",
