@@ -68,6 +68,8 @@ def xcb_problem(environ: Mapping[str, str]) -> str | None:
         missing = missing_libraries(plugin) + missing_runtime_libraries(XCB_RUNTIME_LIBRARIES)
         if missing:
             return plugin_problem("X11 (xcb)", missing)
+    if not environ.get("DISPLAY", "").strip():  # QT_QPA_PLATFORM=xcb on a machine without X
+        return f"the window needs an X display, and DISPLAY is not set; {RUN_HEADLESS}"
     return x_server_problem(environ.get("DISPLAY", ""))
 
 

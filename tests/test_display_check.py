@@ -112,6 +112,11 @@ def test_no_display_says_how_to_run_headless():
     assert "--export" in problem and "--screenshot" in problem
 
 
+def test_xcb_chosen_without_an_x_display_is_said():
+    problem = display_problem({"QT_QPA_PLATFORM": "xcb"})
+    assert problem is not None and ("DISPLAY is not set" in problem or "libxcb" in problem)
+
+
 def test_a_chosen_platform_other_than_xcb_is_trusted():
     assert display_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
     assert display_problem({"QT_QPA_PLATFORM": "vnc:size=800x600"}) is None
