@@ -210,6 +210,20 @@ class StepsTable(OnScreenTableView):
             if header.sectionSize(col) != width:
                 header.resizeSection(col, width)
 
+    def whole_width(self, rows: Sequence[int]) -> int:
+        """How wide the table must be to show ``rows`` uncut: the fitted columns, and the last
+        one (it stretches on screen and elides what does not fit) as wide as its widest text."""
+        self.fit_columns(rows)
+        self._keep_measurements()
+        model, last = self._steps_model, len(STEP_COLUMNS) - 1
+        widest = max((self._advances[row >= model.n_keys](model.cell_text(row, last))
+                      for row in rows), default=0.0)
+        padding = self._padding(rows[0]) if rows else 0
+        header = self.horizontalHeader()
+        columns = sum(header.sectionSize(col) for col in range(last))
+        return columns + max(self._header_width(last), math.ceil(widest) + padding) + \
+            2 * self.frameWidth()
+
     def _keep_measurements(self) -> None:
         """Forget the measurements when the fonts or the style changed since they were made."""
         key = (self.font().key(), self._steps_model.bold_font.key(),

@@ -49,7 +49,8 @@ def steps_figure(formulas_html: str, steps: StepsModel, heads: GridModel, simila
     formulas_html : the title and formulas, as the panel's text box shows them.
     steps : the step table's model (every key's row, Σ and W_O).
     heads, similarity : the head statistics' models.
-    width : the figure's width in pixels (the panel's own, so it reads as on screen).
+    width : the figure's width in pixels (the panel's own, so it reads as on screen; more when
+        a table's texts need more).
     """
     figure = QWidget()
     figure.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
@@ -57,7 +58,8 @@ def steps_figure(formulas_html: str, steps: StepsModel, heads: GridModel, simila
     text.setTextFormat(Qt.TextFormat.RichText)
     text.setWordWrap(True)
     table = StepsTable(steps)
-    table.fit_columns(range(steps.rowCount()))  # every row, not only those a viewport would show
+    # Every row, not only those a viewport would show, each cell uncut (the W_O row is long).
+    table.setMinimumWidth(table.whole_width(range(steps.rowCount())))
     statistics = QVBoxLayout()
     statistics.addWidget(QLabel("<b>Heads on the query row</b>"))
     statistics.addWidget(_fitted(heads))
@@ -72,6 +74,7 @@ def steps_figure(formulas_html: str, steps: StepsModel, heads: GridModel, simila
     column.addLayout(row)
     column.addStretch(1)  # an exact size taller than the contents: the room goes below them
     column.activate()
+    width = max(width, column.totalMinimumSize().width())  # wider than the panel if it must be
     height = column.totalHeightForWidth(width) if column.hasHeightForWidth() \
         else column.totalSizeHint().height()
     figure.resize(width, max(height, column.totalMinimumSize().height()))
