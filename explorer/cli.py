@@ -208,6 +208,10 @@ def _head(text: str) -> int | None:
     return head - 1
 
 
+_MADE_UP_HEADS = ("heads", "head_strategy", "heads_file", "seed")
+"""Options that build head projections for word vectors: meaningless with --model."""
+
+
 def _model_changes(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
     """--model and the options that only mean something with it (layers count from 1)."""
     model_only = [name for name in ("layer", "across", "ablate")
@@ -218,6 +222,10 @@ def _model_changes(args: argparse.Namespace, base: Settings) -> dict[str, Any]:
         if model_only:
             raise SettingsError(f"--{model_only[0].replace('_', '-')} needs --model")
         return {}
+    made_up = [name for name in _MADE_UP_HEADS if getattr(args, name, None) is not None]
+    if made_up:  # they were quietly ignored: the model's heads are its own
+        raise SettingsError(f"--{made_up[0].replace('_', '-')} is for word vectors' made-up "
+                            "heads; a trained model has its own heads (leave it out)")
     model = base.model
     updates: dict[str, Any] = {}
     if chosen is not None:

@@ -221,6 +221,15 @@ def test_as_many_heads_as_dimensions_is_computed_as_asked(tmp_path, vectors, out
     assert written["settings"]["n_heads"] == written["heads"]["n_heads"] == DIM
 
 
+@pytest.mark.parametrize("option", [["--heads", "64"], ["--seed", "3"]])
+def test_made_up_head_options_are_refused_with_a_model(tmp_path, out, option):
+    tiny = str(ROOT / "tests" / "data" / "transformer" / "tiny-bert")
+    message = error_of(run_main(["--model", tiny, "--sentence", "the cat sat", *option,
+                                 "--export-data", str(out / "a.json")], tmp_path))
+    assert f"{option[0]} is for word vectors" in message  # it was ignored: exit 0
+    assert list(out.iterdir()) == []
+
+
 def test_the_file_strategy_needs_its_file(tmp_path, vectors):
     message = error_of(run_main([*base_args(vectors), "--head-strategy", "file",
                                  "--export-data", "a.json"], tmp_path))
