@@ -101,7 +101,7 @@ def _run_gui(args: argparse.Namespace, request: Request) -> int:
     if path is not None and not os.path.isfile(path):
         path = None  # the remembered file is gone: the default set rather than an error
     if args.screenshot:
-        return _screenshot(app, window, path, args.screenshot, request.size)
+        return _screenshot(app, window, path, args.screenshot, request)
     window.show()
     window.load_vectors(path, settings.vectors_format, trusted=trusted)
     return int(app.exec())
@@ -121,14 +121,23 @@ def collect_garbage_from_the_event_loop() -> Any:
     return GarbageCollector(interval=1.0)
 
 
-def _screenshot(app: Any, window: Any, path: str | None, out: str, size: tuple[int, int]) -> int:
-    """Load, wait for the first drawn result, grab the window, save ``out``."""
+def _screenshot(app: Any, window: Any, path: str | None, out: str, request: Request) -> int:
+    """Load, wait for the first drawn result, grab the window, save ``out``; 0, or 2 after one
+    ``error:`` line (as every other failure of the command line)."""
     from PySide6.QtCore import QTimer
 
-    outcome = {"status": 1}
+    from explorer.headless import check_heads_limit
+
+    outcome = {"status": 2}
 
     def grab(_update: object = None) -> None:
         window.controller.updated.disconnect(grab)
+        try:  # the heads the window computed, against those asked for
+            check_heads_limit(request.settings, window.controller.analysis)
+        except CliError as error:
+            message = str(error)  # said once this signal has returned: not inside its emission
+            QTimer.singleShot(0, lambda: fail(message))
+            return
         QTimer.singleShot(300, save)  # let the views lay out and paint once more
 
     def save() -> None:
@@ -136,7 +145,7 @@ def _screenshot(app: Any, window: Any, path: str | None, out: str, size: tuple[i
         ok = window.grab().save(out)
         if not ok:
             print(f"error: could not write {out}", file=sys.stderr)
-        outcome["status"] = 0 if ok else 1
+        outcome["status"] = 0 if ok else 2
         window.close()
         app.quit()
 
@@ -146,14 +155,14 @@ def _screenshot(app: Any, window: Any, path: str | None, out: str, size: tuple[i
         app.quit()
 
     _answer_no_dialogs()
-    window.resize(*size)
+    window.resize(*request.size)
     window.controller.updated.connect(grab)
     window.controller.failed.connect(lambda message, _field: fail(message))
     window.loader.failed.connect(fail)
     window.show()
     if not window.load_vectors(path, trusted=False):
         print(f"error: {path}: a pickled file is not opened for a screenshot", file=sys.stderr)
-        return 1
+        return 2
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: fail("timed out waiting for the views"))
     app.exec()
     return outcome["status"]

@@ -102,11 +102,13 @@ def write_everything(analysis: Analysis, request: Request, messages: RunMessages
         draw()
 
 
-def check_heads_limit(settings: Any, analysis: Analysis) -> None:
+def check_heads_limit(settings: Any, analysis: Analysis | None) -> None:
     """The window's limit on the command line too: heads <= min(MAX_HEADS, d_model); the
     pipeline would quietly compute fewer heads than asked for."""
     from core.settings import MAX_HEADS
 
+    if analysis is None or settings.source == "model":
+        return  # nothing computed yet / a model's heads are its own
     d_model = int(analysis.sentence.vectors.shape[1])
     limit = min(MAX_HEADS, d_model)  # as the window's heads spin box (ControlsView)
     if settings.n_heads > limit and analysis.heads.n_heads < settings.n_heads:

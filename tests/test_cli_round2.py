@@ -213,6 +213,23 @@ def test_more_heads_than_dimensions_is_an_error_naming_both(tmp_path, vectors, o
     assert list(out.iterdir()) == []
 
 
+def test_a_screenshot_with_more_heads_than_dimensions_is_refused(tmp_path, vectors, out):
+    shot = out / "window.png"
+    message = error_of(run_main([*base_args(vectors), "--heads", "9", "--screenshot",
+                                 str(shot)], tmp_path))  # it drew 6 heads, exit 0
+    assert "--heads 9" in message and f"at most {DIM} heads" in message
+    assert list(out.iterdir()) == []
+
+
+def test_a_screenshot_of_a_bad_vector_file_exits_2(tmp_path, out):
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"2 {DIM}\ncat " + " ".join(["nan"] * DIM) + "\n")
+    message = error_of(run_main(["--vectors", str(bad), "--screenshot", str(out / "w.png")],
+                                tmp_path))  # exit status 1 before, unlike every other error
+    assert "bad.txt" in message
+    assert list(out.iterdir()) == []
+
+
 def test_as_many_heads_as_dimensions_is_computed_as_asked(tmp_path, vectors, out):
     data = out / "a.json"
     warnings_of(run_main([*base_args(vectors), "--heads", str(DIM), "--export-data", str(data)],
