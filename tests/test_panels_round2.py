@@ -227,7 +227,7 @@ def test_word_mode_matrices_read_out_the_number_under_the_pointer(window, qtbot)
     matrices = matrices_shown(window)
     a = window.controller.analysis
     panel = matrices.panels["A′"]
-    qtbot.waitUntil(lambda: panel.plot.view.width() > 50)
+    qtbot.waitUntil(lambda: panel.plot.view.width() > 50 and panel.plot.view.height() > 200)
     heatmap = panel.plot
     key, query = 1, a.query_row  # "animal" for the query "it"
     centre = heatmap.view.mapViewToScene(pg.Point(query + 0.5, key + 0.5))
