@@ -159,7 +159,7 @@ CASES = [
     Case("3e38 in a word2vec text row", file("huge.vec", text(HUGE, "4 3\n")),
          ("line 4", "too large", "overflow")),
     Case("just over the bound", file("over.txt", text(ROWS[:3] + ["mat 1 -1000001 0"])),
-         ("line 4", "number 2", "-1e+06")),
+         ("line 4", "number 2 is -1.000001e+06", "±1e+06")),
     Case("exactly at the bound", file("at.txt", text(ROWS[:3] + ["mat 1 -1000000 1e6"]))),
     Case("1e39 (too large for float32)", file("f32.txt", text(ROWS[:3] + ["mat 1 1e39 0"])),
          ("line 4", "NaN or infinity", "too large for float32")),

@@ -8,8 +8,11 @@ The text parser gives results identical to gensim's ``load_word2vec_format`` (sa
 order, same float32 bits: both parse each number as a float64 and round it once to float32) but
 parses whole chunks in C, which makes it several times faster. Malformed files raise
 :class:`VectorFileError` naming the file, the line or byte offset and what was expected, instead of
-gensim's bare ``ValueError``/``EOFError``. File checks and format detection live in
-:mod:`core.vectors.detect`, the binary formats in :mod:`core.vectors.binary_files`.
+gensim's bare ``ValueError``/``EOFError``. Every read is bounded (:mod:`core.vectors.lines`: no line
+may be longer than a row of its dimension can be) and every value checked
+(:mod:`core.vectors.values`: finite and within ±1e6). File checks and format detection live in
+:mod:`core.vectors.detect`, the binary formats in :mod:`core.vectors.binary_files`, rows of 1,000
+numbers or more in :mod:`core.vectors.wide_rows`.
 """
 
 from __future__ import annotations
@@ -278,13 +281,15 @@ def _glove_dim(f: BinaryIO, ctx: LoadContext) -> int:
     the first line, however wide, and up to 50 lines to outvote an odd one.
     """
     lengths: list[int] = []
-    seen = 0
+    seen = line_no = 0
+    limit = max_row_bytes(MAX_DIM)
     while len(lengths) < 50 and (seen < _SNIFF_BYTES or not lengths):
-        line = f.readline(max_row_bytes(MAX_DIM) + 1)
+        line = f.readline(limit + 1)
+        line_no += 1
         if not line or (lengths and not line.endswith(b"\n") and seen + len(line) >= _SNIFF_BYTES):
             break  # the end of the file, or a line cut by the sniff's own limit
-        if len(line) > max_row_bytes(MAX_DIM):
-            raise too_long(len(lengths) + 1, max_row_bytes(MAX_DIM), None, ctx)
+        if len(line) > limit:
+            raise too_long(line_no, limit, None, ctx)
         seen += len(line)
         if line.strip():
             lengths.append(line.rstrip().count(b" "))

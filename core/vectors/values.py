@@ -45,16 +45,17 @@ def first_bad_row(matrix: np.ndarray) -> int | None:
 
 def describe_row(row: np.ndarray) -> str:
     """Say what is wrong with one row that :func:`first_bad_row` picked."""
-    values = np.asarray(row, dtype=np.float64)  # (dim,)
-    finite = np.isfinite(values)
+    row = np.asarray(row)  # (dim,) in its own dtype: str() of an element is its shortest form
+    magnitude = np.abs(row.astype(np.float64))  # (dim,)
+    finite = np.isfinite(magnitude)
     if not finite.all():
         column = int(np.argmin(finite))
         return (
-            f"contains NaN or infinity (number {column + 1} is {values[column]}, which may be a "
+            f"contains NaN or infinity (number {column + 1} is {row[column]!s}, which may be a "
             f"number too large for float32); expected finite numbers within ±{MAX_ABS_VALUE:.0e}"
         )
-    column = int(np.argmax(np.abs(values)))
-    return f"number {column + 1} is {values[column]:.6g}, too large: {WHY_BOUND}"
+    column = int(np.argmax(magnitude))
+    return f"number {column + 1} is {row[column]!s}, too large: {WHY_BOUND}"
 
 
 def row_problem(matrix: np.ndarray, where: Callable[[int], str]) -> tuple[str, str] | None:
