@@ -30,6 +30,12 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from core.maths.head_files import HEAD_KEYS, HeadFileError, read_head_arrays
+from core.maths.orthonormal import (
+    QR_MAX_D,
+    orthonormal_columns,
+    orthonormal_from_first,
+    signed_qr,
+)
 
 __all__ = ["HEAD_STRATEGIES", "HeadFileError", "HeadProjections", "build_heads"]
 
@@ -96,29 +102,16 @@ def _resolve_d_k(d_k: int | None, d_model: int, n_heads: int, *, must_fit: bool)
     return d_k
 
 
-def _orthonormal_columns(rng: np.random.Generator, n_heads: int, d: int, d_k: int) -> NDArray:
-    """h independent (d, d_k) blocks with orthonormal columns, side by side: (d, h*d_k).
-
-    QR of a Gaussian matrix gives a uniformly random orthonormal basis once the sign of each
-    column is fixed by the sign of R's diagonal (otherwise LAPACK's sign choice would leak in
-    and results could differ between platforms).
-    """
-    gauss = rng.standard_normal((n_heads, d, d_k))  # (h, d, d_k)
-    return _signed_qr(gauss).transpose(1, 0, 2).reshape(d, n_heads * d_k)  # (d, h*d_k)
-
-
-def _signed_qr(blocks: NDArray) -> NDArray:
-    """Orthonormalise the columns of each (d, d_k) block, keeping each first column's direction."""
-    q, r = np.linalg.qr(blocks)  # (h, d, d_k), (h, d_k, d_k)
-    signs = np.sign(np.diagonal(r, axis1=-2, axis2=-1))  # (h, d_k)
-    return q * np.where(signs == 0, 1, signs)[:, None, :]  # (h, d, d_k)
-
-
 def _from_value_basis(
     w_q: NDArray, w_k: NDArray, w_v: NDArray, n_heads: int, d_k: int, strategy: str, note: str,
     dtype: DTypeLike,
 ) -> HeadProjections:
-    """Package projections with W_O = W_V.T (put each head's values back into word space)."""
+    """Package projections with W_O = W_V.T (put each head's values back into word space).
+
+    W_O is the transposed view of the read-only W_V, not a copy: for 12,000-dimension vectors
+    a copy would be another half gigabyte.
+    """
+    w_v = _read_only(w_v, dtype)
     return _package((w_q, w_k, w_v, w_v.T), n_heads, d_k, w_v.shape[1] // n_heads, strategy,
                     note, dtype)
 
@@ -128,11 +121,34 @@ def _package(
     strategy: str, note: str, dtype: DTypeLike,
 ) -> HeadProjections:
     """Cast (w_q, w_k, w_v, w_o) to `dtype` as fresh read-only arrays and wrap them."""
-    w_q, w_k, w_v, w_o = (np.array(w, dtype=dtype, order="C") for w in matrices)
-    for w in (w_q, w_k, w_v, w_o):
-        w.flags.writeable = False  # shared by every computation; nobody may change them
+    frozen: dict[int, NDArray] = {}  # a matrix passed more than once (identity, split) is one
+    for w in matrices:
+        if id(w) not in frozen:
+            frozen[id(w)] = _read_only(w, dtype)
+    w_q, w_k, w_v, w_o = (frozen[id(w)] for w in matrices)
     return HeadProjections(w_q, w_k, w_v, w_o, n_heads=n_heads, d_k=d_k, d_v=d_v,
                            strategy=strategy, note=note)
+
+
+def _read_only(w: NDArray, dtype: DTypeLike) -> NDArray:
+    """``w`` as a read-only array of `dtype`, shared by every computation.
+
+    An array built here in the right dtype and order is frozen as it is (a (12000, 12000) copy
+    is half a gigabyte), as is a transposed view of one; anything else is copied (C order).
+    """
+    if w.dtype != np.dtype(dtype):
+        w = np.array(w, dtype=dtype, order="C")
+    elif not (w.flags.owndata or _frozen_view(w)):
+        w = np.array(w, order="C")  # a view of something else, which could still change
+    w.flags.writeable = False  # nobody may change the projections
+    return w
+
+
+def _frozen_view(w: NDArray) -> bool:
+    """Whether ``w`` is a read-only view (W_V.T) of a read-only array that owns its data."""
+    base = w.base
+    return not w.flags.writeable and isinstance(base, np.ndarray) and not base.flags.writeable \
+        and base.flags.owndata
 
 
 # ----------------------------------------------------------------------------- strategies
@@ -141,8 +157,8 @@ def _package(
 def _identity(d_model: int, n_heads: int, d_k: int | None, dtype: DTypeLike) -> HeadProjections:
     # Every head is the full identity, so every head shows the textbook attention; W_O averages
     # the h identical heads so the output equals single-head attention on the raw vectors.
-    eye = np.tile(np.eye(d_model), (1, n_heads))  # (d, h*d)
-    w_o = eye.T / n_heads  # (h*d, d)
+    eye = np.tile(np.eye(d_model, dtype=dtype), (1, n_heads))  # (d, h*d), one array for q, k, v
+    w_o = eye.T / np.asarray(n_heads, dtype=eye.dtype)  # (h*d, d), a new array
     note = f"{n_heads} head{'s' if n_heads != 1 else ''} x d_k={d_model}: raw vectors"
     if n_heads > 1:
         note += " (identity heads are all the same; output = their mean)"
@@ -152,7 +168,7 @@ def _identity(d_model: int, n_heads: int, d_k: int | None, dtype: DTypeLike) -> 
 
 
 def _split(d_model: int, n_heads: int, d_k: int, dtype: DTypeLike) -> HeadProjections:
-    basis = np.eye(d_model, n_heads * d_k)  # (d, h*d_k): head i picks dims i*d_k:(i+1)*d_k
+    basis = np.eye(d_model, n_heads * d_k, dtype=dtype)  # (d, h*d_k): head i: dims i*d_k:(i+1)*d_k
     note = _heads_text(n_heads, d_k, d_model) + "; head i sees dimensions i*d_k:(i+1)*d_k"
     return _from_value_basis(basis, basis, basis, n_heads, d_k, "split", note, dtype)
 
@@ -160,14 +176,14 @@ def _split(d_model: int, n_heads: int, d_k: int, dtype: DTypeLike) -> HeadProjec
 def _random(d_model: int, n_heads: int, d_k: int, seed: int, dtype: DTypeLike) -> HeadProjections:
     rng = np.random.default_rng(seed)
     # Independent draws, in a fixed order, so the same seed gives the same matrices everywhere.
-    w_q, w_k = (_orthonormal_columns(rng, n_heads, d_model, d_k) for _ in range(2))
+    w_q, w_k = (orthonormal_columns(rng, n_heads, d_model, d_k, dtype) for _ in range(2))
     if n_heads * d_k <= d_model:
         # Value subspaces orthogonal to each other: with W_O = W_V.T the output is then the sum
         # of each head's mix projected onto its own subspace, a clean decomposition the latent
         # map can show (overlapping subspaces would distort the output away from the mixes).
-        w_v = _orthonormal_columns(rng, 1, d_model, n_heads * d_k)  # (d, h*d_k)
+        w_v = orthonormal_columns(rng, 1, d_model, n_heads * d_k, dtype)  # (d, h*d_k)
     else:
-        w_v = _orthonormal_columns(rng, n_heads, d_model, d_k)  # (d, h*d_k), heads overlap
+        w_v = orthonormal_columns(rng, n_heads, d_model, d_k, dtype)  # (d, h*d_k), heads overlap
     note = f"{n_heads} head{'s' if n_heads != 1 else ''} x d_k={d_k}, random orthonormal, " \
            f"seed {seed}"
     return _from_value_basis(w_q, w_k, w_v, n_heads, d_k, "random", note, dtype)
@@ -218,15 +234,7 @@ def _axes(d_model: int, n_heads: int, d_k: int, directions: ArrayLike | None, se
     if bad.size:
         raise ValueError(f"direction {int(bad[0])} is zero or not finite; it has no direction")
     used = min(n_heads, dirs.shape[0])
-    rng = np.random.default_rng(seed)
-    # Head i's first column is unit direction i; any further columns are a seeded orthonormal
-    # completion (QR keeps the first column's direction because its sign is fixed by R).
-    blocks = rng.standard_normal((used, d_model, d_k))  # (used, d, d_k)
-    blocks[:, :, 0] = dirs[:used] / norms[:used, None]
-    from_dirs = _signed_qr(blocks)  # (used, d, d_k)
-    extra = rng.standard_normal((n_heads - used, d_model, d_k))  # (h - used, d, d_k)
-    heads = np.concatenate([from_dirs, _signed_qr(extra)])  # (h, d, d_k)
-    basis = heads.transpose(1, 0, 2).reshape(d_model, n_heads * d_k)  # (d, h*d_k)
+    basis = _axes_basis(dirs[:used] / norms[:used, None], n_heads, d_k, seed)  # (d, h*d_k)
     note = f"{n_heads} head{'s' if n_heads != 1 else ''} x d_k={d_k}; " \
         f"{_span(0, used - 1)} built around the given directions"
     if used < n_heads:
@@ -234,6 +242,24 @@ def _axes(d_model: int, n_heads: int, d_k: int, directions: ArrayLike | None, se
     if dirs.shape[0] > n_heads:
         note += f"; {dirs.shape[0] - n_heads} extra directions ignored"
     return _from_value_basis(basis, basis, basis, n_heads, d_k, "axes", note, dtype)
+
+
+def _axes_basis(units: NDArray, n_heads: int, d_k: int, seed: int) -> NDArray:
+    """Head i's first column is unit direction i (``units`` (used, d)); any further columns and
+    the heads beyond the directions are a seeded orthonormal completion."""
+    used, d_model = units.shape
+    rng = np.random.default_rng(seed)
+    if d_model > QR_MAX_D:  # wide vectors: no cubic QR (core.maths.orthonormal)
+        wide = [orthonormal_from_first(rng, u, d_k) for u in units]  # used x (d, d_k)
+        extra = orthonormal_columns(rng, n_heads - used, d_model, d_k)  # (d, (h - used)*d_k)
+        return np.concatenate([*wide, extra], axis=1)  # (d, h*d_k)
+    # QR keeps the first column's direction because its sign is fixed by R.
+    blocks = rng.standard_normal((used, d_model, d_k))  # (used, d, d_k)
+    blocks[:, :, 0] = units
+    from_dirs = signed_qr(blocks)  # (used, d, d_k)
+    extra = rng.standard_normal((n_heads - used, d_model, d_k))  # (h - used, d, d_k)
+    heads = np.concatenate([from_dirs, signed_qr(extra)])  # (h, d, d_k)
+    return heads.transpose(1, 0, 2).reshape(d_model, n_heads * d_k)  # (d, h*d_k)
 
 
 def _file(d_model: int, n_heads: int, d_k: int | None, path: str | Path | None,
