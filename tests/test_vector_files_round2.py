@@ -67,14 +67,15 @@ def _write(path: Path, content: bytes) -> Path:
     return path
 
 
-def kv_file(name: str, value: float, separately: bool = False) -> Writer:
+def kv_file(name: str, value: float, separately: bool = False,
+            words: tuple[str, ...] = tuple(WORDS)) -> Writer:
     """gensim's native format with ``value`` in row 3; the vectors inline or in a ``.npy``."""
 
     def write(tmp: Path) -> Path:
         from gensim.models import KeyedVectors
 
         kv = KeyedVectors(3)
-        kv.add_vectors(WORDS, np.arange(12, dtype=np.float32).reshape(4, 3))
+        kv.add_vectors(list(words), np.arange(12, dtype=np.float32).reshape(4, 3))
         kv.vectors[2, 1] = value
         kv.save(str(tmp / name), separately=["vectors"] if separately else [])
         return tmp / name
@@ -175,6 +176,9 @@ CASES = [
          ("row 3 ('sat')", "NaN or infinity"), trust=True),
     Case("3e38 in a trusted .kv's .npy", kv_file("huge.kv", 3e38, separately=True),
          ("row 3 ('sat')", "too large"), trust=True),
+    Case("a lone surrogate in a trusted .kv's word",
+         kv_file("sur.kv", 1.0, words=("the", "cat", "s\udce4t", "mat")),
+         ("row 3 ('s\\udce4t')", "not valid Unicode"), trust=True),
     # ---- wide vectors: the dimension is read from whole lines, not the first 64 KiB
     Case("12,000-dimensional GloVe", wide("w12k.txt", 12_000), words=WIDE_WORDS),
     Case("20,000-dimensional GloVe", wide("w20k.txt", 20_000), words=WIDE_WORDS),

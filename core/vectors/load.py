@@ -209,7 +209,30 @@ def _load_pickled(path: str, trust_pickle: bool, ctx: LoadContext) -> KeyedVecto
     if not hasattr(kv, "key_to_index"):
         raise ctx.error("byte offset 0", f"expected KeyedVectors, found {type(loaded).__name__}")
     _check_gensim_values(kv, ctx)
+    _check_gensim_words(kv.index_to_key, ctx)
     return _annotate(kv, path, ctx)
+
+
+def _check_gensim_words(words: Sequence[object], ctx: LoadContext) -> None:
+    """A pickled vocabulary can hold strings that are not valid Unicode (lone surrogates),
+    which break every later UTF-8 write (a JSON export): refuse them, naming the first.
+    Keys that are not strings (gensim allows ints) are left to the window to show as text."""
+    text = [w for w in words if isinstance(w, str)]
+    try:
+        "".join(text).encode("utf-8")  # one C pass in the usual case
+    except UnicodeEncodeError:
+        row, word = next((i, w) for i, w in enumerate(words)
+                         if isinstance(w, str) and not _is_unicode(w))
+        raise ctx.error(f"row {row + 1} ({readable(repr(word))})",
+                        "the word is not valid Unicode (it holds a lone surrogate)") from None
+
+
+def _is_unicode(word: str) -> bool:
+    try:
+        word.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_gensim_values(kv: KeyedVectors, ctx: LoadContext) -> None:
