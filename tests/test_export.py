@@ -160,7 +160,7 @@ def _refuse(src, dst):  # noqa: ANN001, ANN202
 
 # ----------------------------------------------------------------------------- figures
 
-CAPTION = "tiny test vectors · 2 heads (random, seed 0, d_k=4) · scaled_dot · softmax"
+CAPTION = "tiny test vectors · 2 heads (random, seed 0, d_k=4) · scaled dot · softmax"
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -266,7 +266,7 @@ def test_svg_is_vector_with_paths_and_text(figure, tmp_path):
     root = ET.parse(path).getroot()
     assert root.tag == f"{SVG}svg"
     texts = " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
-    assert "key3" in texts and "query4" in texts and "scaled_dot" in texts
+    assert "key3" in texts and "query4" in texts and "scaled dot" in texts
     assert len(list(root.iter(f"{SVG}path"))) >= 10  # scatter symbols as paths, not pixmaps
     assert len(list(root.iter(f"{SVG}polyline"))) > 10  # axes and ticks
     images = list(root.iter(f"{SVG}image"))
@@ -368,8 +368,8 @@ def test_figure_caption_states_the_settings(tiny_kv):
 
     caption = figure_caption(run(tiny_kv, temperature=0.5))
     assert caption == (
-        "tiny test vectors · 2 heads (random, seed 0, d_k=4) · scaled_dot · softmax · T=0.50 · "
+        "tiny test vectors · 2 heads (random, seed 0, d_k=4) · scaled dot · softmax · T=0.50 · "
         "query 'drink'"
     )
     masked = figure_caption(run(tiny_kv, causal=True, head_strategy="split", n_heads=1))
-    assert "1 head (split, d_k=8)" in masked and "mask: causal" in masked
+    assert "1 head (split dimensions, d_k=8)" in masked and "mask: causal" in masked

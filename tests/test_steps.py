@@ -118,7 +118,7 @@ def test_three_inputs_formulas_show_the_published_numbers():
     assert "exp(2 − 4)" in first[3] and "0.06338" in first[3]
     assert "head output o = " in first[4] and "= [1.937, 6.683, 1.595]" in first[4]
     # W_V makes 3-wide values from 4-wide inputs: W_O = pinv(W_V) maps the output back to X.
-    assert "W_O part = o · W_O[rows 0:3]" in first[5] and t.note == ""
+    assert "W_O part = o · W_O[rows 1–3]" in first[5] and t.note == ""
     # 2-wide values of 2-wide inputs: no W_O, the output is the heads' concatenation.
     cat = analysis_steps(run_lesson_analysis("cat_sat_mat"))
     assert "no W_O" in step_formulas(cat, 0)[5] and cat.wo_part is None
