@@ -53,20 +53,27 @@ def read_line(f: BinaryIO, limit: int, line_no: int, dim: int | None, ctx: LoadC
     return line
 
 
+class LineTooLong(Exception):
+    """No line break within ``limit`` bytes (the reader, which counts lines, names the line)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"no line break within {limit} bytes")
+        self.limit = limit
+
+
 def whole_lines(
-    f: BinaryIO, span: tuple[int, int], first_line: int, dim: int, ctx: LoadContext,
-    chunk_bytes: int,
+    f: BinaryIO, span: tuple[int, int], dim: int, ctx: LoadContext, chunk_bytes: int
 ) -> Iterator[tuple[int, bytes]]:
     """Yield ``(offset, chunk)`` pieces of whole lines from ``span[0]`` to ``span[1]``, reading
     ``chunk_bytes`` at a time.
 
     Each chunk ends with a newline (one is added after a last line without one). Only the new
     block is searched for a line break and the unfinished line is kept as a list of pieces, so
-    the work is linear in the file's size; the unfinished line may never grow past
-    :func:`max_row_bytes`.
+    the work is linear in the file's size; when the unfinished line grows past
+    :func:`max_row_bytes`, :class:`LineTooLong` is raised: it is the line after the last chunk.
     """
     limit = max_row_bytes(dim)
-    (offset, end), line_no = span, first_line
+    offset, end = span
     pieces: list[bytes] = []  # the unfinished line, in the order read
     pending = 0  # its length in bytes
     while True:
@@ -79,15 +86,15 @@ def whole_lines(
             pieces.append(block)
             pending += len(block)
             if pending > limit:
-                raise too_long(line_no, limit, dim, ctx)
+                raise LineTooLong(limit)
             continue
-        chunk = b"".join([*pieces, block[:cut]]) if pieces else block[:cut]
+        with memoryview(block) as view:  # one copy of the chunk, not two
+            chunk = b"".join([*pieces, view[:cut]]) if pieces or cut < len(block) else block
         yield offset, chunk
         offset += len(chunk)
-        line_no += chunk.count(b"\n")
         pieces, pending = [block[cut:]], len(block) - cut
         if pending > limit:  # the rest of this block is already too long for one row
-            raise too_long(line_no, limit, dim, ctx)
+            raise LineTooLong(limit)
     rest = b"".join(pieces)
     if rest.strip():
         yield offset, rest + b"\n"

@@ -24,7 +24,15 @@ from typing import BinaryIO
 
 import numpy as np
 
-from core.vectors.lines import HEADER_LIMIT, MAX_DIM, max_row_bytes, too_long, whole_lines
+from core.vectors.lines import (
+    HEADER_LIMIT,
+    MAX_DIM,
+    LineTooLong,
+    max_row_bytes,
+    too_long,
+    whole_lines,
+)
+from core.vectors.printable import readable
 from core.vectors.values import row_problem
 from core.vectors.wide_rows import WIDE_DIM, parse_wide_chunk
 
@@ -49,23 +57,6 @@ class VectorFileError(ValueError):
 
     The message names the file, the line or byte offset and what was expected.
     """
-
-
-def readable(text: str) -> str:
-    """``text`` as one line of valid Unicode, for messages and names shown or written.
-
-    A file name that is not UTF-8 reaches Python with lone surrogates ("caf\\udce9.txt"); written
-    into a message they break every later UTF-8 write (a JSON export, the terminal). Each such
-    byte is shown as ``\\xNN`` instead, and line breaks as ``\\n``, so a message stays one line.
-    """
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        try:  # the bytes the surrogates stand for, each undecodable one as \xNN
-            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:  # a surrogate that stands for no byte
-            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class LoadCancelled(Exception):
@@ -356,14 +347,33 @@ def read_text_vectors(path: str, with_header: bool, ctx: LoadContext) -> Parsed:
     words, matrix, warnings
     """
     start, count, dim = _text_start(path, with_header, ctx)
-    line_no = 2 if with_header else 1
+    first_line = 2 if with_header else 1
+    with open(path, "rb") as f:
+        f.seek(start)
+        words, parts, spaced = _read_rows(f, (start, _data_end(path)), first_line, count, dim, ctx)
+    if count is not None and len(words) < count:
+        raise ctx.error(
+            f"line {first_line + len(words)}",
+            f"file ends after {len(words)} words, header says {count}",
+        )
+    if spaced:
+        ctx.warnings.append(
+            f"{len(spaced)} words contain spaces and were kept whole, e.g. {spaced[0]}"
+        )
+    ctx.step(1.0)
+    return words, np.concatenate(parts) if parts else np.empty((0, dim), np.float32), ctx.warnings
+
+
+def _read_rows(
+    f: BinaryIO, span: tuple[int, int], line_no: int, count: int | None, dim: int,
+    ctx: LoadContext,
+) -> tuple[list[str], list[np.ndarray], list[str]]:
+    """Parse the rows chunk by chunk: words, a (rows, dim) matrix per chunk, spaced words."""
     words: list[str] = []
     parts: list[np.ndarray] = []
     spaced: list[str] = []
-    with open(path, "rb") as f:
-        f.seek(start)
-        span = (start, _data_end(path))
-        for offset, chunk in whole_lines(f, span, line_no, dim, ctx, _CHUNK_BYTES):
+    try:
+        for offset, chunk in whole_lines(f, span, dim, ctx, _CHUNK_BYTES):
             parsed = _arrow_parse(chunk, dim) if dim < WIDE_DIM else parse_wide_chunk(chunk, dim)
             if parsed is None:
                 w, m, s = _exact_parse(chunk, line_no, offset, dim, ctx)
@@ -378,13 +388,6 @@ def read_text_vectors(path: str, with_header: bool, ctx: LoadContext) -> Parsed:
                 raise ctx.error(
                     f"line {count + 2}", f"header says {count} words but the file has more lines"
                 )
-    if count is not None and len(words) < count:
-        raise ctx.error(
-            f"line {line_no}", f"file ends after {len(words)} words, header says {count}"
-        )
-    if spaced:
-        ctx.warnings.append(
-            f"{len(spaced)} words contain spaces and were kept whole, e.g. {spaced[0]}"
-        )
-    ctx.step(1.0)
-    return words, np.concatenate(parts) if parts else np.empty((0, dim), np.float32), ctx.warnings
+    except LineTooLong as e:  # the line after every row parsed so far
+        raise too_long(line_no, e.limit, dim, ctx) from None
+    return words, parts, spaced
