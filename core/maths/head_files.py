@@ -95,12 +95,12 @@ def _open_regular(path: str | Path, name: str, limit: int) -> IO[bytes]:
         raise HeadFileError(f"head file {name} does not exist") from None
     except OSError as error:
         raise HeadFileError(f"cannot read head file {name}: {error.strerror or error}") from None
-    stream = os.fdopen(fd, "rb")
-    info = os.fstat(fd)
+    info = os.fstat(fd)  # before fdopen, which refuses a folder with its own error
     if not stat.S_ISREG(info.st_mode):
-        stream.close()
+        os.close(fd)
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe or device)"
         raise HeadFileError(f"head file {name} is {kind}; choose an .npz file")
+    stream = os.fdopen(fd, "rb")
     if info.st_size > limit:
         stream.close()
         raise HeadFileError(f"head file {name} is {info.st_size:,} bytes, more than heads for "

@@ -273,7 +273,8 @@ def _file(d_model: int, n_heads: int, d_k: int | None, path: str | Path | None,
     note = f"{n_heads} head{'s' if n_heads != 1 else ''} x d_k={file_d_k}, d_v={d_v}, " \
         f"from {Path(path).name}"
     matrices = (arrays["w_q"], arrays["w_k"], arrays["w_v"], arrays["w_o"])
-    heads = _package(matrices, n_heads, file_d_k, d_v, "file", note, dtype)
+    with np.errstate(over="ignore"):  # checked just below, with the member's name
+        heads = _package(matrices, n_heads, file_d_k, d_v, "file", note, dtype)
     for key, w in zip(HEAD_KEYS, (heads.w_q, heads.w_k, heads.w_v, heads.w_o), strict=True):
         if not np.all(np.isfinite(w)):  # a narrow dtype (float16) can overflow in the cast
             raise HeadFileError(f"head file {path}: array {key!r} does not fit in {w.dtype}")
