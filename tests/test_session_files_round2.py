@@ -182,3 +182,37 @@ def test_broken_remembered_settings_say_why(tmp_path: Path) -> None:
     assert "settings.ini" in again.settings_problem and "digits" in again.settings_problem
     again.save_settings(Settings(n_heads=2))
     assert again.settings() == Settings(n_heads=2) and again.settings_problem is None
+
+
+# ----------------------------------------------------------------------------- killed saves
+
+_SAVER = """
+import sys, time
+from core.files.atomic import write_atomically
+def write(f):
+    f.write(b'{"half": ')
+    f.flush()
+    print("writing", flush=True)
+    time.sleep(600)
+write_atomically(sys.argv[1], write)
+"""
+
+
+def test_a_save_killed_mid_write_leaves_nothing_after_the_next_save(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "lesson.aexp.json"
+    mine = tmp_path / ".lesson.aexp.json.backup.tmp"  # a person's own file, never ours to touch
+    mine.write_text("keep")
+    os.utime(mine, (1, 1))
+    saver = subprocess.Popen([sys.executable, "-c", _SAVER, str(target)], text=True,
+                             stdout=subprocess.PIPE, cwd=Path(__file__).parent.parent)
+    assert saver.stdout is not None and saver.stdout.readline().strip() == "writing"
+    os.kill(saver.pid, signal.SIGKILL)
+    saver.wait(timeout=TIMEOUT)
+    assert len(list(tmp_path.glob(".lesson.aexp.json.*.tmp"))) == 2
+    save_session(target, Settings(n_heads=2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, target.name]
+    assert load_session(target)[0] == Settings(n_heads=2)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from core.vectors.cache_checks import remove_stale_temporaries
+
 Writer = Callable[[BinaryIO], None]
 
 
@@ -51,9 +53,13 @@ def write_atomically(path: str | os.PathLike[str], data: bytes | str | Writer) -
         raise ExportError(f"Cannot write {target}: the folder {folder} {reason}.")
     if target.is_dir():
         raise ExportError(f"Cannot write {target}: it is a folder.")
+    # A writer killed mid-write (kill -9, power cut) left its temporary: the name carries the
+    # pid, so the next save of the same file can tell it from one still being written.
+    remove_stale_temporaries(str(folder), prefix=f".{target.name}.", suffix=".tmp")
     try:
         # Same folder as the target, so os.replace is a rename on one file system (atomic).
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp",
+                                         dir=folder)
     except OSError as error:
         raise ExportError(_message(target, error)) from error
     try:

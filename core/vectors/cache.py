@@ -242,6 +242,7 @@ def _utf8_lines(words: Sequence[str]) -> bytes:
 def load_vocabulary(source: str, count: int, cache_dir: str) -> Vocabulary | None:
     """The cached ``count`` words read from ``source`` (a file in a format this cache does not
     parse, e.g. the default set's Parquet word list), or None without a valid entry."""
+    remove_stale_temporaries(cache_dir)  # the default set's start goes through here only
     try:
         vocab, meta = _paths(cache_dir, cache_key(source))[1:]
         info = read_meta(meta, "vocabulary")

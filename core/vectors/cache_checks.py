@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import time
 import zlib
@@ -24,6 +25,7 @@ MAX_META_BYTES = 1 << 20  # a meta file is a few hundred bytes (plus any load wa
 STALE_TEMPORARY_SECONDS = 60.0  # a writer touches its file continuously while it writes
 TEMPORARY_PREFIX = ".tmp-"
 TEMPORARY_SUFFIX = ".part"
+_MKSTEMP_PART = re.compile(r"(\d+-)?[a-z0-9_]{8}")  # [<pid>-] and tempfile's 8 random characters
 
 # The matrix checksum: a weighted sum of the data's 64-bit words modulo 2**64. Word k of block c
 # is weighted by the odd number (2k + 1) * golden, each block's sum by the odd (2c + 1) * golden:
@@ -131,8 +133,11 @@ def temporary_prefix() -> str:
     return f"{TEMPORARY_PREFIX}{os.getpid()}-"
 
 
-def remove_stale_temporaries(folder: str, now: float | None = None) -> int:
-    """Delete ``.tmp-*.part`` files left by writers that were killed; return how many.
+def remove_stale_temporaries(folder: str, now: float | None = None, *,
+                             prefix: str = TEMPORARY_PREFIX,
+                             suffix: str = TEMPORARY_SUFFIX) -> int:
+    """Delete ``<prefix><pid>-*<suffix>`` files left by writers that were killed; return how
+    many (by default the cache's ``.tmp-*.part``; core.files.atomic passes its own names).
 
     A file is stale when it has not been written to for `STALE_TEMPORARY_SECONDS` or its
     writer's process is gone; a live writer's file (recent, its pid running) is left alone.
@@ -145,11 +150,13 @@ def remove_stale_temporaries(folder: str, now: float | None = None) -> int:
         return 0  # no cache folder yet
     for entry in entries:
         name = entry.name
-        if not (name.startswith(TEMPORARY_PREFIX) and name.endswith(TEMPORARY_SUFFIX)):
+        if not (name.startswith(prefix) and name.endswith(suffix)):
             continue
+        if not _MKSTEMP_PART.fullmatch(name[len(prefix):len(name) - len(suffix)]):
+            continue  # not a name mkstemp made for us (a person's own ".notes.backup.tmp")
         try:
             age = now - entry.stat(follow_symlinks=False).st_mtime
-            if age > STALE_TEMPORARY_SECONDS or _writer_gone(name):
+            if age > STALE_TEMPORARY_SECONDS or _writer_gone(name[len(prefix):]):
                 os.unlink(entry.path)
                 removed += 1
         except OSError:
@@ -157,9 +164,11 @@ def remove_stale_temporaries(folder: str, now: float | None = None) -> int:
     return removed
 
 
-def _writer_gone(name: str) -> bool:
-    """True only when the pid in ``.tmp-<pid>-...part`` is certainly not running."""
-    pid_text = name[len(TEMPORARY_PREFIX):].split("-", 1)[0]
+def _writer_gone(rest: str) -> bool:
+    """True only when the pid that starts ``rest`` (``<pid>-...``) is certainly not running."""
+    pid_text, dash, _ = rest.partition("-")
+    if not dash:
+        return False  # no pid in the name (an older version's file): age decides
     if os.name != "posix" or not pid_text.isdigit():
         return False  # on Windows os.kill(pid, 0) would terminate the process: age decides
     try:
