@@ -9,10 +9,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from core.bounded_json import JsonLimitError, parse_json
 from core.maths.attention import NORMALIZATIONS, SCORINGS
 from core.maths.heads import HEAD_STRATEGIES
 from core.model_settings import ModelSettings, ModelSettingsError
@@ -257,67 +257,12 @@ class Settings:
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
-        return cls.from_dict(parse_json(text))
-
-
-# Settings hold small numbers in shallow structures. Python's own limits are far off and end in
-# tracebacks (ValueError past 4,300 digits, RecursionError around 1,000 levels), so JSON read
-# from a file or the stored settings is held to these before anything is built from it.
-MAX_JSON_DEPTH = 64
-MAX_NUMBER_DIGITS = 40
-_JSON_STRUCTURE = re.compile(r'\\.|["\[\]{}]', re.DOTALL)  # an escape, a quote, a bracket
-
-
-def parse_json(text: str) -> Any:
-    """Parse settings or session JSON; every problem is a one-line :class:`SettingsError`.
-
-    Beyond the grammar: nesting deeper than `MAX_JSON_DEPTH`, a number written with more than
-    `MAX_NUMBER_DIGITS` digits, a float too large for a double, and NaN/Infinity are refused.
-    """
-    depth = _nesting_depth(text)
-    if depth > MAX_JSON_DEPTH:
-        raise SettingsError(
-            f"nested {depth} levels deep; settings JSON is never deeper than {MAX_JSON_DEPTH}")
-    try:
-        return json.loads(text, parse_int=_bounded_int, parse_float=_finite_float,
-                          parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        raise SettingsError(
-            f"not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}"
-        ) from None
-
-
-def _nesting_depth(text: str) -> int:
-    """The deepest [ / { nesting outside strings (the JSON need not be valid); linear time."""
-    depth = deepest = 0
-    in_string = False
-    for match in _JSON_STRUCTURE.finditer(text):
-        char = match.group()
-        if char == '"':
-            in_string = not in_string
-        elif not in_string and len(char) == 1:
-            depth += 1 if char in "[{" else -1
-            deepest = max(deepest, depth)
-    return deepest
-
-
-def _bounded_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise SettingsError(f"a number has {len(digits.lstrip('-'))} digits; settings numbers "
-                            f"have at most {MAX_NUMBER_DIGITS}")
-    return int(digits)
-
-
-def _finite_float(literal: str) -> float:
-    value = float(literal)
-    if not math.isfinite(value):
-        shown = literal if len(literal) <= 20 else literal[:20] + "..."
-        raise SettingsError(f"the number {shown} is too large for a double")
-    return value
-
-
-def _no_constant(name: str) -> float:
-    raise SettingsError(f"{name} is not a number a setting can hold")
+        """Settings from JSON text; every problem (bounds included) is a `SettingsError`."""
+        try:
+            data = parse_json(text)
+        except JsonLimitError as error:
+            raise SettingsError(str(error)) from None
+        return cls.from_dict(data)
 
 
 def field_docs() -> dict[str, str]:

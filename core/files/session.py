@@ -19,8 +19,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from core.bounded_json import JsonLimitError, parse_json
 from core.files.atomic import write_atomically
-from core.settings import Settings, SettingsError, parse_json
+from core.settings import Settings, SettingsError
 
 SESSION_FORMAT = "attention-explorer-session"
 SESSION_VERSION = 1
@@ -95,7 +96,7 @@ def session_from_text(text: str, name: str = "session") -> tuple[Settings, dict[
     """Parse and validate session JSON ``text``; ``name`` is used in error messages."""
     try:
         data = parse_json(text)
-    except SettingsError as error:
+    except JsonLimitError as error:
         raise SessionError(f"{name} is not a session file: {error}.") from None
     return _settings_and_view(_check_header(data, name), name)
 
