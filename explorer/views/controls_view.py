@@ -372,8 +372,9 @@ class ControlsView(QWidget):
             wrong = not word or not self._known(word) or self._culprit == "projection_axes"
             mark_field(edit, wrong, not_known([word]) if word and not self._known(word) else
                   self._docs["projection_axes"])
-        self.heads_file_button.setStyleSheet(
-            _INVALID_BUTTON if self._culprit == "heads_file" else "")
+        button_style = _INVALID_BUTTON if self._culprit == "heads_file" else ""
+        if self.heads_file_button.styleSheet() != button_style:
+            self.heads_file_button.setStyleSheet(button_style)
 
 
 def _short_name(path: str | None) -> str:

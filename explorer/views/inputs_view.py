@@ -223,7 +223,9 @@ class InputsPanel(QWidget):
         """The outside query's problem ("" when none): its field outlined, said where the
         tables' problems are (the editor's message) and, through ``invalid``, in the status
         bar."""
-        self.outside_query.setStyleSheet(_INVALID_STYLE if message else "")
+        style = _INVALID_STYLE if message else ""
+        if self.outside_query.styleSheet() != style:
+            self.outside_query.setStyleSheet(style)
         self.editor.set_problem("query", message)
 
 

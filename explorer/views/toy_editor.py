@@ -231,14 +231,19 @@ class ToyVectorEditor(QWidget):
         if self._problems:
             # The tables' problem first: a cell is where the person is typing.
             text = self._problems.get("tables") or next(iter(self._problems.values()))
-            self.message.setStyleSheet("color: #b00000;")
-            self.message.setText(f"{text}. The last valid values are still used.")
+            self._say(f"{text}. The last valid values are still used.", "color: #b00000;")
             self.invalid.emit(self.message.text())
         else:
-            self.message.setStyleSheet("")
-            self.message.setText("Inputs are valid.")
+            self._say("Inputs are valid.", "")
             if had_problem:
                 self.invalid.emit("")
+
+    def _say(self, text: str, style: str) -> None:
+        # Only on change: set_settings says "valid" after every edit of any setting.
+        if self.message.styleSheet() != style:
+            self.message.setStyleSheet(style)
+        if self.message.text() != text:
+            self.message.setText(text)
 
     def _show_ok(self) -> None:
         self.set_problem("tables", "")

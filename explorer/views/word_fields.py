@@ -45,5 +45,8 @@ def not_known(words: list[str]) -> str:
 
 def mark_field(edit: QLineEdit, wrong: bool, tip: str) -> None:
     """A red outline on ``edit`` when ``wrong``; ``tip`` says why (or what the field is for)."""
-    edit.setStyleSheet(INVALID_STYLE if wrong else "")
-    edit.setToolTip(tip)
+    style = INVALID_STYLE if wrong else ""
+    if edit.styleSheet() != style:  # a new style sheet re-polishes the widget: only on change
+        edit.setStyleSheet(style)
+    if edit.toolTip() != tip:
+        edit.setToolTip(tip)
