@@ -30,7 +30,6 @@ from core.vectors.values import describe_row, first_bad_row, row_problem
 __all__ = ["read_binary_vectors", "validate_fasttext_bin"]
 
 
-
 # --------------------------------------------------------------------------- word2vec binary
 
 
