@@ -216,3 +216,19 @@ def test_a_save_killed_mid_write_leaves_nothing_after_the_next_save(tmp_path: Pa
     save_session(target, Settings(n_heads=2))
     assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, target.name]
     assert load_session(target)[0] == Settings(n_heads=2)
+
+
+# ----------------------------------------------------------------------------- in the window
+
+
+def test_the_window_names_session_and_field_for_a_missing_heads_file(open_window, tiny_kv,
+                                                                     tmp_path, errors):
+    window = open_window(tiny_kv)
+    session = tmp_path / "heads.aexp.json"
+    gone = tmp_path / "trained_heads.npz"
+    save_session(session, Settings(head_strategy="file", heads_file=str(gone), n_heads=1))
+    before = window.state.settings
+    assert not window.sessions.open(str(session))
+    assert len(errors) == 1 and "heads.aexp.json" in errors[0]
+    assert "heads_file" in errors[0] and "trained_heads.npz" in errors[0]
+    assert window.state.settings == before
