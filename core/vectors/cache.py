@@ -109,8 +109,8 @@ def load_cached(path: str, fmt: str, cache_dir: str) -> CacheEntry | None:
         check_matrix(matrix, info)
     except FileNotFoundError:
         if os.path.exists(meta):  # the meta file is there, a data file is not
-            _forget(key, cache_dir, f"{os.path.basename(npy if os.path.exists(vocab) else vocab)} "
-                                    "was missing")
+            lost = "matrix" if os.path.exists(vocab) else "vocabulary"
+            _forget(key, cache_dir, f"its {lost} file was missing")
         return None
     except (CacheDamaged, OSError, ValueError, TypeError) as error:
         _forget(key, cache_dir, str(error))
