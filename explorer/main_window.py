@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([c.inputs], [INPUTS_WIDTH], Qt.Orientation.Horizontal)
         dock_page = c.dock.widget()
         self.dock_updating = UpdatingOverlay(dock_page, dock_page)  # the steps of old numbers
+        self.controller.cover_when_failing(dock_page)  # refused settings: no old steps either
         if self.state.settings.mode == "words":  # the inputs dock shows toy and sentence rows
             c.inputs.hide()
 

@@ -53,7 +53,8 @@ def test_vectors_that_know_no_word_of_the_sentence_hide_the_old_result(window, q
     recompute(window)
     assert window.controls.n_heads.value() == 3  # the header's 3 dims allow 3 heads
     assert window.controller.analysis is old  # nothing newer could be computed...
-    for view in (window.heatmaps, window.latent, window.token_strip):  # ...so none is shown
+    steps = window.computation.dock.widget()  # the step panel's old arithmetic too
+    for view in (window.heatmaps, window.latent, window.token_strip, steps):  # none is shown
         assert "No result" in sheet_text(view) and "no words these vectors know" in \
             sheet_text(view), view
     assert window.top_bar.sentence_edit.styleSheet()  # the sentence is the field at fault
@@ -61,7 +62,8 @@ def test_vectors_that_know_no_word_of_the_sentence_hide_the_old_result(window, q
     window.apply(sentence="alpha beta gamma", query="beta")
     recompute(window)
     assert window.controller.analysis.col_labels == ["alpha", "beta", "gamma"]
-    assert all(sheet_text(v) == "" for v in (window.heatmaps, window.latent, window.token_strip))
+    assert all(sheet_text(v) == "" for v in (window.heatmaps, window.latent, window.token_strip,
+                                              steps))
 
 
 def test_file_strategy_without_a_file_shows_no_result(window):
