@@ -64,8 +64,6 @@ def install_lessons_menu(menu_bar: QMenuBar, owner: QWidget, state: ExplorerStat
     close = menu.addAction("Close the lesson")
     close.triggered.connect(lambda: close_lesson(state, dock, status))
     dock.close_lesson.clicked.connect(lambda: close_lesson(state, dock, status))
-    dock.close_lesson.setToolTip("Hide the lesson's explanation and go back to your own "
-                                 "settings.")
     menu.addSeparator()
     modes = menu.addMenu("Input &mode")
     group = QActionGroup(owner)

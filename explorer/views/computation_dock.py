@@ -94,7 +94,8 @@ class ComputationDock(QDockWidget):
         self.lesson_text.setWordWrap(True)
         self.lesson_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_lesson = QPushButton("Close lesson")
-        self.close_lesson.setToolTip("Hide the lesson's explanation (the settings stay).")
+        self.close_lesson.setToolTip("Hide the lesson's explanation and go back to your own "
+                                     "settings.")
         self.panel = ComputationPanel()
         self.statistics = self.panel.statistics
         self.matrices = MatrixView()

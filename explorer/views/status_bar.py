@@ -131,8 +131,8 @@ def _unused_dimensions(d_model: int, heads: int, d_k: int) -> str:
     """The automatic d_k in words, for a first screen: why some dimensions are not used."""
     unused = d_model - heads * d_k
     return (f"each of the {heads} heads uses {d_k} of the {d_model} dimensions, {unused} "
-            f"{'is' if unused == 1 else 'are'} left unused ({d_model} is not divisible by "
-            f"{heads}: d_k = {d_k})")
+            f"{'is' if unused == 1 else 'are'} left unused ({d_model} is not a multiple of "
+            f"{heads})")
 
 
 def _model_parts(a: Analysis, settings: Settings) -> list[str]:
