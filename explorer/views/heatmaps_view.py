@@ -81,6 +81,12 @@ class HeatmapGrid(QWidget):
         self.hover_label = QLabel(HOVER_HINT)
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.pages = PageBar()
+        # The bar keeps its room while hidden: showing it must not shrink the canvas, since a
+        # shorter canvas may fit every head on one page, hide the bar, grow the canvas again and
+        # so on: the layout then never settled (a random session hung in it).
+        policy = self.pages.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.pages.setSizePolicy(policy)
         below = QHBoxLayout()
         below.addWidget(self.hover_label, 1)
         below.addWidget(self.pages)
