@@ -51,6 +51,12 @@ class PageBar(QWidget):
         for widget in (self.previous, self.label, self.next):
             layout.addWidget(widget)
         self._page, self._pages = 0, 1
+        # The bar keeps its room while hidden: showing it must not shrink the canvas, since a
+        # shorter canvas may fit every head on one page, hide the bar, grow the canvas again and
+        # so on: the layout then never settled (a random session hung in it).
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self.previous.clicked.connect(lambda: self.page_requested.emit(self._page - 1))
         self.next.clicked.connect(lambda: self.page_requested.emit(self._page + 1))
         self.setVisible(False)

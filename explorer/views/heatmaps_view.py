@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QGraphicsWidget,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -80,13 +81,9 @@ class HeatmapGrid(QWidget):
         self.canvas.setAntialiasing(True)
         self.hover_label = QLabel(HOVER_HINT)
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Its text must not widen the view (with the page bar it took the latent map's room).
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.pages = PageBar()
-        # The bar keeps its room while hidden: showing it must not shrink the canvas, since a
-        # shorter canvas may fit every head on one page, hide the bar, grow the canvas again and
-        # so on: the layout then never settled (a random session hung in it).
-        policy = self.pages.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.pages.setSizePolicy(policy)
         below = QHBoxLayout()
         below.addWidget(self.hover_label, 1)
         below.addWidget(self.pages)
@@ -156,8 +153,7 @@ class HeatmapGrid(QWidget):
             mean = weights.mean(axis=0) if heads else np.zeros(weights.shape[1:], np.float32)
         self._mean = frozen(mean, np.float32)
         self._query_row, self._inspected_col = query_row, inspected_col
-        relayout = heads != self._heads
-        self._heads = heads
+        relayout, self._heads = heads != self._heads, heads
         if (list(row_labels), list(col_labels)) != (self._rows, self._cols):
             self._rows, self._cols = list(row_labels), list(col_labels)
             relayout = True
@@ -245,7 +241,7 @@ class HeatmapGrid(QWidget):
         self._update_ticks()
 
     def _small_min(self) -> float:
-        """The narrowest small map: its title (the widest, "head 12", in bold as when selected)."""
+        """The narrowest small map: its widest title ("head 12"), bold as when selected."""
         font = QFont(self.font())
         font.setPointSizeF(_SMALL_TITLE_POINTS)
         font.setBold(True)

@@ -155,6 +155,9 @@ class LatentMap(pg.PlotWidget):
         # the legend widened the plot past the widget and its right side was cut off.
         self._two_column_width = self.legend.layout.effectiveSizeHint(
             Qt.SizeHint.MinimumSize).width() + 2 * plot.getAxis("left").width()
+        # Never narrower than the plot with a one-column legend: a splitter squeezing it further
+        # cut off the map's right side.
+        self.setMinimumWidth(int(0.55 * self._two_column_width + plot.getAxis("left").width()))
         self.tokens.sigClicked.connect(self._on_token_clicked)
         self._fixed: tuple[list[str], str, np.ndarray, np.ndarray] | None = None
         self._fitted: QRectF | None = None  # the points' bounds when the view was last fitted
