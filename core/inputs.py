@@ -143,7 +143,7 @@ def identity_projection(d: int) -> Projection2D | None:
     """Two-dimensional toy vectors are drawn as they are (no PCA); None for other widths."""
     if d != 2:
         return None
-    return Projection2D(np.zeros(2), np.eye(2), ("dimension 0", "dimension 1"))
+    return Projection2D(np.zeros(2), np.eye(2), ("dimension 1", "dimension 2"))  # from 1
 
 
 # ----------------------------------------------------------------------------- sentence vectors

@@ -71,3 +71,10 @@ def test_resize_toy_pads_and_trims():
     smaller = resize_toy(bigger, 2, 2)
     assert smaller.tokens == ("the", "cat") and smaller.x == spec.x[:2]
     assert Settings(mode="toy", toy=smaller, query="cat").toy == smaller
+
+
+def test_two_dimensional_toy_axes_count_from_one_like_the_rest_of_the_screen():
+    from core.inputs import identity_projection
+
+    assert identity_projection(2).labels == ("dimension 1", "dimension 2")
+    assert identity_projection(3) is None  # wider toy vectors get a PCA instead
