@@ -249,6 +249,13 @@ def test_a_small_window_keeps_the_heatmap_readable_and_the_latent_map_whole(open
     latent = window.latent
     # The plot fits its widget: a two-column legend had made it wider and cut its right side.
     assert latent.getPlotItem().geometry().width() <= latent.viewport().width() + 1
+    # The hint under the heatmaps ends in "…" when it does not fit, never cut mid-word, and
+    # says the whole of it on hover.
+    hint = window.heatmaps.hover_label
+    shown = hint.shown_text()
+    assert hint.fontMetrics().horizontalAdvance(shown) <= hint.contentsRect().width()
+    if shown != hint.text():
+        assert shown.endswith("…") and hint.toolTip() == hint.text()
 
 
 def test_sentence_mode_latent_map_is_not_cut_off(open_window):

@@ -25,13 +25,12 @@ from PySide6.QtWidgets import (
     QGraphicsGridLayout,
     QGraphicsWidget,
     QHBoxLayout,
-    QLabel,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from explorer.views.arrays import frozen
+from explorer.views.elided_label import ElidedLabel
 from explorer.views.heatmap_layout import (
     GAP,
     MAX_LABEL_CHARS,
@@ -79,10 +78,10 @@ class HeatmapGrid(QWidget):
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(BACKGROUND)
         self.canvas.setAntialiasing(True)
-        self.hover_label = QLabel(HOVER_HINT)
+        # Its text must not widen the view (with the page bar it took the latent map's room);
+        # in a narrow window it ends in "…" instead of being cut mid-word.
+        self.hover_label = ElidedLabel(HOVER_HINT)
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # Its text must not widen the view (with the page bar it took the latent map's room).
-        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.pages = PageBar()
         below = QHBoxLayout()
         below.addWidget(self.hover_label, 1)
