@@ -137,7 +137,7 @@ class Pipeline:
         if len(sentence.vectors) == 0:
             raise AnalysisError("The sentence has no words these vectors know: type a sentence.")
         query = resolve_query(s.query, sentence, self.kv, s.query_index)
-        return sentence, query, self._word_heads(s), self.kv, []
+        return sentence, query, self._word_heads(s), self.kv, _capped_heads(s, self.kv)
 
     def _word_heads(self, s: Settings) -> HeadProjections:
         """The head projections for these word vectors, rebuilt only when a head field changes."""
@@ -160,14 +160,14 @@ class Pipeline:
                 return toy_rows(toy), toy_query(s, toy), heads, None, warnings
             words = self._stage("toy_kv", s.toy, lambda: toy_keyed_vectors(toy))
         else:
-            words, warnings, heads = self.kv, [], self._word_heads(s)
+            words, warnings, heads = self.kv, _capped_heads(s, self.kv), self._word_heads(s)
         rows = sentence_rows(s.context_sentences, words, s.oov_policy)
         query = sentence_query(s, rows, words)
         return rows, query, heads, (self.kv if words is self.kv else None), warnings
 
     def _heads(self, s: Settings) -> HeadProjections:
         d_model = int(self.kv.vector_size)
-        n_heads = min(s.n_heads, d_model)
+        n_heads = min(s.n_heads, d_model)  # said by _capped_heads
         data = directions = None
         if s.head_strategy == "pca":
             data = np.asarray(self.kv.vectors[:10_000])
@@ -371,3 +371,13 @@ def _degenerate_warnings(
 
 def _same(a: Any, b: Any) -> bool:
     return bool(a == b) if not isinstance(a, np.ndarray) else np.array_equal(a, b)
+
+
+def _capped_heads(s: Settings, kv: KeyedVectors) -> list[str]:
+    """Say so when the settings ask for more heads than the vectors have dimensions (a session
+    made with wider vectors): the heads computed are one per dimension at most."""
+    d_model = int(kv.vector_size)
+    if s.n_heads <= d_model:
+        return []
+    return [f"{s.n_heads} heads asked for, but these vectors have {d_model} dimensions: "
+            f"{d_model} heads are computed (at most one per dimension)"]

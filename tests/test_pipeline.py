@@ -122,3 +122,14 @@ def test_live_runs_keep_the_output_neighbours_until_settled(glove):
     np.testing.assert_array_equal(live.weights, fresh.weights)  # only the faint words waited
     other_query = pipeline.run(Settings(temperature=0.05, query="sea"), live=True)
     assert other_query.coords.neighbours_settled  # a new query's words are searched at once
+
+
+def test_more_heads_than_dimensions_are_computed_one_per_dimension_and_said(tiny_kv):
+    # A session saved with wider vectors asks for more heads than these have dimensions.
+    d = tiny_kv.vector_size
+    a = Pipeline(tiny_kv).run(Settings(sentence="i drink water", query="drink",
+                                       n_heads=d + 3))
+    assert a.weights.shape[0] == d
+    assert any(f"{d + 3} heads asked for" in w and f"{d} dimensions" in w for w in a.warnings)
+    fitting = Pipeline(tiny_kv).run(Settings(sentence="i drink water", query="drink", n_heads=d))
+    assert not any("heads asked for" in w for w in fitting.warnings)
