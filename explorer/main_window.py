@@ -324,6 +324,8 @@ class MainWindow(QMainWindow):
                 self.top_bar.set_model_info(model.config.summary)
         if names - {VECTORS, INSPECTED_COL, TRANSFORMER}:
             self._show_settings(self.state.settings, names)
+        if self.computation.dock.lesson is not None and not self.state.in_lesson:
+            self.computation.dock.show_lesson(None)  # a session or a reset ended the lesson
         if names & {"source", "model"}:  # e.g. "use the bundled model", a restored session
             self.models.ensure_open()
 

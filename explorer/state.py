@@ -169,7 +169,10 @@ class ExplorerState(QObject):
         return self._replace(self._settings.updated(**changes))
 
     def set_settings(self, settings: Settings) -> set[str]:
-        """Replace every setting at once (a restored session); emits what differs."""
+        """Replace every setting at once (a restored session, a reset); emits what differs.
+        These are the person's own settings now, so an open lesson ends: closing it later must
+        not bring back the ones from before it."""
+        self._before_lesson = None
         return self._replace(settings)
 
     def enter_lesson(self, settings: Settings) -> None:

@@ -95,6 +95,23 @@ def test_closing_a_lesson_brings_the_persons_settings_back(window, qtbot):
     assert window.state.settings == own
 
 
+def test_resetting_the_settings_during_a_lesson_ends_it(window):
+    window.apply(n_heads=2, scoring="cosine")
+    recompute(window)
+    show_lesson(window, "cat_sat_mat")
+    window.edits.reset_settings()  # Reset settings: the defaults are the person's own now
+    recompute(window)
+    reset = window.state.settings
+    assert reset.n_heads == 4 and reset.mode == "words"
+    assert not window.state.in_lesson
+    assert not window.computation.dock.lesson_text.isVisible()  # no lesson text over them
+    close = next(a for a in window.menuBar().findChildren(QAction)
+                 if a.text() == "Close the lesson")
+    close.trigger()  # nothing to close: the settings from before the lesson do not come back
+    recompute(window)
+    assert window.state.settings == reset
+
+
 def test_toy_mode_hides_what_means_nothing_for_typed_vectors(window):
     c = window.controls
     word_only = (c.head_strategy, c.seed, c.oov_policy, c.projection, c.show_neighbours)
