@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
-from core.files.session import SessionError, load_session
+from core.files.session import SessionError, load_session, referenced_file_problem
 from core.maths.attention import NORMALIZATIONS, SCORINGS
 from core.maths.heads import HEAD_STRATEGIES
 from core.model_settings import ModelSettings, ModelSettingsError
@@ -324,8 +324,13 @@ def request_from_args(args: argparse.Namespace) -> Request:
         size = parse_size(args.size or DEFAULT_SIZE)
     except SettingsError as error:
         raise CliError(_name_the_option(str(error))) from None
-    if args.vectors and not os.path.isfile(args.vectors):
-        raise CliError(f"--vectors {args.vectors}: no such file")
+    if args.vectors:
+        check_vector_file(args.vectors, "--vectors")
+    if args.session:  # the files it names, with its name and the field
+        problem = referenced_file_problem(settings, os.path.basename(args.session),
+                                          vectors_loaded=bool(args.vectors))
+        if problem is not None:
+            raise CliError(f"--session: {one_line(problem)}")
     if args.model and args.model.lower() != "minilm" and not os.path.isdir(args.model):
         what = "is not a folder (a checkpoint is a folder)" if os.path.exists(args.model) \
             else "does not exist"
@@ -340,6 +345,18 @@ def request_from_args(args: argparse.Namespace) -> Request:
             check_output(path, suffixes, option)
     return Request(settings, size, args.session, args.export, args.export_data,
                    bool(args.trust_pickle))
+
+
+def check_vector_file(path: str, what: str) -> None:
+    """CliError unless ``path`` is a readable regular file: a folder, a FIFO or a device is
+    said to be one (a FIFO is never opened, since that blocks), not "no such file"."""
+    from core.vectors.detect import file_problem
+
+    if not os.path.lexists(path):
+        raise CliError(f"{what} {path}: no such file")
+    problem = file_problem(path)
+    if problem is not None:
+        raise CliError(f"{what}: {one_line(problem)}")
 
 
 def _check_heads_file(args: argparse.Namespace, settings: Settings) -> None:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from explorer.cli import CliError, Request, one_line
+from explorer.cli import CliError, Request, check_vector_file, one_line
 from explorer.run_messages import RunMessages
 
 if TYPE_CHECKING:
@@ -142,8 +142,7 @@ def load_vectors(request: Request) -> Any:
     try:
         if path is None:
             return embeddings.open_default_vectors()  # no gensim (nor SciPy) to import
-        if not os.path.isfile(path):
-            raise CliError(f"vectors file {path} does not exist")
+        check_vector_file(path, "vectors file")  # a session's; --vectors was checked already
         return embeddings.load_vectors(path, request.settings.vectors_format,
                                        trust_pickle=request.trust_pickle)
     except CliError:

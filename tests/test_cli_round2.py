@@ -278,3 +278,33 @@ def test_no_display_is_one_line_saying_how_to_run_headless(tmp_path):
 def test_check_display_passes_where_a_platform_is_chosen(tmp_path):
     result = run_main(["--check-display"], tmp_path)  # offscreen
     assert result.returncode == 0 and result.stderr == ""
+
+
+# ------------------------------------------------------------------ what a vectors path is
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_folder_or_fifo_as_vectors_is_named_for_what_it_is(tmp_path, out, kind):
+    path = tmp_path / "not_vectors"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)  # opening it would block: the check must not
+    message = error_of(run_main(["--vectors", str(path), "--export", str(out / "f.png")],
+                                tmp_path))
+    assert ("is a folder" if kind == "folder" else "FIFO") in message, message
+    assert "no such file" not in message and not list(out.iterdir())
+
+
+def test_a_sessions_missing_heads_file_names_the_session_and_the_field(tmp_path, vectors, out):
+    from core.files.session import save_session
+    from core.settings import Settings
+
+    session = tmp_path / "talk.json"
+    save_session(session, Settings(vectors_path=str(vectors), sentence="the cat sat",
+                                   query="cat", n_heads=2, head_strategy="file",
+                                   heads_file=str(tmp_path / "gone.npz")))
+    message = error_of(run_main(["--session", str(session), "--export-data",
+                                 str(out / "d.json")], tmp_path))
+    assert "talk.json" in message and "heads_file" in message and "gone.npz" in message
+    assert not list(out.iterdir())
