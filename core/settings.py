@@ -217,7 +217,12 @@ class Settings:
         return {"version": SETTINGS_VERSION, **data}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a surrogate-escaped file name: \udcXX keeps it exact
+            text = json.dumps(self.to_dict(), indent=2, ensure_ascii=True)
+        return text
 
     @classmethod
     def from_dict(cls, data: Any) -> Settings:

@@ -232,3 +232,20 @@ def test_the_window_names_session_and_field_for_a_missing_heads_file(open_window
     assert len(errors) == 1 and "heads.aexp.json" in errors[0]
     assert "heads_file" in errors[0] and "trained_heads.npz" in errors[0]
     assert window.state.settings == before
+
+
+def test_a_vectors_path_that_is_not_utf8_round_trips_through_a_session(tmp_path):
+    import os
+
+    from core.files.session import load_session, save_session
+    from core.settings import Settings
+
+    name = os.fsdecode(b"vec\xff.txt")  # a valid file name on Linux, not UTF-8
+    vectors = tmp_path / name
+    vectors.write_text("2 2\na 1 0\nb 0 1\n")
+    session = tmp_path / "s.json"
+    save_session(session, Settings(vectors_path=str(vectors)))  # raised UnicodeEncodeError
+    settings, _view = load_session(session)
+    assert settings.vectors_path == str(vectors) and os.path.isfile(settings.vectors_path)
+    assert Settings.from_json(Settings(vectors_path=str(vectors)).to_json()).vectors_path == \
+        str(vectors)

@@ -67,9 +67,12 @@ def save_session(
         The file could not be written (missing folder, permission, disk full).
     """
     try:
-        text = json.dumps(
-            session_to_dict(settings, view), indent=2, ensure_ascii=False, allow_nan=False
-        )
+        data = session_to_dict(settings, view)
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+        if not text.isascii() and not _encodable(text):
+            # A path whose name is not UTF-8 (its bytes surrogate-escaped by Python): \udcXX
+            # escapes keep it exact, so the session still opens that file.
+            text = json.dumps(data, indent=2, ensure_ascii=True, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise SessionError(f"Cannot save session {Path(path).name}: view state {error}") from None
     write_atomically(path, text + "\n")
@@ -201,3 +204,12 @@ def referenced_file_problem(settings: Settings, name: str, *,
             kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
             return f"{name}: {field_name} {target} is {kind}."
     return None
+
+
+def _encodable(text: str) -> bool:
+    """True when ``text`` can be written as UTF-8 (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
