@@ -155,3 +155,11 @@ def test_interrupt_is_not_disguised_but_still_cleaned_up(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         write_atomically(tmp_path / "x", writer)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_that_takes_no_new_files_is_not_called_missing():
+    # /proc exists but no file can be created in it (the export dialog can point there).
+    with pytest.raises(ExportError) as caught:
+        write_atomically("/proc/figure.json", "{}")
+    message = str(caught.value)
+    assert "does not exist" not in message and "/proc/figure.json" in message, message

@@ -110,6 +110,9 @@ def _message(target: Path, error: BaseException) -> str:
         reason = "permission denied (choose a folder you can write to)"
     elif code == errno.ENOSPC or code == errno.EDQUOT:
         reason = "the disk is full (free some space or choose another drive)"
+    elif (isinstance(error, FileNotFoundError) or code == errno.ENOENT) and \
+            target.parent.is_dir():  # /proc, /sys: a folder that takes no new files
+        reason = "the folder is not a regular folder: no file can be created in it"
     elif isinstance(error, FileNotFoundError) or code == errno.ENOENT:
         reason = "the folder does not exist"
     elif code == errno.ENOTDIR:
