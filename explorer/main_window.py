@@ -2,9 +2,8 @@
 
 Data flows one way: widgets -> :class:`ExplorerState` -> :class:`Controller` -> views' ``set_*``.
 What the person does reaches the state through the commands (:mod:`explorer.commands`), each
-handed the state, the controller and the widgets it needs; the window shows state changes in
-the input widgets (with their signals blocked) and each result in the status bar and the
-computation dock.
+handed what it needs; the window shows state changes in the input widgets (signals blocked) and
+each result in the status bar and the computation dock.
 """
 
 from __future__ import annotations
@@ -123,10 +122,9 @@ class MainWindow(QMainWindow):
         strip_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         strip_area.setMinimumHeight(40)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.heatmaps, "Heatmaps")
-        self.tabs.addTab(self.lines, "Lines")
-        self.tabs.addTab(self.model_view, "Model view")  # a trained model's every layer x head
-        self.tabs.addTab(self.across, "Across layers")  # its rollout and flow
+        for view, name in ((self.heatmaps, "Heatmaps"), (self.lines, "Lines"), (self.model_view,
+                           "Model view"), (self.across, "Across layers")):  # the last two: models
+            self.tabs.addTab(view, name)
         self.views_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.views_splitter.addWidget(self.tabs)
         self.views_splitter.addWidget(self.latent)
@@ -394,9 +392,7 @@ class MainWindow(QMainWindow):
 
 def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
     urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-    if len(urls) == 1 and urls[0].isLocalFile():
-        return urls[0].toLocalFile()
-    return None
+    return urls[0].toLocalFile() if len(urls) == 1 and urls[0].isLocalFile() else None
 
 
 def open_lesson(window: MainWindow, computation: ComputationParts, item: Lesson | str) -> None:
