@@ -151,3 +151,13 @@ def test_mean_of_heads_shows_head_zero_and_says_so():
 def test_format_vector():
     assert format_vector([1, 2.5, -3, 4, 5]) == "[1, 2.5, -3, 4, …]"
     assert format_vector([0.123456]) == "[0.1235]"
+
+
+def test_a_one_dimension_head_names_its_single_w_o_row(tiny_kv):
+    from core.pipeline import Pipeline
+    from core.settings import Settings
+
+    a = Pipeline(tiny_kv).run(Settings(sentence="i drink water", query="drink", n_heads=8,
+                                       selected_head=6))  # 8 dims, 8 heads: d_v = 1
+    lines = step_formulas(analysis_steps(a, head=6), 0)
+    assert any("W_O[row 7]" in line for line in lines), lines  # not "rows 7–7"

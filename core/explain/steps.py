@@ -269,8 +269,9 @@ def _output_formulas(t: StepTable) -> list[str]:
         lines.append(f"no W_O: output = concatenation of the heads = {fv(t.output)}")
     else:
         d_v = t.head_output.size
-        rows = f"{t.head * d_v + 1}–{(t.head + 1) * d_v}"  # counted from 1, as on screen
-        lines.append(f"W_O part = o · W_O[rows {rows}] = {fv(t.wo_part)};  output = Σ over "
+        first, last = t.head * d_v + 1, (t.head + 1) * d_v  # counted from 1, as on screen
+        rows = f"rows {first}–{last}" if last > first else f"row {first}"
+        lines.append(f"W_O part = o · W_O[{rows}] = {fv(t.wo_part)};  output = Σ over "
                      f"{t.n_heads} head(s) of the W_O parts = {fv(t.output)}")
     return lines
 
