@@ -493,3 +493,18 @@ def test_every_small_heatmap_and_its_title_fit_in_a_crowded_canvas(qtbot):
         title = grid.small_heatmap(None if i == 0 else i - 1).plot.titleLabel
         assert title.boundingRect().width() <= box.width() + 0.5
         assert not any(box.intersects(other) for other in boxes[i + 1:])
+
+
+def test_token_strip_reuses_its_chips_when_a_sentence_grows_again(qtbot):
+    """Short, then long again (a 512-token text after a short one): the chips of before are
+    shown again, in the sentence's order, none made anew."""
+    strip = show(qtbot, TokenStrip(), (500, 120))
+    tokens = make_tokens()
+    strip.set_tokens(tokens)
+    made = {id(chip) for chip in strip.findChildren(TokenChip)}
+    strip.set_tokens(tokens[:2])
+    strip.set_tokens(tokens)
+    chips = strip.findChildren(TokenChip)
+    assert {id(chip) for chip in chips} == made
+    shown = sorted((c for c in chips if c.isVisible()), key=lambda c: (c.y(), c.x()))
+    assert [c.token.text for c in shown] == [t.text for t in tokens]

@@ -20,15 +20,20 @@ class FlowLayout(QLayout):
         # Qt asks heightForWidth many times per layout pass (40 times for one new sentence in
         # a scroll area), each a walk over every chip: answered once per width until a change.
         self._heights: dict[int, int] = {}
+        self._minimum: QSize | None = None  # likewise (24 walks over 512 chips: ~0.1 s)
         self.setContentsMargins(4, 4, 4, 4)
 
     def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt override)
         self._items.append(item)
-        self._heights.clear()
+        self._forget_sizes()
 
     def invalidate(self) -> None:
-        self._heights.clear()
+        self._forget_sizes()
         super().invalidate()
+
+    def _forget_sizes(self) -> None:
+        self._heights.clear()
+        self._minimum = None
 
     def count(self) -> int:
         return len(self._items)
@@ -37,7 +42,7 @@ class FlowLayout(QLayout):
         return self._items[index] if 0 <= index < len(self._items) else None
 
     def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
-        self._heights.clear()
+        self._forget_sizes()
         return self._items.pop(index) if 0 <= index < len(self._items) else None
 
     def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
@@ -59,6 +64,11 @@ class FlowLayout(QLayout):
         return self.minimumSize()
 
     def minimumSize(self) -> QSize:  # noqa: N802
+        if self._minimum is None:
+            self._minimum = self._measure_minimum()
+        return QSize(self._minimum)
+
+    def _measure_minimum(self) -> QSize:
         size = QSize(0, 0)
         for group in self._groups():  # a word's pieces stay on one line
             size = size.expandedTo(QSize(sum(i.minimumSize().width() for i in group),

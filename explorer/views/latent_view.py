@@ -274,7 +274,7 @@ class LatentMap(pg.PlotWidget):
         keep, seen = [], {}  # label -> the spots of that label seen so far
         for i, label in enumerate(token_labels):
             spots = seen.setdefault(label, [])
-            if any(np.allclose(token_xy[i], spot, rtol=1e-5, atol=1e-6) for spot in spots):
+            if spots and _near_any(token_xy[i], np.asarray(spots)):
                 continue  # labelled already (a spot is compared once, not once per repeat)
             spots.append(token_xy[i])
             if not (label == query_label and np.allclose(token_xy[i], query_xy)):
@@ -308,3 +308,9 @@ class LatentMap(pg.PlotWidget):
     def _on_token_clicked(self, item: pg.ScatterPlotItem, points, event) -> None:  # noqa: ANN001
         if len(points):
             self.point_clicked.emit(int(points[0].index()))
+
+
+def _near_any(point: np.ndarray, spots: np.ndarray) -> bool:
+    """``np.allclose(point, spot, rtol=1e-5, atol=1e-6)`` for any row of ``spots`` (k, 2), in
+    one NumPy call: one allclose per pair took 0.4 s at 512 tokens of a repeated text."""
+    return bool(np.any(np.all(np.abs(point - spots) <= 1e-6 + 1e-5 * np.abs(spots), axis=1)))

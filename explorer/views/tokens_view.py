@@ -220,6 +220,7 @@ class TokenStrip(QWidget):
         self._layout = FlowLayout(self)
         self._chips: list[TokenChip] = []  # every token, skipped ones included
         self._used_chips: list[TokenChip] = []  # the used ones, in order: index = position
+        self._spare_chips: list[TokenChip] = []  # hidden, out of the layout, for reuse
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         policy.setHeightForWidth(True)  # its height is its wrapped lines, for the width it gets
         self.setSizePolicy(policy)
@@ -246,10 +247,8 @@ class TokenStrip(QWidget):
         special tokens or "##" pieces; a GPT-2 text has neither, so say True)."""
         for chip in self._chips[len(tokens):]:  # the chips this sentence has no token for
             self._layout.removeWidget(chip)
-            # Hidden at once: deleteLater waits for the event loop, and a grab or export before
-            # it would draw the old chips under the new ones.
-            chip.hide()
-            chip.deleteLater()
+            chip.hide()  # kept for a longer sentence: making 480 chips again took ~0.1 s
+            self._spare_chips.append(chip)
         kept, self._chips, self._used_chips = self._chips[:len(tokens)], [], []
         # Off while the chips change: each chip shown would lay the whole strip out again
         # (512 tokens: 1.3 s); one layout at the end instead.
@@ -260,8 +259,7 @@ class TokenStrip(QWidget):
                 chip = kept[i]
                 chip.set_token(token, piece)
             else:
-                chip = TokenChip(token, self, piece)
-                chip.clicked.connect(lambda c=chip: self._on_chip_clicked(c.position))
+                chip = self._new_chip(token, piece)
                 self._layout.addWidget(chip)
                 chip.show()
             chip.position = len(self._used_chips) if token.used else None
@@ -273,6 +271,16 @@ class TokenStrip(QWidget):
         self._layout.activate()
         self.updateGeometry()
         self._fit_scroll_area()
+
+    def _new_chip(self, token: Token, piece: Piece) -> TokenChip:
+        """A chip for ``token``: a spare one from a longer sentence, or a new one."""
+        if self._spare_chips:
+            chip = self._spare_chips.pop()
+            chip.set_token(token, piece)
+            return chip
+        chip = TokenChip(token, self, piece)
+        chip.clicked.connect(lambda c=chip: self._on_chip_clicked(c.position))
+        return chip
 
     def set_weights(self, weights: np.ndarray | None, query_position: int | None) -> None:
         """Shade the used tokens by ``weights`` (one per used token; None: unshaded) and outline
