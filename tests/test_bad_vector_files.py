@@ -15,7 +15,6 @@ import gzip
 import os
 import pickle
 import struct
-import threading
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from bounded import within
 
 from core.vectors.load import VectorFileError, load_vectors
 from core.vectors.text_files import FASTTEXT_MAGIC
@@ -186,19 +186,7 @@ CASES = [
 
 def load_in_thread(path: Path, fmt: str, cache: Path) -> Any:
     """``load_vectors`` in a daemon thread; returns the vectors or the exception raised."""
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(load_vectors(path, fmt, use_cache=False, cache_dir=cache))
-        except BaseException as e:  # handed back to the test thread
-            outcome.append(e)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout=TIMEOUT)
-    assert not worker.is_alive(), f"load_vectors({path.name}) did not return in {TIMEOUT} s"
-    return outcome[0]
+    return within(TIMEOUT, load_vectors, path, fmt, use_cache=False, cache_dir=cache)
 
 
 def check_outcome(case: Case, path: Path, outcome: Any) -> None:

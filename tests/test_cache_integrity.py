@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from bounded import within
 
 from core.vectors import cache as vector_cache
 from core.vectors.cache_checks import STALE_TEMPORARY_SECONDS, remove_stale_temporaries
@@ -38,20 +38,9 @@ REBUILT = "was rebuilt"
 
 
 def open_in_thread(path: Path, cache: Path) -> Any:
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(load_vectors(path, cache_dir=cache))
-        except BaseException as e:  # handed back to the test thread
-            outcome.append(e)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout=TIMEOUT)
-    assert not worker.is_alive(), f"load_vectors({path.name}) did not return in {TIMEOUT} s"
-    assert not isinstance(outcome[0], BaseException), outcome[0]
-    return outcome[0]
+    outcome = within(TIMEOUT, load_vectors, path, cache_dir=cache)
+    assert not isinstance(outcome, BaseException), outcome
+    return outcome
 
 
 def entry(cache: Path, suffix: str) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import tracemalloc
 import zipfile
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from bounded import within
 
 from core.maths.heads import HeadFileError, build_heads
 from core.maths.orthonormal import QR_MAX_D, signed_qr
@@ -159,19 +159,7 @@ CASES = [
 
 
 def build_in_thread(path: Path, dtype: Any) -> Any:
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(build_heads("file", D, 2, path=path, dtype=dtype))
-        except BaseException as e:  # handed back to the test thread
-            outcome.append(e)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout=TIMEOUT)
-    assert not worker.is_alive(), f"build_heads({path.name}) did not return in {TIMEOUT} s"
-    return outcome[0]
+    return within(TIMEOUT, build_heads, "file", D, 2, path=path, dtype=dtype)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

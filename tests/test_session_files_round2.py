@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bounded import within
 
 from core.files.session import (
     MAX_SESSION_BYTES,
@@ -103,19 +103,7 @@ CASES = [
 
 
 def load_in_thread(path: Path) -> Any:
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(load_session(path))
-        except BaseException as e:  # handed back to the test thread
-            outcome.append(e)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout=TIMEOUT)
-    assert not worker.is_alive(), f"load_session({path.name}) did not return in {TIMEOUT} s"
-    return outcome[0]
+    return within(TIMEOUT, load_session, path)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
