@@ -508,3 +508,19 @@ def test_token_strip_reuses_its_chips_when_a_sentence_grows_again(qtbot):
     assert {id(chip) for chip in chips} == made
     shown = sorted((c for c in chips if c.isVisible()), key=lambda c: (c.y(), c.x()))
     assert [c.token.text for c in shown] == [t.text for t in tokens]
+
+
+def test_only_the_focused_small_map_has_a_bold_title_as_the_focus_moves(qtbot):
+    grid = show(qtbot, HeatmapGrid(), (700, 400))
+    grid.set_data(LABELS, LABELS, softmax_weights(3, len(LABELS), 5), query_row=0)
+
+    def bold() -> list[bool]:
+        return ["font-weight:700" in grid.small_heatmap(h).plot.titleLabel.item.toHtml()
+                for h in (None, 0, 1, 2)]  # as drawn, not as last asked for
+
+    assert bold() == [True, False, False, False]  # the mean is focused at first
+    for head in (1, 2, 1):  # back and forth: no title keeps an old focus
+        grid.set_selected_head(head)
+        assert bold() == [h == head for h in (None, 0, 1, 2)], head
+    grid.set_data(LABELS[:4], LABELS[:4], softmax_weights(3, 4, 5), query_row=0)  # relayout
+    assert bold() == [False, False, True, False]
