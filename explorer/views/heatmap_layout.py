@@ -10,7 +10,7 @@ canvas), whichever leaves the focused map bigger.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
@@ -148,11 +148,11 @@ def plan_page(width: float, height: float, extra_w: float, extra_h: float, count
 class VerticalLabelAxis(pg.AxisItem):
     """A bottom axis whose tick labels are drawn vertically, so one fits under each column."""
 
-    def __init__(self) -> None:
-        super().__init__("bottom")
+    def __init__(self, pen: object = None) -> None:
+        super().__init__("bottom", pen=pen, textPen=pen)
         self._labels: list[tuple[float, str]] = []
 
-    def set_labels(self, ticks: list[tuple[float, str]]) -> None:
+    def set_labels(self, ticks: Sequence[tuple[float, str]]) -> None:
         """Tick marks at the values of ``ticks`` with their texts drawn vertically below them.
 
         The owner sets the axis height (``setHeight``) to fit the longest label.
@@ -167,6 +167,8 @@ class VerticalLabelAxis(pg.AxisItem):
         if high == low:
             return
         p.setPen(self.textPen())
+        if self.style["tickFont"] is None:  # else pyqtgraph has set its tick font already
+            p.setFont(self.font())
         metrics = p.fontMetrics()
         bounds = self.mapRectFromParent(self.geometry())
         top = bounds.top() + max(0, self.style["tickLength"]) + 2

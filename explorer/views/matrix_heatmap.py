@@ -21,6 +21,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from core.explain.steps import format_number
+from explorer.views.heatmap_layout import VerticalLabelAxis
+from explorer.views.heatmap_layout import label_step as heatmap_label_step
 from explorer.views.palette import FOREGROUND
 
 MAX_LABEL_CHARS = 12  # longer token names are cut ("international…") so the axes stay narrow
@@ -33,48 +35,19 @@ def short(text: str) -> str:
 
 
 def label_step(count: int, pixels: float, label_px: float) -> int:
-    """Name every k-th of ``count`` rows (or columns) so names ``label_px`` tall fit ``pixels``."""
-    if count == 0 or pixels <= 0:
-        return 1
-    return max(1, math.ceil((label_px + LABEL_GAP) * count / pixels))
+    """Name every k-th of ``count`` rows (or columns) so names ``label_px`` tall fit ``pixels``,
+    with :data:`LABEL_GAP` between them."""
+    return heatmap_label_step(count, pixels, label_px + LABEL_GAP)
 
 
-class VerticalAxis(pg.AxisItem):
-    """A bottom axis whose names run upwards, one under each column (horizontal names of tokens
-    overlap after a few columns)."""
-
-    def __init__(self, pen: object = None) -> None:
-        super().__init__("bottom", pen=pen, textPen=pen)
-        self._labels: list[tuple[float, str]] = []
+class VerticalAxis(VerticalLabelAxis):
+    """The heatmaps' vertical column names, its height fitted to the longest name."""
 
     def set_labels(self, ticks: Sequence[tuple[float, str]]) -> None:
-        self._labels = list(ticks)
-        # pyqtgraph lays tick texts out (and drops them) as if horizontal: ours are drawn below.
-        self.setTicks([[(value, "") for value, _ in ticks]])
+        super().set_labels(ticks)
         metrics = QFontMetricsF(self.font())
         longest = max((metrics.horizontalAdvance(text) for _, text in ticks), default=0.0)
         self.setHeight(int(longest + max(0, self.style["tickLength"]) + 8))
-
-    def drawPicture(self, p, axisSpec, tickSpecs, textSpecs) -> None:  # noqa: N802, ANN001
-        super().drawPicture(p, axisSpec, tickSpecs, [])
-        low, high = self.range
-        if high == low:
-            return
-        p.setPen(self.textPen())
-        p.setFont(self.font())
-        height = p.fontMetrics().height()
-        bounds = self.mapRectFromParent(self.geometry())
-        top = bounds.top() + max(0, self.style["tickLength"]) + 2
-        for value, text in self._labels:
-            if low <= value <= high:
-                x = bounds.left() + (value - low) / (high - low) * bounds.width()
-                p.save()
-                p.translate(x, top)
-                p.rotate(-90)  # about the name's end nearest the axis: it runs up from below
-                width = p.fontMetrics().horizontalAdvance(text) + 2
-                p.drawText(QRectF(-width, -height / 2, width, height),
-                           int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
-                p.restore()
 
 
 class KeyAxis(pg.AxisItem):
