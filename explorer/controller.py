@@ -28,7 +28,6 @@ from core.pipeline import Analysis, AnalysisError, Pipeline
 from explorer.background import BackgroundJobs
 from explorer.state import INSPECTED_COL, VECTORS, ExplorerState
 from explorer.views.arrays import frozen
-from explorer.views.heatmaps_view import HOVER_HINT
 from explorer.views.overlay import NoResultSheets
 
 if TYPE_CHECKING:
@@ -291,8 +290,6 @@ class Controller(QObject):
             # A trained model's tokens are word pieces: drawn joined into words.
             v.tokens.set_tokens(a.sentence.tokens, pieces=True if a.model is not None else None)
             self._shown_tokens = a.sentence.tokens
-            if hasattr(v.heatmaps, "hover_label"):  # its "head 1: the → sat 0.0367" is gone
-                v.heatmaps.hover_label.setText(HOVER_HINT)
         query_weights = self._query_weights(a, head)
         v.tokens.set_weights(query_weights, a.query.position)
         # One read-only array both views keep without copying (the core's result already is).

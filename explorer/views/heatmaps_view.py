@@ -156,6 +156,7 @@ class HeatmapGrid(QWidget):
         if (list(row_labels), list(col_labels)) != (self._rows, self._cols):
             self._rows, self._cols = list(row_labels), list(col_labels)
             relayout = True
+            self.hover_label.setText(HOVER_HINT)  # "head 1: the → sat 0.0367" was of old words
         if relayout:
             self._relayout(force=True)
         elif self._selected_head != self._titled_head:  # it may have come into range
