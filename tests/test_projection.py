@@ -35,10 +35,13 @@ def test_pca_of_very_few_points_is_finite(n):
     assert np.isfinite(proj(np.ones((3, 4)))).all()
 
 
-@pytest.mark.parametrize("shape", [(400, 50), (60, 5), (7, 1), (3, 9)])
+@pytest.mark.parametrize("shape", [(400, 50), (60, 5), (7, 1), (3, 9),
+                                   (3000, 384), (224, 384), (80, 70)])
 def test_pca_axes_match_an_svd_for_tall_and_wide_point_sets(shape):
-    # Tall sets (the vocabulary PCA) use the eigenvectors of the scatter matrix, wide ones an
-    # SVD: both must give the top right singular vectors, signs fixed the same way.
+    # Tall sets (the vocabulary PCA) use the eigenvectors of the scatter matrix, wide ones those
+    # of the Gram matrix; beyond 64 only the top two are computed (a trained model's layers:
+    # 7 x 32 tokens of 384 dims, or 3000+ points at 512 tokens). All must give the top right
+    # singular vectors, signs fixed the same way.
     rng = np.random.default_rng(3)
     points = rng.standard_normal(shape) * np.linspace(3, 1, shape[1])
     centered = points - points.mean(axis=0)
