@@ -40,6 +40,26 @@ def test_key_index_is_the_dict_gensim_builds_first_occurrence_wins() -> None:
         index["dog"] = 10  # type: ignore[index]
 
 
+def test_key_index_answers_alike_when_asked_again_and_after_it_forgets() -> None:
+    """Look-ups are remembered (the same words are asked on every update): the second answer,
+    a remembered miss, and those after the memory is full and cleared all match the dict."""
+    import core.vectors.vocabulary as vocabulary
+
+    words = [f"w{i}" for i in range(50)] + ["w3"]
+    expected = first_index(words)
+    index = KeyIndex(Vocabulary(words))
+    asked = ["w3", "nope", "w49", "", "w3", "nope", "\ud800"]
+    saved = vocabulary.RECENT
+    try:
+        vocabulary.RECENT = 3  # forgets every third word
+        for _ in range(3):
+            for word in asked + words:
+                assert index.get(word, -1) == expected.get(word, -1), word
+                assert (word in index) == (word in expected)
+    finally:
+        vocabulary.RECENT = saved
+
+
 def test_vocabulary_from_utf8_lines_round_trips_and_rejects_bad_files() -> None:
     blob = np.frombuffer("\n".join(WORDS).encode("utf-8"), dtype=np.uint8)
     assert Vocabulary.from_utf8_lines(blob, len(WORDS)) == WORDS
