@@ -510,6 +510,33 @@ def test_token_strip_reuses_its_chips_when_a_sentence_grows_again(qtbot):
     assert [c.token.text for c in shown] == [t.text for t in tokens]
 
 
+def test_reused_chips_take_the_size_of_their_new_text(qtbot):
+    """A chip put away by a short sentence and shown again for a long one is laid out at its
+    new text's width (the layout's size caches follow), nothing overlapping, and the layout
+    holds exactly the shown chips."""
+    strip = show(qtbot, TokenStrip(), (500, 160))
+
+    def words(texts: list[str]) -> list[Token]:
+        tokens, start = [], 0
+        for text in texts:
+            tokens.append(Token(text, start, start + len(text), text, "vocab"))
+            start += len(text) + 1
+        return tokens
+
+    strip.set_tokens(words(["a"] * 12))
+    strip.set_tokens(words(["a"] * 2))
+    long = ["a", "b", *[f"{'w' * (i % 5 + 1)}{i}" for i in range(10)]]
+    strip.set_tokens(words(long))
+    qtbot.wait(20)
+    chips = strip.chips
+    assert [c.piece.label for c in chips] == long
+    assert strip.layout().count() == len(chips) == 12
+    for chip in chips:
+        assert chip.isVisible() and chip.width() == chip.sizeHint().width(), chip.piece.label
+    boxes = [c.geometry() for c in chips]
+    assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
 def test_only_the_focused_small_map_has_a_bold_title_as_the_focus_moves(qtbot):
     grid = show(qtbot, HeatmapGrid(), (700, 400))
     grid.set_data(LABELS, LABELS, softmax_weights(3, len(LABELS), 5), query_row=0)

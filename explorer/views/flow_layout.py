@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
 
@@ -21,11 +22,43 @@ class FlowLayout(QLayout):
         # a scroll area), each a walk over every chip: answered once per width until a change.
         self._heights: dict[int, int] = {}
         self._minimum: QSize | None = None  # likewise (24 walks over 512 chips: ~0.1 s)
+        self._adding = False  # within add_widgets (see there)
         self.setContentsMargins(4, 4, 4, 4)
 
     def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt override)
         self._items.append(item)
         self._forget_sizes()
+
+    def add_widgets(self, widgets: list[QWidget]) -> None:
+        """Append ``widgets``, children of the layout's own widget already, in one step.
+
+        QLayout.addWidget first looks for the widget among every item, through ``itemAt`` (in
+        Python here), so adding n chips one by one made n^2 / 2 calls: 55 ms for 480 chips.
+        A child of the layout's widget is in no other layout, so the search is skipped: the
+        items are hidden from it. (Building the items ourselves would lose Qt's QWidgetItemV2,
+        which caches each chip's size hint; without it a layout pass asks 512 chips in Python.)
+        """
+        self._adding = True
+        try:
+            for widget in widgets:
+                self.addWidget(widget)
+        finally:
+            self._adding = False
+
+    def take_widgets_from(self, index: int) -> list[QWidget]:
+        """Remove the items from ``index`` on and return their widgets (still children of the
+        layout's widget, to hide or reuse); what n removeWidget calls do, without their n^2.
+
+        Each item is deleted, as removeWidget does: Qt made it (a QWidgetItemV2) and a widget
+        whose old item still lives gets an uncached one when added again.
+        """
+        items = self._items[index:]
+        del self._items[index:]
+        widgets = [w for w in (item.widget() for item in items) if w is not None]
+        for item in items:
+            shiboken6.delete(item)
+        self.invalidate()
+        return widgets
 
     def invalidate(self) -> None:
         self._forget_sizes()
@@ -39,6 +72,8 @@ class FlowLayout(QLayout):
         return len(self._items)
 
     def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        if self._adding:
+            return None
         return self._items[index] if 0 <= index < len(self._items) else None
 
     def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802

@@ -95,9 +95,14 @@ class TokenChip(QWidget):
 
     def set_token(self, token: Token, piece: Piece | None = None) -> None:
         """Show ``token`` (unshaded): a new sentence reuses the chips it has, since making and
-        deleting widgets cost most of a 512-token sentence change."""
+        deleting widgets cost most of a 512-token sentence change. The same token as before
+        is left as it is, shading and all: an edit changes a few tokens, and the strip's
+        ``set_weights`` that follows every ``set_tokens`` shades the chips anew."""
+        piece = piece or Piece(token.text, 0, 1, token.text)
+        if getattr(self, "token", None) == token and self.piece == piece:
+            return
         self.token = token
-        self.piece = piece or Piece(token.text, 0, 1, token.text)
+        self.piece = piece
         self.joined_left = self.piece.index > 0  # a later piece of the word before
         self.joined_right = self.piece.index < self.piece.count - 1
         self._pads = (_JOINED_PAD if self.joined_left else _PAD_X,  # less at a joined side
@@ -245,14 +250,16 @@ class TokenStrip(QWidget):
         """Show a new sentence: all tokens, skipped and made-up ones marked. ``pieces``: the
         tokens are a trained model's word pieces, joined into words (None: when some are
         special tokens or "##" pieces; a GPT-2 text has neither, so say True)."""
-        for chip in self._chips[len(tokens):]:  # the chips this sentence has no token for
-            self._layout.removeWidget(chip)
-            chip.hide()  # kept for a longer sentence: making 480 chips again took ~0.1 s
+        # The chips this sentence has no token for are kept for a longer one: making 480
+        # chips again took ~0.1 s. (The layout's chips are self._chips, in order.)
+        for chip in self._layout.take_widgets_from(len(tokens)):
+            chip.hide()
             self._spare_chips.append(chip)
         kept, self._chips, self._used_chips = self._chips[:len(tokens)], [], []
         # Off while the chips change: each chip shown would lay the whole strip out again
         # (512 tokens: 1.3 s); one layout at the end instead.
         self._layout.setEnabled(False)
+        added: list[TokenChip] = []
         for i, (token, piece) in enumerate(zip(tokens, word_pieces(tokens, pieces),
                                                strict=True)):
             if i < len(kept):
@@ -260,12 +267,14 @@ class TokenStrip(QWidget):
                 chip.set_token(token, piece)
             else:
                 chip = self._new_chip(token, piece)
-                self._layout.addWidget(chip)
-                chip.show()
+                added.append(chip)
             chip.position = len(self._used_chips) if token.used else None
             if token.used:
                 self._used_chips.append(chip)
             self._chips.append(chip)
+        self._layout.add_widgets(added)
+        for chip in added:
+            chip.show()
         self._layout.setEnabled(True)
         self._layout.invalidate()
         self._layout.activate()
