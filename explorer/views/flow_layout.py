@@ -23,6 +23,10 @@ class FlowLayout(QLayout):
         self._heights: dict[int, int] = {}
         self._minimum: QSize | None = None  # likewise (24 walks over 512 chips: ~0.1 s)
         self._adding = False  # within add_widgets (see there)
+        # Each run's items and size hints, and the rect the items were last placed in: a
+        # layout pass at 512 chips walked them 3 times (7 ms each), placing them twice alike.
+        self._runs: list[tuple[list[QLayoutItem], list[QSize]]] | None = None
+        self._placed: QRect | None = None
         self.setContentsMargins(4, 4, 4, 4)
 
     def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt override)
@@ -67,6 +71,8 @@ class FlowLayout(QLayout):
     def _forget_sizes(self) -> None:
         self._heights.clear()
         self._minimum = None
+        self._runs = None
+        self._placed = None
 
     def count(self) -> int:
         return len(self._items)
@@ -93,7 +99,9 @@ class FlowLayout(QLayout):
 
     def setGeometry(self, rect: QRect) -> None:  # noqa: N802
         super().setGeometry(rect)
-        self._do_layout(rect, move=True)
+        if rect != self._placed:  # nothing changed since the last placing: they are there
+            self._do_layout(rect, move=True)
+            self._placed = QRect(rect)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return self.minimumSize()
@@ -105,29 +113,32 @@ class FlowLayout(QLayout):
 
     def _measure_minimum(self) -> QSize:
         size = QSize(0, 0)
-        for group in self._groups():  # a word's pieces stay on one line
-            size = size.expandedTo(QSize(sum(i.minimumSize().width() for i in group),
-                                         max(i.minimumSize().height() for i in group)))
+        for _, hints in self._sized_runs():  # a word's pieces stay on one line
+            size = size.expandedTo(QSize(sum(h.width() for h in hints),
+                                         max(h.height() for h in hints)))
         m = self.contentsMargins()
         return size + QSize(m.left() + m.right(), m.top() + m.bottom())
 
-    def _groups(self) -> list[list[QLayoutItem]]:
-        """The items in runs that are laid out as one: a word's pieces (``joined_left``)."""
-        groups: list[list[QLayoutItem]] = []
-        for item in self._items:
-            if groups and getattr(item.widget(), "joined_left", False):
-                groups[-1].append(item)
-            else:
-                groups.append([item])
-        return groups
+    def _sized_runs(self) -> list[tuple[list[QLayoutItem], list[QSize]]]:
+        """The items in runs that are laid out as one, a word's pieces (``joined_left``), each
+        with its items' size hints (a chip's minimum is its hint)."""
+        if self._runs is None:
+            runs: list[tuple[list[QLayoutItem], list[QSize]]] = []
+            for item in self._items:
+                if runs and getattr(item.widget(), "joined_left", False):
+                    runs[-1][0].append(item)
+                    runs[-1][1].append(item.sizeHint())
+                else:
+                    runs.append(([item], [item.sizeHint()]))
+            self._runs = runs
+        return self._runs
 
     def _do_layout(self, rect: QRect, move: bool) -> int:
         """Place (or just measure, when ``move`` is False) the items; return the height used."""
         m = self.contentsMargins()
         left, right = rect.x() + m.left(), rect.right() - m.right()
         x, y, line_height = left, rect.y() + m.top(), 0
-        for group in self._groups():
-            hints = [item.sizeHint() for item in group]
+        for group, hints in self._sized_runs():
             width = sum(hint.width() for hint in hints)
             if x + width > right and line_height > 0:  # wrap before a word that overflows
                 x, y, line_height = left, y + line_height + self._spacing, 0
