@@ -510,6 +510,23 @@ def test_token_strip_reuses_its_chips_when_a_sentence_grows_again(qtbot):
     assert [c.token.text for c in shown] == [t.text for t in tokens]
 
 
+def test_token_strip_makes_chips_ahead_for_a_512_token_text_while_idle(qtbot):
+    """A moment after its first sentence the strip has made chips for a 512-token text in
+    idle turns, so the first long text makes none (making 480 at once held the window)."""
+    from explorer.views.tokens_view import READY_CHIPS
+
+    strip = show(qtbot, TokenStrip(), (1400, 120))
+    strip.set_tokens(make_tokens())
+    qtbot.waitUntil(lambda: len(strip.findChildren(TokenChip)) >= READY_CHIPS, timeout=5000)
+    made = {id(chip) for chip in strip.findChildren(TokenChip)}
+    assert len(made) == READY_CHIPS
+    long = [Token(f"w{i}", 4 * i, 4 * i + len(f"w{i}"), f"w{i}", "vocab") for i in range(512)]
+    strip.set_tokens(long)
+    assert {id(chip) for chip in strip.findChildren(TokenChip)} == made
+    assert [c.token.text for c in strip.chips] == [t.text for t in long]
+    assert all(c.isVisible() for c in strip.chips)
+
+
 def test_reused_chips_take_the_size_of_their_new_text(qtbot):
     """A chip put away by a short sentence and shown again for a long one is laid out at its
     new text's width (the layout's size caches follow), nothing overlapping, and the layout

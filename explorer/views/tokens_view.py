@@ -16,7 +16,7 @@ The wrapping itself is `explorer.views.flow_layout.FlowLayout`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple, cast
+from typing import NamedTuple, cast
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
@@ -38,11 +38,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.vectors.tokens import Token
 from explorer.views.flow_layout import FlowLayout
 from explorer.views.palette import lut_index, lut_indices, text_colour_on, weight_colour
-
-if TYPE_CHECKING:
-    from core.vectors.tokens import Token
 
 _PAD_X, _PAD_Y, _SPACING = 6, 3, 4
 _UNSHADED = QColor("#f0f0f0")  # background of used tokens before any weights arrive
@@ -51,6 +49,12 @@ _FADED = 0.45  # opacity of a special token: the model's, not the person's
 _JOINED_PAD = 3  # padding at a side joined to the next piece of the same word
 MAX_FITTED_LINES = 3
 """A longer sentence scrolls: the enclosing scroll area grows to at most this many lines."""
+READY_CHIPS = 512
+"""Chips the strip makes ahead of need, a few at a time while the window is idle, so the first
+512-token text (a trained model's longest) finds them made: making 480 chips at once held the
+window 60-70 ms."""
+_CHIPS_PER_IDLE_TURN = 32  # ~4 ms of the event loop each
+_IDLE_START_MS = 1000  # after the first sentence is shown: start-up and first paints come first
 
 
 class Piece(NamedTuple):
@@ -226,6 +230,7 @@ class TokenStrip(QWidget):
         self._chips: list[TokenChip] = []  # every token, skipped ones included
         self._used_chips: list[TokenChip] = []  # the used ones, in order: index = position
         self._spare_chips: list[TokenChip] = []  # hidden, out of the layout, for reuse
+        self._readying = False  # making READY_CHIPS ahead has begun
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         policy.setHeightForWidth(True)  # its height is its wrapped lines, for the width it gets
         self.setSizePolicy(policy)
@@ -272,6 +277,9 @@ class TokenStrip(QWidget):
             if token.used:
                 self._used_chips.append(chip)
             self._chips.append(chip)
+        if not self._readying:
+            self._readying = True
+            QTimer.singleShot(_IDLE_START_MS, self, self._make_ready_chips)
         self._layout.add_widgets(added)
         for chip in added:
             chip.show()
@@ -281,15 +289,28 @@ class TokenStrip(QWidget):
         self.updateGeometry()
         self._fit_scroll_area()
 
+    def _make_ready_chips(self) -> None:
+        """Make a few spare chips; again in a later turn until READY_CHIPS exist."""
+        missing = READY_CHIPS - len(self._chips) - len(self._spare_chips)
+        for _ in range(min(missing, _CHIPS_PER_IDLE_TURN)):
+            chip = self._made_chip(Token("", 0, 0, None, "vocab"), None)
+            chip.hide()
+            self._spare_chips.append(chip)
+        if missing > _CHIPS_PER_IDLE_TURN:
+            QTimer.singleShot(0, self, self._make_ready_chips)
+
+    def _made_chip(self, token: Token, piece: Piece | None) -> TokenChip:
+        chip = TokenChip(token, self, piece)
+        chip.clicked.connect(lambda c=chip: self._on_chip_clicked(c.position))
+        return chip
+
     def _new_chip(self, token: Token, piece: Piece) -> TokenChip:
         """A chip for ``token``: a spare one from a longer sentence, or a new one."""
         if self._spare_chips:
             chip = self._spare_chips.pop()
             chip.set_token(token, piece)
             return chip
-        chip = TokenChip(token, self, piece)
-        chip.clicked.connect(lambda c=chip: self._on_chip_clicked(c.position))
-        return chip
+        return self._made_chip(token, piece)
 
     def set_weights(self, weights: np.ndarray | None, query_position: int | None) -> None:
         """Shade the used tokens by ``weights`` (one per used token; None: unshaded) and outline
