@@ -510,6 +510,31 @@ def test_token_strip_reuses_its_chips_when_a_sentence_grows_again(qtbot):
     assert [c.token.text for c in shown] == [t.text for t in tokens]
 
 
+def test_hovering_a_chip_shows_its_weight_and_why_it_is_marked(qtbot):
+    """The hover text of the chip under the mouse, and none over the gap between chips."""
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    strip = show(qtbot, TokenStrip(), (500, 120))
+    strip.set_tokens(make_tokens())
+    strip.set_weights(np.array([0.1, 0.6, 0.1, 0.1, 0.1]), 0)
+
+    def hover(widget, at: QPoint) -> None:
+        QApplication.sendEvent(widget, QHelpEvent(QEvent.Type.ToolTip, at,
+                                                  widget.mapToGlobal(at)))
+
+    for chip, expected in ((strip.chips[1], "weight 0.600"), (strip.chips[3], "weight 0.100\n"
+                                                                    "sat: not in the")):
+        hover(chip, QPoint(3, 3))
+        qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+        assert QToolTip.text() == chip.toolTip() and QToolTip.text().startswith(expected)
+    gap = strip.chips[0].geometry().topRight() + QPoint(2, 2)
+    assert not isinstance(strip.childAt(gap), TokenChip)
+    hover(strip, gap)
+    qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=2000)
+
+
 def test_token_strip_makes_chips_ahead_for_a_512_token_text_while_idle(qtbot):
     """A moment after its first sentence the strip has made chips for a 512-token text in
     idle turns, so the first long text makes none (making 480 at once held the window)."""
