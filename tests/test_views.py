@@ -593,3 +593,25 @@ def test_only_the_focused_small_map_has_a_bold_title_as_the_focus_moves(qtbot):
         assert bold() == [h == head for h in (None, 0, 1, 2)], head
     grid.set_data(LABELS[:4], LABELS[:4], softmax_weights(3, 4, 5), query_row=0)  # relayout
     assert bold() == [False, False, True, False]
+
+
+def test_widest_label_is_the_widest_cut_name_in_that_font(qtbot):
+    """The room the focused map keeps for its axis names: the widest name as cut for the axis,
+    measured in the tick font, the same when asked again or with an equal font, wider in a
+    bigger font."""
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from explorer.views.heatmap_layout import short_label, widest_label
+
+    names = ["a", "internationalisation", "WWWW", "a", "[SEP]"] * 100
+    font = QFont()
+    font.setPointSizeF(9.0)
+    metrics = QFontMetricsF(font)
+    for cut in (6, 14, 40):
+        expected = max(metrics.horizontalAdvance(short_label(t, cut)) for t in names)
+        assert widest_label(font, names, cut) == expected
+        assert widest_label(QFont(font), list(names), cut) == expected  # remembered alike
+    bigger = QFont(font)
+    bigger.setPointSizeF(14.0)
+    assert widest_label(bigger, names, 14) > widest_label(font, names, 14)
+    assert widest_label(font, [], 14) == 0.0

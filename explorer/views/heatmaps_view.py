@@ -41,7 +41,7 @@ from explorer.views.heatmap_layout import (
     axis_ticks,
     label_step,
     plan_page,
-    short_label,
+    widest_label,
 )
 from explorer.views.heatmap_pages import PageBar, page_heads
 from explorer.views.heatmap_plot import Heatmap
@@ -251,10 +251,8 @@ class HeatmapGrid(QWidget):
 
     def _axes_size(self, font: QFont, chars: tuple[int, int]) -> tuple[float, float]:
         """Width and height the focused plot needs beside its image (axes, title, colour bar)."""
-        metrics = QFontMetricsF(font)
-        rows, cols = (max((metrics.horizontalAdvance(short_label(t, most)) for t in labels),
-                          default=0.0) for labels, most in zip((self._rows, self._cols), chars,
-                                                               strict=True))
+        rows, cols = (widest_label(font, labels, most) for labels, most in
+                      zip((self._rows, self._cols), chars, strict=True))
         left, bottom = math.ceil(rows) + 12, math.ceil(cols) + 12
         bar = max(self.colorbar.minimumWidth(), 50.0)
         return left + 4 + GAP + bar, _FOCUS_TITLE_H + bottom + 4
