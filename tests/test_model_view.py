@@ -245,3 +245,24 @@ def test_max_pool_keeps_each_blocks_strongest_weight():
     previous_token = np.eye(512, k=-1, dtype=np.float32)  # a one-cell line survives pooling
     pooled = max_pool(previous_token[None, None])[0, 0]
     assert pooled.shape == (47, 47) and np.all(np.diagonal(pooled)[1:] == 1)
+
+
+def test_pooled_maps_are_made_once_per_result_whichever_thread_asks_first():
+    """The background job pools a long text's maps; the view asking for the same array gets
+    those, and a new result (even with equal numbers) is pooled anew."""
+    import threading
+
+    from explorer.views.small_maps import pooled_maps
+
+    rng = np.random.default_rng(5)
+    first = rng.random((2, 3, 130, 130)).astype(np.float32)
+    first.flags.writeable = False
+    made: list[np.ndarray] = []
+    worker = threading.Thread(target=lambda: made.append(pooled_maps(first)))
+    worker.start()
+    worker.join()
+    assert pooled_maps(first) is made[0]
+    np.testing.assert_array_equal(made[0], max_pool(first))
+    again = first.copy()
+    assert pooled_maps(again) is not made[0]
+    np.testing.assert_array_equal(pooled_maps(again), made[0])

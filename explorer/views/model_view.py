@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QLabel, QVBo
 from explorer.views.arrays import frozen
 from explorer.views.heatmap_image import HeatmapImage
 from explorer.views.palette import BACKGROUND, FOREGROUND, WEIGHT_COLORMAP
-from explorer.views.small_maps import GridGeometry, ShiftBadges, max_pool
+from explorer.views.small_maps import GridGeometry, ShiftBadges, pooled_maps
 
 HOVER_HINT = "Point at a map to read it; click one to focus that head."
 _TICK_POINTS = 8.0
@@ -169,7 +169,7 @@ class ModelView(QWidget):
                 self._on_grid_changed(GridGeometry(layers, heads))
                 self._pooled_from = None
             if attentions is not self._pooled_from:  # a new result (a new query row alone: not)
-                self._show_maps(max_pool(attentions))
+                self._show_maps(pooled_maps(attentions))
                 self._pooled_from = attentions
             self.query_marks.setPath(self._geometry.query_row_path(self._query_row, n))
             self._show_outline()

@@ -10,6 +10,7 @@ project's HeatmapImage, which converts to pixels only the cells the screen shows
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -21,7 +22,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsObject
 
-__all__ = ["MAX_CELLS", "GridGeometry", "ShiftBadges", "max_pool", "shift_colour"]
+__all__ = ["MAX_CELLS", "GridGeometry", "ShiftBadges", "max_pool", "pooled_maps", "shift_colour"]
 
 MAX_CELLS = 48
 """Most cells per side of a thumbnail: about its size in pixels at 12 x 12 heads."""
@@ -53,6 +54,27 @@ def max_pool(weights: np.ndarray, max_cells: int = MAX_CELLS) -> np.ndarray:
     cells = np.maximum.reduceat(rows, np.arange(0, n, k), axis=-1)  # (..., m, m)
     cells.flags.writeable = False  # ImageItem keeps the array it is given and draws from it later
     return cells
+
+
+_pooled: list[tuple[np.ndarray, np.ndarray]] = []  # (weights, max_pool(weights)), the last two
+_pooled_lock = threading.Lock()
+
+
+def pooled_maps(weights: np.ndarray) -> np.ndarray:
+    """``max_pool(weights)``, remembered for the last two arrays (by identity: read-only results).
+
+    The background job that runs a long text pools its maps there (8 ms at 6 x 12 x 512 x 512),
+    so the model view, handed the same array on the GUI thread, finds them made.
+    """
+    with _pooled_lock:
+        for seen, pooled in _pooled:
+            if seen is weights:
+                return pooled
+    pooled = max_pool(weights)
+    with _pooled_lock:
+        _pooled.append((weights, pooled))
+        del _pooled[:-2]
+    return pooled
 
 
 class GridGeometry(NamedTuple):
