@@ -615,3 +615,32 @@ def test_widest_label_is_the_widest_cut_name_in_that_font(qtbot):
     bigger.setPointSizeF(14.0)
     assert widest_label(bigger, names, 14) > widest_label(font, names, 14)
     assert widest_label(font, [], 14) == 0.0
+
+
+def test_latent_labels_each_spot_of_a_word_once_as_one_by_one_comparison_does():
+    """Which points get a label: each word's first point at each of its spots (np.allclose),
+    checked against the point-by-point rule on repeats, float32 near-twins and distinct spots."""
+    from explorer.views.latent_view import _first_at_each_spot
+
+    rng = np.random.default_rng(11)
+    words = rng.choice(["the", "cat", "sat", "it", "a"], size=300).tolist()
+    xy = rng.normal(size=(300, 2))
+    for i in range(0, 300, 3):  # every third point sits on the spot of an earlier one
+        j = int(rng.integers(0, i + 1))
+        words[i] = words[j]
+        xy[i] = xy[j] * (1 + 1e-7 * rng.normal())  # a last-digit difference
+
+    def one_by_one() -> list[int]:
+        keep, seen = [], {}
+        for i, word in enumerate(words):
+            spots = seen.setdefault(word, [])
+            if any(np.allclose(xy[i], spot, rtol=1e-5, atol=1e-6) for spot in spots):
+                continue
+            spots.append(xy[i])
+            keep.append(i)
+        return keep
+
+    expected = one_by_one()
+    assert 100 < len(expected) < 300
+    assert _first_at_each_spot(words, xy) == expected
+    assert _first_at_each_spot(["x"] * 4, np.zeros((4, 2))) == [0]
