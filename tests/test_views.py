@@ -644,3 +644,18 @@ def test_latent_labels_each_spot_of_a_word_once_as_one_by_one_comparison_does():
     assert 100 < len(expected) < 300
     assert _first_at_each_spot(words, xy) == expected
     assert _first_at_each_spot(["x"] * 4, np.zeros((4, 2))) == [0]
+
+
+def test_chips_grow_with_the_strips_font(qtbot):
+    """A chip's remembered size follows a font change passed down from the strip."""
+    from PySide6.QtGui import QFont
+
+    strip = show(qtbot, TokenStrip(), (500, 160))
+    strip.set_tokens(make_tokens())
+    before = [chip.sizeHint() for chip in strip.chips]
+    font = QFont(strip.font())
+    font.setPointSizeF(font.pointSizeF() * 2)
+    strip.setFont(font)
+    after = [chip.sizeHint() for chip in strip.chips]
+    assert all(a.height() > b.height() and a.width() > b.width()
+               for a, b in zip(after, before, strict=True))

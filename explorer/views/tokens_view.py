@@ -95,6 +95,7 @@ class TokenChip(QWidget):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.position: int | None = None  # among the used tokens; None for a skipped one
+        self._size: QSize | None = None  # see sizeHint
         self.set_token(token, piece)
 
     def set_token(self, token: Token, piece: Piece | None = None) -> None:
@@ -134,6 +135,7 @@ class TokenChip(QWidget):
             else:
                 self.unsetCursor()
         if resized:
+            self._size = None
             self.updateGeometry()  # its text, and so its size, may have changed
         self.update()
 
@@ -171,12 +173,21 @@ class TokenChip(QWidget):
         return "\n".join([*lines, t.reason] if t.reason else lines)
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        metrics = self.fontMetrics()
-        return QSize(metrics.horizontalAdvance(self.piece.label) + sum(self._pads),
-                     metrics.height() + 2 * _PAD_Y)
+        # Kept until the text or the font changes: a 512-token layout pass asks every chip
+        # (twice per new sentence, minimumSizeHint too).
+        if self._size is None:
+            metrics = self.fontMetrics()
+            self._size = QSize(metrics.horizontalAdvance(self.piece.label) + sum(self._pads),
+                               metrics.height() + 2 * _PAD_Y)
+        return QSize(self._size)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return self.sizeHint()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.FontChange:  # its own, or the strip's passed down
+            self._size = None
+        super().changeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
