@@ -510,6 +510,21 @@ def test_token_strip_reuses_its_chips_when_a_sentence_grows_again(qtbot):
     assert [c.token.text for c in shown] == [t.text for t in tokens]
 
 
+def test_token_strip_makes_no_chips_ahead_while_it_is_being_updated(qtbot):
+    """Making chips ahead waits for a quiet second: a person dragging a slider (an update
+    every 50 ms) never waits for it."""
+    from explorer.views.tokens_view import READY_CHIPS
+
+    strip = show(qtbot, TokenStrip(), (1400, 120))
+    strip.set_tokens(make_tokens())
+    first = len(strip.findChildren(TokenChip))
+    for i in range(30):  # 1.5 s of updates
+        strip.set_weights(np.full(5, 0.1 + 0.02 * (i % 2)), 0)
+        qtbot.wait(50)
+    assert len(strip.findChildren(TokenChip)) == first
+    qtbot.waitUntil(lambda: len(strip.findChildren(TokenChip)) >= READY_CHIPS, timeout=5000)
+
+
 def test_hovering_a_chip_shows_its_weight_and_why_it_is_marked(qtbot):
     """The hover text of the chip under the mouse, and none over the gap between chips."""
     from PySide6.QtCore import QEvent, QPoint
