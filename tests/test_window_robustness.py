@@ -21,6 +21,7 @@ import pytest
 # tests/ is on sys.path (pytest puts the conftest's folder there): the module objects pytest uses.
 from conftest import TINY_WORDS
 from gensim.models import KeyedVectors
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 from test_bad_vector_files import CASES
 
@@ -187,6 +188,11 @@ def test_cycles_are_collected_from_the_event_loop_not_inside_qt_calls(qtbot, gar
         pass
 
     assert not gc.isenabled() and garbage_collector.timer.isActive()
+    # Earlier tests' windows are deleted from the event loop: freeing their thousands of
+    # wrappers while this test waits would lower the young generation's count below the
+    # collector's threshold, so their deletions happen first.
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
     gc.collect()  # a fresh young generation, so the next timer tick looks at the new cycle
     cycle = Node()
     cycle.itself = cycle  # type: ignore[attr-defined]
