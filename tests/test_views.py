@@ -525,6 +525,15 @@ def test_token_strip_makes_no_chips_ahead_while_it_is_being_updated(qtbot):
     qtbot.waitUntil(lambda: len(strip.findChildren(TokenChip)) >= READY_CHIPS, timeout=5000)
 
 
+def test_a_hidden_token_strip_makes_no_chips_ahead(qtbot):
+    """A closed window's strip leaves the idle time to the window in use."""
+    strip = show(qtbot, TokenStrip(), (1400, 120))
+    strip.set_tokens(make_tokens())
+    strip.hide()
+    qtbot.wait(1500)
+    assert len(strip.findChildren(TokenChip)) == len(make_tokens())
+
+
 def test_hovering_a_chip_shows_its_weight_and_why_it_is_marked(qtbot):
     """The hover text of the chip under the mouse, and none over the gap between chips."""
     from PySide6.QtCore import QEvent, QPoint

@@ -17,10 +17,7 @@ from typing import cast
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QHelpEvent,
-    QResizeEvent,
-)
+from PySide6.QtGui import QHelpEvent, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
@@ -131,8 +128,20 @@ class TokenStrip(QWidget):
         if self._missing_chips() > 0:
             self._ready_timer.start(_IDLE_MS)
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._put_off_ready_chips()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
+        # A hidden strip (a closed window's, a benchmark's old window) makes none: the work
+        # would land in the updates of whatever window is in use.
+        self._ready_timer.stop()
+        super().hideEvent(event)
+
     def _make_ready_chips(self) -> None:
         """Make a few spare chips; more a moment later until READY_CHIPS exist."""
+        if not self.isVisible():
+            return
         missing = self._missing_chips()
         for _ in range(min(missing, _CHIPS_PER_IDLE_TURN)):
             chip = self._made_chip(Token("", 0, 0, None, "vocab"), None)
