@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -408,38 +407,6 @@ def test_attention_runs_blas_on_one_thread_and_restores_the_count():
     for w in workers:
         w.join()
     assert blas_threads() == before  # concurrent users leave the process as they found it
-
-
-def test_scipys_own_blas_also_runs_on_one_thread_once_scipy_linalg_is_loaded():
-    """SciPy ships a second OpenBLAS, loaded with scipy.linalg (the PCA of a large view uses it
-    lazily): a block entered after it was loaded holds it to one thread too, and every library
-    is left as it was. A fresh interpreter, so NumPy's library is the only one at the first
-    block whatever other tests imported."""
-    import subprocess
-    import sys
-
-    script = """
-from threadpoolctl import ThreadpoolController
-from core.maths.threads import single_blas_thread
-
-def counts():
-    return {lib.filepath: int(lib.get_num_threads())
-            for lib in ThreadpoolController().select(user_api="blas").lib_controllers}
-
-with single_blas_thread():  # only NumPy's library is loaded yet
-    pass
-import scipy.linalg
-outside = counts()
-with single_blas_thread():
-    inside = counts()
-print(len(outside), sorted(set(inside.values())), counts() == outside)
-"""
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
-    assert done.returncode == 0, done.stderr
-    libraries, inside, restored = done.stdout.split(maxsplit=2)
-    assert int(libraries) >= 2  # NumPy's and SciPy's OpenBLAS, as their wheels ship them
-    assert inside == "[1]" and restored.strip() == "True", done.stdout
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

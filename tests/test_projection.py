@@ -38,10 +38,9 @@ def test_pca_of_very_few_points_is_finite(n):
 @pytest.mark.parametrize("shape", [(400, 50), (60, 5), (7, 1), (3, 9),
                                    (3000, 384), (224, 384), (80, 70)])
 def test_pca_axes_match_an_svd_for_tall_and_wide_point_sets(shape):
-    # Tall sets (the vocabulary PCA) use the eigenvectors of the scatter matrix, wide ones those
-    # of the Gram matrix; beyond 64 only the top two are computed (a trained model's layers:
-    # 7 x 32 tokens of 384 dims, or 3000+ points at 512 tokens). All must give the top right
-    # singular vectors, signs fixed the same way.
+    # Tall sets (the vocabulary PCA, or a trained model's 7 layers x 512 tokens of 384 dims)
+    # use the eigenvectors of the scatter matrix, wide ones (7 x 32 tokens) those of the Gram
+    # matrix: all must give the top right singular vectors, signs fixed the same way.
     rng = np.random.default_rng(3)
     points = rng.standard_normal(shape) * np.linspace(3, 1, shape[1])
     centered = points - points.mean(axis=0)

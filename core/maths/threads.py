@@ -28,7 +28,6 @@ A block of small matrix products on one BLAS thread (``single_blas_thread``):
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -80,27 +79,17 @@ def over_head_groups(work: Callable[[slice], None], h: int, n_q: int, n_kv: int)
 
 _blas_lock = threading.Lock()
 _users = 0
-# Each BLAS library (by file) set to one thread, and its count before: a library found while
-# others are inside the block (SciPy's, see _blas) joins, and is restored with the rest.
-_saved: dict[str, tuple[Any, int]] = {}
+_saved: list[int] = []  # each BLAS library's thread count before the first user entered
 _libraries: list[Any] | None = None  # threadpoolctl's controllers of the loaded BLAS libraries
-_scanned_with_scipy = False  # whether scipy.linalg was imported when the libraries were found
 
 
 def _blas() -> list[Any]:
-    """The loaded BLAS libraries (found once: threadpoolctl scans the process's libraries).
-
-    SciPy brings its own OpenBLAS, loaded with ``scipy.linalg`` (imported lazily, by the PCA of
-    a large view), so the scan is made again once that module appears: otherwise SciPy's
-    products would run on every core inside a single-thread block.
-    """
-    global _libraries, _scanned_with_scipy
-    with_scipy = "scipy.linalg" in sys.modules
-    if _libraries is None or with_scipy != _scanned_with_scipy:
+    """The loaded BLAS libraries (found once: threadpoolctl scans the process's libraries)."""
+    global _libraries
+    if _libraries is None:
         from threadpoolctl import ThreadpoolController
 
         _libraries = list(ThreadpoolController().select(user_api="blas").lib_controllers)
-        _scanned_with_scipy = with_scipy
     return _libraries
 
 
@@ -113,15 +102,15 @@ def blas_threads() -> int | None:
 @contextmanager
 def single_blas_thread() -> Iterator[None]:
     """Within the block, NumPy's matrix products run on one thread."""
-    global _users
+    global _users, _saved
     libraries = _blas()
     if not libraries:
         yield
         return
     with _blas_lock:
-        for lib in libraries:
-            if lib.filepath not in _saved:
-                _saved[lib.filepath] = (lib, int(lib.get_num_threads()))
+        if _users == 0:
+            _saved = [int(lib.get_num_threads()) for lib in libraries]
+            for lib in libraries:
                 lib.set_num_threads(1)
         _users += 1
     try:
@@ -130,6 +119,5 @@ def single_blas_thread() -> Iterator[None]:
         with _blas_lock:
             _users -= 1
             if _users == 0:
-                for lib, count in _saved.values():
+                for lib, count in zip(libraries, _saved, strict=True):
                     lib.set_num_threads(count)
-                _saved.clear()

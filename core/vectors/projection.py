@@ -48,28 +48,6 @@ def _fix_signs(components: np.ndarray) -> np.ndarray:
     return components * signs[:, None]
 
 
-SMALL_EIGH = 64
-"""Up to this side a full ``numpy.linalg.eigh`` is microseconds (and needs no SciPy import at
-start-up, where the 50-dimension vocabulary PCA runs)."""
-
-
-def _top_two(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The (up to) two largest eigenvalues of a symmetric (m, m) matrix, ascending, and their
-    eigenvectors as columns (m, k).
-
-    Beyond a small matrix only those two are computed (LAPACK's syevr on an index subset, through
-    SciPy): 1.1 ms instead of 4.0 ms for a trained model's 7 layers x 32 tokens (224 x 224), 7 ms
-    instead of 23 ms at 500 x 500 (one BLAS thread, this machine).
-    """
-    m = matrix.shape[0]
-    if m <= SMALL_EIGH:
-        values, vecs = np.linalg.eigh(matrix)  # ascending
-        return values[-2:], vecs[:, -2:]
-    from scipy.linalg import eigh
-
-    return eigh(matrix, subset_by_index=[m - 2, m - 1], check_finite=False)  # ascending
-
-
 def fit_pca(points: np.ndarray, labels: tuple[str, str] = ("PC 1", "PC 2")) -> Projection2D:
     """Fit a 2-component PCA on ``points`` (n, d), computed in float64 for stability.
 
@@ -86,7 +64,7 @@ def fit_pca(points: np.ndarray, labels: tuple[str, str] = ("PC 1", "PC 2")) -> P
         # Many points (the vocabulary PCA: 10,000 x 50): the top eigenvectors of the (d, d)
         # scatter matrix are the top right singular vectors, and eigh of that small matrix is far
         # cheaper than a (threaded) SVD of the tall one, which crawls when the cores are busy.
-        _, vecs = _top_two(centered.T @ centered)  # ascending eigenvalues; vecs: (d, <=2)
+        _, vecs = np.linalg.eigh(centered.T @ centered)  # ascending eigenvalues; vecs: (d, d)
         k = min(2, pts.shape[1])
         axes[:k] = vecs[:, ::-1][:, :k].T
     elif len(pts) >= 2:
@@ -94,8 +72,8 @@ def fit_pca(points: np.ndarray, labels: tuple[str, str] = ("PC 1", "PC 2")) -> P
         # singular vectors are X^T u / |X^T u| for the top eigenvectors u of the (n, n) Gram
         # matrix, a far smaller problem than the SVD, which took 0.5 s with the other core busy.
         with single_blas_thread():
-            values, vecs = _top_two(centered @ centered.T)  # ascending; vecs: (n, 2)
-            top = vecs[:, ::-1]  # (n, 2)
+            values, vecs = np.linalg.eigh(centered @ centered.T)  # ascending; vecs: (n, n)
+            top = vecs[:, ::-1][:, :2]  # (n, 2)
             directions = (centered.T @ top).T  # (2, d)
         k = int(min(2, np.sum(values[::-1][:2] > values[-1] * 1e-12)))
         norms = np.linalg.norm(directions[:k], axis=1, keepdims=True)
