@@ -102,7 +102,6 @@ class Controller(QObject):
         self.jobs.failed.connect(self._on_job_failed)
         self._failing = False  # the last recompute failed: the analysis is older than the settings
         self._analysis: Analysis | None = None
-        self._shown_tokens: tuple[Any, ...] | None = None
         self._shown_across: Analysis | None = None  # the analysis the across view shows
         self._sliced: tuple[Any, np.ndarray] | None = None  # see _shown_attentions
         self._described: tuple[Analysis | None, dict[str, str]] = (None, {})  # hover texts
@@ -285,10 +284,8 @@ class Controller(QObject):
         if inspected is not None and inspected >= len(a.col_labels):
             inspected = None
         v = self._views
-        if a.sentence.tokens != self._shown_tokens:  # rebuilding the chips only when words change
-            # A trained model's tokens are word pieces: drawn joined into words.
-            v.tokens.set_tokens(a.sentence.tokens, pieces=True if a.model is not None else None)
-            self._shown_tokens = a.sentence.tokens
+        # A trained model's word pieces are drawn joined into words (the same tokens: no work).
+        v.tokens.set_tokens(a.sentence.tokens, pieces=True if a.model is not None else None)
         query_weights = self._query_weights(a, head)
         v.tokens.set_weights(query_weights, a.query.position)
         # One read-only array both views keep without copying (the core's result already is).

@@ -95,15 +95,18 @@ def test_selecting_a_head_reuses_the_analysis(setup):
     np.testing.assert_allclose(weights_shown, analysis.query_weights[2])
 
 
-def test_same_sentence_does_not_rebuild_the_tokens(setup):
+def test_the_strip_is_handed_the_tokens_of_each_result(setup):
+    """(The strip itself keeps its chips for the tokens it shows: test_views.)"""
     state, views, controller, _ = setup
     state.update(n_heads=2)
     controller.flush()
-    assert len(views.tokens.calls["set_tokens"]) == 1
+    first = views.tokens.calls["set_tokens"][-1][0]
+    assert [t.text for t in first] == [t.text for t in controller.analysis.sentence.tokens]
     assert views.heatmaps.calls["set_data"][-1][2].shape[0] == 2
     state.update(sentence="The cat sat on the mat.", query="cat")
     controller.flush()
-    assert len(views.tokens.calls["set_tokens"]) == 2
+    shown = [t.text for t in views.tokens.calls["set_tokens"][-1][0]]
+    assert shown == ["The", "cat", "sat", "on", "the", "mat", "."]
 
 
 def test_an_error_keeps_the_last_good_views(setup):

@@ -576,6 +576,22 @@ def test_token_strip_makes_chips_ahead_for_a_512_token_text_while_idle(qtbot):
     assert all(c.isVisible() for c in strip.chips)
 
 
+def test_the_same_tokens_again_leave_the_strip_as_it_is(qtbot):
+    """A result for the same sentence (another head, the temperature) touches no chip and
+    lays nothing out again; a different one does."""
+    strip = show(qtbot, TokenStrip(), (500, 120))
+    strip.set_tokens(make_tokens())
+    chips = strip.chips
+    layout = strip.layout()
+    layout.heightForWidth(500)
+    runs = layout._runs  # the measured chips: dropped by any relayout
+    assert runs is not None
+    strip.set_tokens(list(make_tokens()))  # equal tokens, another list
+    assert strip.chips == chips and layout._runs is runs
+    strip.set_tokens(make_tokens()[:3])
+    assert [c.token.text for c in strip.chips] == ["the", "cat", "!"] and layout._runs is not runs
+
+
 def test_reused_chips_take_the_size_of_their_new_text(qtbot):
     """A chip put away by a short sentence and shown again for a long one is laid out at its
     new text's width (the layout's size caches follow), nothing overlapping, and the layout

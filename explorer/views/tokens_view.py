@@ -60,6 +60,7 @@ class TokenStrip(QWidget):
         self._chips: list[TokenChip] = []  # every token, skipped ones included
         self._used_chips: list[TokenChip] = []  # the used ones, in order: index = position
         self._spare_chips: list[TokenChip] = []  # hidden, out of the layout, for reuse
+        self._shown: tuple[tuple[Token, ...], bool | None] = ((), None)  # set_tokens' last call
         # Making READY_CHIPS ahead: each update of the strip puts it off until it is idle,
         # so it never lengthens an update the person waits for.
         self._ready_timer = QTimer(self, singleShot=True, interval=_IDLE_MS)
@@ -87,7 +88,11 @@ class TokenStrip(QWidget):
     def set_tokens(self, tokens: Sequence[Token], pieces: bool | None = None) -> None:
         """Show a new sentence: all tokens, skipped and made-up ones marked. ``pieces``: the
         tokens are a trained model's word pieces, joined into words (None: when some are
-        special tokens or "##" pieces; a GPT-2 text has neither, so say True)."""
+        special tokens or "##" pieces; a GPT-2 text has neither, so say True). The tokens
+        shown already are left as they are."""
+        if (tuple(tokens), pieces) == self._shown:
+            return
+        self._shown = (tuple(tokens), pieces)
         # The chips this sentence has no token for are kept for a longer one: making 480
         # chips again took ~0.1 s. (The layout's chips are self._chips, in order.)
         for chip in self._layout.take_widgets_from(len(tokens)):
