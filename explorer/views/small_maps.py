@@ -56,15 +56,16 @@ def max_pool(weights: np.ndarray, max_cells: int = MAX_CELLS) -> np.ndarray:
     return cells
 
 
-_pooled: list[tuple[np.ndarray, np.ndarray]] = []  # (weights, max_pool(weights)), the last two
+_pooled: list[tuple[np.ndarray, np.ndarray]] = []  # [(weights, max_pool(weights))], the last
 _pooled_lock = threading.Lock()
 
 
 def pooled_maps(weights: np.ndarray) -> np.ndarray:
-    """``max_pool(weights)``, remembered for the last two arrays (by identity: read-only results).
+    """``max_pool(weights)``, remembered for the last array (by identity: read-only results).
 
     The background job that runs a long text pools its maps there (8 ms at 6 x 12 x 512 x 512),
-    so the model view, handed the same array on the GUI thread, finds them made.
+    so the model view, handed the same array on the GUI thread, finds them made. One is kept:
+    each holds its run's weights alive (75 MB at 512 tokens), and the view pools a result once.
     """
     with _pooled_lock:
         for seen, pooled in _pooled:
@@ -73,7 +74,7 @@ def pooled_maps(weights: np.ndarray) -> np.ndarray:
     pooled = max_pool(weights)
     with _pooled_lock:
         _pooled.append((weights, pooled))
-        del _pooled[:-2]
+        del _pooled[:-1]
     return pooled
 
 
