@@ -223,7 +223,7 @@ class Controller(QObject):
     def _start_forward(self, pipeline: ModelPipeline, s: Settings) -> None:
         """Run ``s`` through the model on a background thread; the views say they wait."""
         n, c = pipeline.token_count(s), pipeline.model.config
-        self.jobs.start(FORWARD, lambda _progress: _with_across(pipeline.run(s)))
+        self.jobs.start(FORWARD, lambda _progress: _prepared_for_views(pipeline.run(s)))
         self._set_stale("updating…")
         self.busy.emit(f"Running {n} tokens through {c.n_layers} layers of {c.name}…")
 
@@ -385,7 +385,7 @@ class Controller(QObject):
         return self._state.shown_head(a.weights.shape[0]) if a is not None else None
 
 
-def _with_across(a: Analysis) -> Analysis:
+def _prepared_for_views(a: Analysis) -> Analysis:
     """``a`` with its rollout or flow made and the model view's maps pooled, on the background
     thread that made ``a``: at 512 tokens each would hold the GUI thread (0.27 s and 8 ms)."""
     if (m := a.model) is not None:

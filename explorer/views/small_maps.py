@@ -56,8 +56,8 @@ def max_pool(weights: np.ndarray, max_cells: int = MAX_CELLS) -> np.ndarray:
     return cells
 
 
-_pooled: list[tuple[np.ndarray, np.ndarray]] = []  # [(weights, max_pool(weights))], the last
-_pooled_lock = threading.Lock()
+_last_pool: tuple[np.ndarray, np.ndarray] | None = None  # (weights, max_pool(weights))
+_pool_lock = threading.Lock()
 
 
 def pooled_maps(weights: np.ndarray) -> np.ndarray:
@@ -65,16 +65,15 @@ def pooled_maps(weights: np.ndarray) -> np.ndarray:
 
     The background job that runs a long text pools its maps there (8 ms at 6 x 12 x 512 x 512),
     so the model view, handed the same array on the GUI thread, finds them made. One is kept:
-    each holds its run's weights alive (75 MB at 512 tokens), and the view pools a result once.
+    it holds its run's weights alive (75 MB at 512 tokens), and the view pools a result once.
     """
-    with _pooled_lock:
-        for seen, pooled in _pooled:
-            if seen is weights:
-                return pooled
+    global _last_pool
+    with _pool_lock:
+        if _last_pool is not None and _last_pool[0] is weights:
+            return _last_pool[1]
     pooled = max_pool(weights)
-    with _pooled_lock:
-        _pooled.append((weights, pooled))
-        del _pooled[:-1]
+    with _pool_lock:
+        _last_pool = (weights, pooled)
     return pooled
 
 
