@@ -22,6 +22,7 @@ from typing import Any
 from core.bounded_json import JsonLimitError, parse_json
 from core.files.atomic import write_atomically
 from core.settings import Settings, SettingsError
+from core.vectors.printable import is_valid_unicode
 
 SESSION_FORMAT = "attention-explorer-session"
 SESSION_VERSION = 1
@@ -69,7 +70,7 @@ def save_session(
     try:
         data = session_to_dict(settings, view)
         text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
-        if not text.isascii() and not _encodable(text):
+        if not text.isascii() and not is_valid_unicode(text):
             # A path whose name is not UTF-8 (its bytes surrogate-escaped by Python): \udcXX
             # escapes keep it exact, so the session still opens that file.
             text = json.dumps(data, indent=2, ensure_ascii=True, allow_nan=False)
@@ -204,12 +205,3 @@ def referenced_file_problem(settings: Settings, name: str, *,
             kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
             return f"{name}: {field_name} {target} is {kind}."
     return None
-
-
-def _encodable(text: str) -> bool:
-    """True when ``text`` can be written as UTF-8 (no lone surrogates)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

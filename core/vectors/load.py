@@ -24,6 +24,7 @@ from core.vectors import cache as vector_cache
 from core.vectors.binary_files import read_binary_vectors, validate_fasttext_bin
 from core.vectors.detect import check_local_file, detect_format
 from core.vectors.neighbours import nearest_neighbours
+from core.vectors.printable import is_valid_unicode
 from core.vectors.row_notes import drop_duplicates, zero_rows_note
 from core.vectors.text_files import (
     VECTOR_FORMATS,
@@ -222,17 +223,9 @@ def _check_gensim_words(words: Sequence[object], ctx: LoadContext) -> None:
         "".join(text).encode("utf-8")  # one C pass in the usual case
     except UnicodeEncodeError:
         row, word = next((i, w) for i, w in enumerate(words)
-                         if isinstance(w, str) and not _is_unicode(w))
+                         if isinstance(w, str) and not is_valid_unicode(w))
         raise ctx.error(f"row {row + 1} ({readable(repr(word))})",
                         "the word is not valid Unicode (it holds a lone surrogate)") from None
-
-
-def _is_unicode(word: str) -> bool:
-    try:
-        word.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _check_gensim_values(kv: KeyedVectors, ctx: LoadContext) -> None:
