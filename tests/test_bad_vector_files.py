@@ -16,7 +16,6 @@ import os
 import pickle
 import struct
 import tracemalloc
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 from bounded import within
+from hostile_files import Writer, file, special
 
 from core.vectors.load import VectorFileError, load_vectors
 from core.vectors.text_files import FASTTEXT_MAGIC
@@ -70,28 +70,6 @@ def rand(n: int, seed: int) -> bytes:
 
 
 # ----------------------------------------------------------------------------- the corpus
-
-
-Writer = Callable[[Path], Path]
-
-
-def file(name: str, content: bytes | Callable[[Path], bytes]) -> Writer:
-    """A writer that puts ``content`` into ``tmp_path / name``."""
-
-    def write(tmp: Path) -> Path:
-        path = tmp / name
-        path.write_bytes(content(tmp) if callable(content) else content)
-        return path
-
-    return write
-
-
-def special(name: str, make: Callable[[Path], None]) -> Writer:
-    def write(tmp: Path) -> Path:
-        make(tmp / name)
-        return tmp / name
-
-    return write
 
 
 @dataclass(frozen=True)

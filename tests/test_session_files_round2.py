@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bounded import within
+from hostile_files import Writer, file, special
 
 from core.files.session import (
     MAX_SESSION_BYTES,
@@ -44,25 +44,6 @@ def with_settings(**changes: Any) -> bytes:
 def raw_settings_value(text: str) -> bytes:
     """A session whose ``temperature`` is ``text`` verbatim (JSON json.dumps cannot write)."""
     return with_settings(temperature="@@").replace(b'"@@"', text.encode())
-
-
-Writer = Callable[[Path], Path]
-
-
-def file(name: str, content: bytes) -> Writer:
-    def write(tmp: Path) -> Path:
-        (tmp / name).write_bytes(content)
-        return tmp / name
-
-    return write
-
-
-def special(name: str, make: Callable[[Path], None]) -> Writer:
-    def write(tmp: Path) -> Path:
-        make(tmp / name)
-        return tmp / name
-
-    return write
 
 
 @dataclass(frozen=True)

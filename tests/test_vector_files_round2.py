@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hostile_files import Writer, file
 
 from core.vectors.detect import check_local_file
 from core.vectors.load import VectorFileError, load_vectors
-from tests.test_bad_vector_files import ROWS, WORDS, Writer, binary, check_outcome, file, text
+from tests.test_bad_vector_files import ROWS, WORDS, binary, check_outcome, text
 
 TIMEOUT = 15.0  # a bound for hangs, not a speed test: a fixed loader takes well under a second
 PEAK_LIMIT = 100 << 20  # bytes traced while refusing a file of any size (1 GB was the target)
