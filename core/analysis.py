@@ -32,6 +32,9 @@ class MapCoordinates:
     axis_labels: tuple[str, str]
     # False when a live run kept the output's previous neighbour words (see Pipeline.run).
     neighbours_settled: bool = True
+    # (x0, y0, x1, y1) that every layer's tokens share in this projection (a trained model's
+    # all-layers PCA): the map keeps this frame while the person steps layers. None: one layer.
+    frame: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)

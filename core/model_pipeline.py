@@ -61,6 +61,9 @@ def display_labels(run: TransformerRun) -> list[str]:
     return labels
 
 
+Frame = tuple[float, float, float, float]  # x0, y0, x1, y1 on the latent map
+
+
 class ModelPipeline:
     """Computes `Analysis` objects for one trained model, keeping the last runs."""
 
@@ -69,7 +72,7 @@ class ModelPipeline:
         self.vectors_name = model.config.summary
         self._runs: dict[Any, TransformerRun] = {}
         self._vocabulary: WordVectors | None = None
-        self._all_layers_pca: tuple[Any, Projection2D] | None = None
+        self._all_layers_pca: tuple[Any, Projection2D, Frame | None] | None = None
         self._rollout: tuple[TransformerRun, bytes, np.ndarray] | None = None
         self._layer_memo: tuple[TransformerRun, int, MultiHeadResult] | None = None
         self._near_run: TransformerRun | None = None
@@ -238,20 +241,29 @@ class ModelPipeline:
     # ------------------------------------------------------------------ the latent map
 
     def _projection(self, s: Settings, run: TransformerRun, layer: int,
-                    shown: np.ndarray) -> Projection2D:
+                    shown: np.ndarray) -> tuple[Projection2D, Frame | None]:
         """PCA of this layer's points, or one PCA of every layer's (axes that stay put while
-        the person steps through the layers)."""
+        the person steps through the layers) with the frame every layer's tokens share."""
         if s.projection == "pca_view":
-            return fit_pca(run.passed.layer_inputs[layer][shown], ("PC 1", "PC 2"))
+            return fit_pca(run.passed.layer_inputs[layer][shown], ("PC 1", "PC 2")), None
         key = (run.text, run.pair, run.interventions)
         if self._all_layers_pca is None or self._all_layers_pca[0] != key:
-            points = run.hidden_states[:, shown].reshape(-1, run.hidden_states.shape[-1])
-            self._all_layers_pca = (key, fit_pca(points, ("all-layers PC 1", "all-layers PC 2")))
-        return self._all_layers_pca[1]
+            d = run.hidden_states.shape[-1]
+            project = fit_pca(run.hidden_states[:, shown].reshape(-1, d),  # ((L+1) m, d)
+                              ("all-layers PC 1", "all-layers PC 2"))
+            # The map draws each layer's attention input, so the frame spans those.
+            drawn = project(run.passed.attention_inputs[:, shown].reshape(-1, d))  # (L m, 2)
+            finite = drawn[np.isfinite(drawn).all(axis=1)]  # (k, 2)
+            frame: Frame | None = None
+            if len(finite):
+                (x0, y0), (x1, y1) = finite.min(axis=0), finite.max(axis=0)
+                frame = (float(x0), float(y0), float(x1), float(y1))
+            self._all_layers_pca = (key, project, frame)
+        return self._all_layers_pca[1], self._all_layers_pca[2]
 
     def _coordinates(self, s: Settings, run: TransformerRun, layer: int, shown: np.ndarray,
                      result: MultiHeadResult, row: int, live: bool) -> MapCoordinates:
-        project = self._projection(s, run, layer, shown)
+        project, frame = self._projection(s, run, layer, shown)
         x = run.passed.layer_inputs[layer][shown]  # (m, d)
         mixes = result.weights[:, row, :] @ x  # (H, m) @ (m, d) -> (H, d)
         moved = x[row] + result.output[row]  # (d,) the query after attention (the residual)
@@ -269,7 +281,7 @@ class ModelPipeline:
         return MapCoordinates(tokens=project(x), query=project(x[row]),
                               head_mixes=project(mixes), output=project(moved),
                               neighbours=tuple(neighbours), axis_labels=project.labels,
-                              neighbours_settled=settled)
+                              neighbours_settled=settled, frame=frame)
 
     def _near(self, run: TransformerRun, key: tuple[int, int, str],
               vector: np.ndarray) -> list[str]:

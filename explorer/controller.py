@@ -354,7 +354,7 @@ class Controller(QObject):
         c = a.coords
         self._views.latent.set_data(
             c.tokens, a.col_labels, c.query, a.query.text, np.asarray(query_weights),
-            c.head_mixes, c.output, c.neighbours, c.axis_labels, head,
+            c.head_mixes, c.output, c.neighbours, c.axis_labels, head, frame=c.frame,
         )
 
     def describe_point(self, label: str) -> str:

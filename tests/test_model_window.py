@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 
 from core.maths.rollout import attention_rollout
 from core.transformer import load_model
@@ -228,3 +228,23 @@ def test_toy_mode_brings_the_word_vectors_back(window, qtbot):
     s = window.state.settings
     assert (s.mode, s.source, s.n_heads) == ("toy", "vectors", 4)
     assert window.controller.analysis.model is None
+
+
+def test_the_latent_map_keeps_one_frame_while_stepping_layers(window, qtbot):
+    open_tiny(window, qtbot)  # the default projection: one PCA of every layer
+    vb = window.latent.getPlotItem().vb
+    last = QRectF(vb.viewRect())
+    tokens_last = np.column_stack(window.latent.tokens.getData())
+    qtbot.keyClick(window.heatmaps.canvas, Qt.Key.Key_PageUp)
+    window.controller.flush()
+    tokens_first = np.column_stack(window.latent.tokens.getData())
+    assert not np.allclose(tokens_first, tokens_last)  # the points moved ...
+    assert vb.viewRect() == last  # ... across a still map
+    for xy in (tokens_first, tokens_last):
+        assert all(last.contains(QPointF(x, y)) for x, y in xy)
+    window.apply(projection="pca_view")  # a PCA per layer: each layer is fitted anew
+    window.controller.flush()
+    fitted = QRectF(vb.viewRect())
+    qtbot.keyClick(window.heatmaps.canvas, Qt.Key.Key_PageDown)
+    window.controller.flush()
+    assert vb.viewRect() != fitted

@@ -5,7 +5,9 @@ the points when the fixed points (tokens and query) change, when a point leaves 
 points come to fill much less of it than when it was fitted (other heads: an .npz's heads spread
 the mixes over +-25, random ones keep them near the words); dragging the temperature moves the
 output smoothly across a still map. A person who zooms or pans keeps their view until the
-sentence or the query changes or they press the "A" button that appears. All labels are painted
+sentence or the query changes or they press the "A" button that appears. A trained model's
+all-layers PCA gives one frame for every layer: stepping layers moves the points across a still
+map (and keeps a person's zoom) instead of fitting each layer anew. All labels are painted
 by two items (one pyqtgraph TextItem per label would make every update slow), which place them so
 that none overlaps another: the query, the output and the focused head's mix first, then the
 other mixes and the tokens (offset to a free side of their point, or left out: their point's
@@ -161,7 +163,8 @@ class LatentMap(pg.PlotWidget):
         self.tokens.sigClicked.connect(self._on_token_clicked)
         self._fixed: tuple[list[str], str, np.ndarray, np.ndarray] | None = None
         self._fitted: QRectF | None = None  # the points' bounds when the view was last fitted
-        self._extent = QRectF()  # the points' bounds now
+        self._extent = QRectF()  # the points' bounds now (with the frame's)
+        self._frame: QRectF | None = None  # bounds shared by every state of this map
         self.zoomed_by_person = False
         """True once the person zoomed or panned: their view is kept (see the module doc)."""
         plot.vb.sigRangeChangedManually.connect(self._on_range_changed_by_person)
@@ -173,14 +176,24 @@ class LatentMap(pg.PlotWidget):
     def set_data(self, token_xy: np.ndarray, token_labels: list[str], query_xy: np.ndarray,
                  query_label: str, query_weights: np.ndarray, head_mix_xy: np.ndarray,
                  output_xy: np.ndarray, neighbours: Sequence[tuple[str, float, float, str]],
-                 axis_labels: tuple[str, str], selected_head: int | None) -> None:
-        """Show one state of the map; see the module docstring for what is drawn."""
+                 axis_labels: tuple[str, str], selected_head: int | None,
+                 frame: tuple[float, float, float, float] | None = None) -> None:
+        """Show one state of the map; see the module docstring for what is drawn.
+
+        ``frame`` (x0, y0, x1, y1): bounds shared by every state of one map (a trained model's
+        layers in one all-layers PCA). Points moving inside it are steps on one map: the view
+        keeps its range (and the person's zoom) instead of fitting each state.
+        """
         token_xy = np.array(token_xy, dtype=float).reshape(-1, 2)
         query_xy = np.array(query_xy, dtype=float).reshape(2)
         head_mix_xy = np.array(head_mix_xy, dtype=float).reshape(-1, 2)
         output_xy = np.array(output_xy, dtype=float).reshape(2)
-        fixed_changed = self._fixed_points_changed(token_labels, query_label, token_xy, query_xy)
-        if fixed_changed:  # the scatter items are re-filled only when the sentence/space changes
+        named, moved = self._fixed_points_changed(token_labels, query_label, token_xy, query_xy)
+        shared = None if frame is None else QRectF(QPointF(frame[0], frame[1]),
+                                                   QPointF(frame[2], frame[3]))
+        new_map = named or shared != self._frame or (shared is None and moved)
+        self._frame = shared
+        if named or moved:  # the scatter items are re-filled only when the tokens move
             self.tokens.setData(pos=token_xy, data=list(token_labels))
             self.query.setData(pos=query_xy[None], data=[query_label])
         colour = QColor("#333333") if selected_head is None else head_colour(selected_head)
@@ -201,15 +214,22 @@ class LatentMap(pg.PlotWidget):
         moving = np.vstack([head_mix_xy, output_xy[None]])
         extent = self._extent = points_bounds(
             _finite(np.vstack([token_xy, query_xy[None], moving])))
-        if fixed_changed:  # another sentence, query or space: a new map
+        if shared is not None:
+            extent = self._extent = extent.united(shared)
+        if new_map:  # another sentence, query, space or frame
             self.zoomed_by_person = False
-        if not self.zoomed_by_person and (fixed_changed or not self._inside_view(moving)
+        if not self.zoomed_by_person and (new_map or not self._inside_view(moving)
                                           or self._shrunk(extent)):
             self._fit(extent)
 
     def _fit(self, extent: QRectF) -> None:
-        """Range the view on every point (and remember their bounds at this fit)."""
-        self.getPlotItem().vb.autoRange(padding=_PADDING)
+        """Range the view on every point, or on the frame and every point (and remember their
+        bounds at this fit). An unchanged frame gives the same range: nothing is redrawn."""
+        vb = self.getPlotItem().vb
+        if self._frame is None:
+            vb.autoRange(padding=_PADDING)
+        else:
+            vb.setRange(extent, padding=_PADDING)
         self._fitted = extent
 
     def _shrunk(self, extent: QRectF) -> bool:
@@ -243,15 +263,15 @@ class LatentMap(pg.PlotWidget):
         super().resizeEvent(event)
 
     def _fixed_points_changed(self, labels: list[str], query_label: str, token_xy: np.ndarray,
-                              query_xy: np.ndarray) -> bool:
-        """True (and remembered) when tokens or query changed in name or position."""
+                              query_xy: np.ndarray) -> tuple[bool, bool]:
+        """Whether tokens or query changed in name, and in position (both remembered)."""
         old = self._fixed
-        same = (old is not None and old[0] == list(labels) and old[1] == query_label
-                and old[2].shape == token_xy.shape and np.allclose(old[2], token_xy)
-                and np.allclose(old[3], query_xy))
-        if not same:
+        named = old is None or old[0] != list(labels) or old[1] != query_label
+        moved = named or not (old is not None and old[2].shape == token_xy.shape
+                              and np.allclose(old[2], token_xy) and np.allclose(old[3], query_xy))
+        if moved:
             self._fixed = (list(labels), query_label, token_xy.copy(), query_xy.copy())
-        return not same
+        return named, moved
 
     def _set_head_mixes(self, head_mix_xy: np.ndarray, selected_head: int | None) -> None:
         """One small triangle per head in its colour; the selected head's larger."""
