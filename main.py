@@ -103,8 +103,22 @@ def _run_gui(args: argparse.Namespace, request: Request) -> int:
     if args.screenshot:
         return _screenshot(app, window, path, args.screenshot, request)
     window.show()
+    if store is not None and store.settings_problem:
+        from PySide6.QtCore import QTimer
+
+        problem = store.settings_problem  # the defaults are used: say so once the window is up
+        QTimer.singleShot(0, lambda: report_settings_problem(window, problem))
     window.load_vectors(path, settings.vectors_format, trusted=trusted)
     return int(app.exec())
+
+
+def report_settings_problem(window: Any, problem: str) -> None:
+    """Say why the remembered settings were set aside (which file, what was wrong): the window
+    started on the defaults, and saving them on exit replaces the broken entry."""
+    from explorer.commands import dialogs
+
+    dialogs.show_error(window, "Remembered settings not used",
+                       f"{problem} The window starts from the defaults.")
 
 
 def collect_garbage_from_the_event_loop() -> Any:

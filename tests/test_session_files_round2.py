@@ -153,6 +153,23 @@ def test_broken_remembered_settings_say_why(tmp_path: Path) -> None:
     assert again.settings() == Settings(n_heads=2) and again.settings_problem is None
 
 
+def test_the_window_says_why_the_remembered_settings_were_not_used(tmp_path, open_window, tiny_kv,
+                                                                     errors) -> None:
+    import main
+    from explorer.persistence import Store
+
+    ini = tmp_path / "remembered.ini"
+    store = Store(str(ini))
+    store._qs.setValue("session/settings_json", '{"version": 1, "n_heads": "many"}')
+    store.sync()
+    again = Store(str(ini))
+    assert again.settings() is None
+    window = open_window(tiny_kv)
+    main.report_settings_problem(window, again.settings_problem)
+    assert errors and "remembered.ini" in errors[-1] and "n_heads" in errors[-1]
+    assert "starts from the defaults" in errors[-1]
+
+
 # ----------------------------------------------------------------------------- killed saves
 
 _SAVER = """
