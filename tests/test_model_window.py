@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from core.maths.rollout import attention_rollout
 from core.transformer import load_model
@@ -245,9 +247,20 @@ def test_the_latent_map_keeps_one_frame_while_stepping_layers(window, qtbot):
     assert vb.viewRect() == last  # ... across a still map
     for xy in (tokens_first, tokens_last):
         assert all(last.contains(QPointF(x, y)) for x, y in xy)
+    latent = window.latent
+    centre = latent.mapFromScene(vb.mapViewToScene(vb.viewRect().center()))
+    QApplication.sendEvent(latent.viewport(), QWheelEvent(  # the person zooms in
+        QPointF(centre), QPointF(latent.mapToGlobal(centre)), QPoint(0, 0), QPoint(0, 240),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+        False))
+    zoomed = QRectF(vb.viewRect())
+    assert latent.zoomed_by_person and zoomed.width() < last.width()
+    qtbot.keyClick(window.heatmaps.canvas, Qt.Key.Key_PageDown)
+    window.controller.flush()
+    assert vb.viewRect() == zoomed  # another layer on the same map: the zoom stays
     window.apply(projection="pca_view")  # a PCA per layer: each layer is fitted anew
     window.controller.flush()
     fitted = QRectF(vb.viewRect())
-    qtbot.keyClick(window.heatmaps.canvas, Qt.Key.Key_PageDown)
+    qtbot.keyClick(window.heatmaps.canvas, Qt.Key.Key_PageUp)
     window.controller.flush()
     assert vb.viewRect() != fitted
