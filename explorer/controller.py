@@ -323,7 +323,7 @@ class Controller(QObject):
         its slice without the special tokens, made once per run (stepping layers, heads or the
         query hands the model view the same array, so it does not pool the maps again)."""
         full = m.run.attentions  # (L, H, n, n)
-        if len(m.shown) == full.shape[-1]:
+        if m.shows_every_token:
             return full
         key = (m.run, m.shown.tobytes())
         if self._sliced is None or self._sliced[0] != key:
@@ -390,7 +390,7 @@ def _prepared_for_views(a: Analysis) -> Analysis:
     thread that made ``a``: at 512 tokens each would hold the GUI thread (0.27 s and 8 ms)."""
     if (m := a.model) is not None:
         _ = m.across
-        if len(m.shown) == m.run.attentions.shape[-1]:  # the view gets the run's own array
+        if m.shows_every_token:  # the view gets the run's own array (_shown_attentions)
             pooled_maps(frozen(m.run.attentions, np.float32))
     return a
 

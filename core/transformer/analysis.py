@@ -41,6 +41,11 @@ class ModelAnalysis:
     #: up to this layer. Called on first use only: rollout at 512 tokens costs a quarter second.
     across_layers: Callable[[], tuple[Array | None, str, str]] | None = None
 
+    @property
+    def shows_every_token(self) -> bool:
+        """True when no token is hidden from the maps (``shown`` is every index)."""
+        return len(self.shown) == len(self.run.input_ids)
+
     @cached_property
     def _across(self) -> tuple[Array | None, str, str]:
         return self.across_layers() if self.across_layers is not None else (None, "", "")
