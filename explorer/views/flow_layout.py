@@ -10,6 +10,10 @@ __all__ = ["FlowLayout"]
 
 _SPACING = 4  # pixels between neighbouring widgets, and between lines
 
+# A run laid out as one (a word's pieces): its items, their size hints and their widths, and
+# the run's width and height, as plain ints (a walk over 512 chips then calls no Qt method).
+_Run = tuple[list[QLayoutItem], list[QSize], list[int], int, int]
+
 
 class FlowLayout(QLayout):
     """Lays its widgets out left to right and wraps them onto new lines, like words in text."""
@@ -25,7 +29,7 @@ class FlowLayout(QLayout):
         self._adding = False  # within add_widgets (see there)
         # Each run's items and size hints, and the rect the items were last placed in: a
         # layout pass at 512 chips walked them 3 times (7 ms each), placing them twice alike.
-        self._runs: list[tuple[list[QLayoutItem], list[QSize]]] | None = None
+        self._runs: list[_Run] | None = None
         self._placed: QRect | None = None
         self.setContentsMargins(4, 4, 4, 4)
 
@@ -112,24 +116,27 @@ class FlowLayout(QLayout):
         return QSize(self._minimum)
 
     def _measure_minimum(self) -> QSize:
-        size = QSize(0, 0)
-        for _, hints in self._sized_runs():  # a word's pieces stay on one line
-            size = size.expandedTo(QSize(sum(h.width() for h in hints),
-                                         max(h.height() for h in hints)))
+        width = height = 0
+        for _, _, _, run_width, run_height in self._sized_runs():  # a word stays on one line
+            width, height = max(width, run_width), max(height, run_height)
         m = self.contentsMargins()
-        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+        return QSize(width + m.left() + m.right(), height + m.top() + m.bottom())
 
-    def _sized_runs(self) -> list[tuple[list[QLayoutItem], list[QSize]]]:
+    def _sized_runs(self) -> list[_Run]:
         """The items in runs that are laid out as one, a word's pieces (``joined_left``), each
         with its items' size hints (a chip's minimum is its hint)."""
         if self._runs is None:
-            runs: list[tuple[list[QLayoutItem], list[QSize]]] = []
+            groups: list[tuple[list[QLayoutItem], list[QSize]]] = []
             for item in self._items:
-                if runs and getattr(item.widget(), "joined_left", False):
-                    runs[-1][0].append(item)
-                    runs[-1][1].append(item.sizeHint())
+                if groups and getattr(item.widget(), "joined_left", False):
+                    groups[-1][0].append(item)
+                    groups[-1][1].append(item.sizeHint())
                 else:
-                    runs.append(([item], [item.sizeHint()]))
+                    groups.append(([item], [item.sizeHint()]))
+            runs: list[_Run] = []
+            for items, hints in groups:
+                widths = [hint.width() for hint in hints]
+                runs.append((items, hints, widths, sum(widths), max(h.height() for h in hints)))
             self._runs = runs
         return self._runs
 
@@ -138,14 +145,15 @@ class FlowLayout(QLayout):
         m = self.contentsMargins()
         left, right = rect.x() + m.left(), rect.right() - m.right()
         x, y, line_height = left, rect.y() + m.top(), 0
-        for group, hints in self._sized_runs():
-            width = sum(hint.width() for hint in hints)
+        for items, hints, widths, width, height in self._sized_runs():
             if x + width > right and line_height > 0:  # wrap before a word that overflows
                 x, y, line_height = left, y + line_height + self._spacing, 0
-            for item, hint in zip(group, hints, strict=True):  # a word's pieces touch
-                if move:
+            if move:  # a word's pieces touch
+                for item, hint, w in zip(items, hints, widths, strict=True):
                     item.setGeometry(QRect(QPoint(x, y), hint))
-                x += hint.width()
-                line_height = max(line_height, hint.height())
+                    x += w
+            else:
+                x += width
+            line_height = max(line_height, height)
             x += self._spacing
         return y + line_height - rect.y() + m.bottom()

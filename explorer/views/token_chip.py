@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from core.vectors.tokens import Token
@@ -22,7 +22,24 @@ __all__ = ["CHIP_PAD_Y", "Piece", "TokenChip", "word_pieces"]
 
 _PAD_X, _PAD_Y = 6, 3
 _UNSHADED = QColor("#f0f0f0")  # background of used tokens before any weights arrive
+_CLEAR = QColor(0, 0, 0, 0)  # skipped tokens: no box
+_BLACK = QColor("black")
 _SKIPPED_TEXT = QColor("#9a9a9a")
+_TEXT_SIZES: dict[tuple[str, str], tuple[int, int]] = {}  # (font key, label) -> width, height
+_MAX_TEXT_SIZES = 50_000
+
+
+def _text_size(font: QFont, key: str, label: str) -> tuple[int, int]:
+    """The width of ``label`` and the line height in ``font`` (whose ``key()`` is ``key``),
+    measured once per font and text: a widget's fontMetrics() makes a new QFontMetrics each
+    call, ~9 ms of a 512-token sentence."""
+    size = _TEXT_SIZES.get((key, label))
+    if size is None:
+        if len(_TEXT_SIZES) >= _MAX_TEXT_SIZES:  # a bound: every text ever shown is a lot
+            _TEXT_SIZES.clear()
+        metrics = QFontMetrics(font)
+        size = _TEXT_SIZES[(key, label)] = (metrics.horizontalAdvance(label), metrics.height())
+    return size
 _FADED = 0.45  # opacity of a special token: the model's, not the person's
 _JOINED_PAD = 3  # padding at a side joined to the next piece of the same word
 
@@ -69,6 +86,7 @@ class TokenChip(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.position: int | None = None  # among the used tokens; None for a skipped one
         self._size: QSize | None = None  # see sizeHint
+        self._font_key: str | None = None  # self.font().key(), None until asked after a change
         self.set_token(token, piece)
 
     def set_token(self, token: Token, piece: Piece | None = None) -> None:
@@ -88,8 +106,8 @@ class TokenChip(QWidget):
         self._pads = (_JOINED_PAD if self.joined_left else _PAD_X,  # less at a joined side
                       _JOINED_PAD if self.joined_right else _PAD_X)
         self.opacity = _FADED if token.source == "special" else 1.0
-        self.background = _UNSHADED if token.used else QColor(0, 0, 0, 0)
-        self.text_colour = QColor("black") if token.used else _SKIPPED_TEXT
+        self.background = _UNSHADED if token.used else _CLEAR  # shared: never changed in place
+        self.text_colour = _BLACK if token.used else _SKIPPED_TEXT
         self.outlined = False
         self.weight: float | None = None  # the shading's weight, None when unshaded
         self._shade: tuple[int | None, bool] | None = None  # what the last paint request showed
@@ -124,7 +142,7 @@ class TokenChip(QWidget):
             return
         self._shade = shade
         if weight is None:
-            self.background, self.text_colour = QColor(_UNSHADED), QColor("black")
+            self.background, self.text_colour = _UNSHADED, _BLACK
         else:
             self.background, self.text_colour = weight_colour(weight), text_colour_on(weight)
         self.outlined = outlined
@@ -149,9 +167,11 @@ class TokenChip(QWidget):
         # Kept until the text or the font changes: a 512-token layout pass asks every chip
         # (twice per new sentence, minimumSizeHint too).
         if self._size is None:
-            metrics = self.fontMetrics()
-            self._size = QSize(metrics.horizontalAdvance(self.piece.label) + sum(self._pads),
-                               metrics.height() + 2 * _PAD_Y)
+            font = self.font()
+            if self._font_key is None:
+                self._font_key = font.key()
+            width, height = _text_size(font, self._font_key, self.piece.label)
+            self._size = QSize(width + sum(self._pads), height + 2 * _PAD_Y)
         return QSize(self._size)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
@@ -159,7 +179,7 @@ class TokenChip(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() == QEvent.Type.FontChange:  # its own, or the strip's passed down
-            self._size = None
+            self._size = self._font_key = None
         super().changeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
