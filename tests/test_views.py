@@ -17,9 +17,11 @@ from explorer.views.lines_view import LinesView
 from explorer.views.palette import (
     HEAD_COLOURS,
     WEIGHT_COLORMAP,
+    colour_at,
     head_colour,
     lut_index,
     lut_indices,
+    text_colour_at,
     text_colour_on,
     weight_colour,
 )
@@ -77,6 +79,9 @@ def test_palette_indexes_many_weights_as_one_at_a_time():
     weights = np.concatenate([steps, steps + 0.5 / 255, [np.nan, np.inf, -np.inf, -1.0, 2.0],
                               np.random.default_rng(0).random(1000)])
     assert lut_indices(weights).tolist() == [lut_index(w) for w in weights]
+    # The chips' shared colours by index are those of the weights themselves.
+    for w, i in zip(weights.tolist(), lut_indices(weights).tolist(), strict=True):
+        assert colour_at(i) == weight_colour(w) and text_colour_at(i) == text_colour_on(w)
 
 
 # ---------------------------------------------------------------------------- token strip

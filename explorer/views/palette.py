@@ -68,7 +68,22 @@ def weight_colour(w: float) -> QColor:
 
 def text_colour_on(w: float) -> QColor:
     """Black or white, whichever reads better on ``weight_colour(w)``."""
-    return QColor("black") if _LUT_LUMA[lut_index(w)] > 0.45 else QColor("white")
+    return QColor(text_colour_at(lut_index(w)))
+
+
+_BLACK, _WHITE = QColor("black"), QColor("white")
+_DARK_BEHIND = (_LUT_LUMA <= 0.45).tolist()  # per table index: white text reads better
+
+
+def colour_at(index: int) -> QColor:
+    """The table's colour at ``index`` (a :func:`lut_index`), shared: read it, never change it.
+    For the 512 token chips of one update, where a new QColor each cost more than the paint."""
+    return _LUT[index]
+
+
+def text_colour_at(index: int) -> QColor:
+    """Black or white on ``colour_at(index)``, shared like it."""
+    return _WHITE if _DARK_BEHIND[index] else _BLACK
 
 
 def style_plot(plot: pg.PlotItem) -> None:

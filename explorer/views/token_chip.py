@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QP
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from core.vectors.tokens import Token
-from explorer.views.palette import lut_index, text_colour_on, weight_colour
+from explorer.views.palette import colour_at, lut_index, text_colour_at
 
 __all__ = ["CHIP_PAD_Y", "Piece", "TokenChip", "word_pieces"]
 
@@ -141,10 +141,10 @@ class TokenChip(QWidget):
         if shade == self._shade:
             return
         self._shade = shade
-        if weight is None:
+        if weight is None or index is None:
             self.background, self.text_colour = _UNSHADED, _BLACK
-        else:
-            self.background, self.text_colour = weight_colour(weight), text_colour_on(weight)
+        else:  # shared colours: a chip never changes its colours in place
+            self.background, self.text_colour = colour_at(index), text_colour_at(index)
         self.outlined = outlined
         self.update()
 
