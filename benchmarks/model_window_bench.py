@@ -121,7 +121,7 @@ def run(cfg: Any, only: Sequence[str]) -> list[Any]:
         if wanted(only, "stall_ms.model_n512") and not cfg.tiny:
             short = window.state.settings.sentence
             stalls = []
-            for _ in range(cfg.repeats(full=3, quick=1)):
+            for _ in range(cfg.repeats(full=7, quick=1)):  # a max per run: noisy, so 7
                 window.state.update(sentence=short)  # each run starts from a short text
                 window.controller.flush()
                 window.controller.settle()
