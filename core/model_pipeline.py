@@ -248,11 +248,11 @@ class ModelPipeline:
             return fit_pca(run.passed.layer_inputs[layer][shown], ("PC 1", "PC 2")), None
         key = (run.text, run.pair, run.interventions)
         if self._all_layers_pca is None or self._all_layers_pca[0] != key:
-            d = run.hidden_states.shape[-1]
-            project = fit_pca(run.hidden_states[:, shown].reshape(-1, d),  # ((L+1) m, d)
-                              ("all-layers PC 1", "all-layers PC 2"))
-            # The map draws each layer's attention input, so the frame spans those.
-            drawn = project(run.passed.attention_inputs[:, shown].reshape(-1, d))  # (L m, 2)
+            # Fitted on what the map draws, each layer's attention input: for GPT-2 that is
+            # after ln_1, where the residual stream it was fitted on before is far larger.
+            points = run.attention_inputs[:, shown].reshape(-1, run.attention_inputs.shape[-1])
+            project = fit_pca(points, ("all-layers PC 1", "all-layers PC 2"))  # (L m, d)
+            drawn = project(points)  # (L m, 2)
             finite = drawn[np.isfinite(drawn).all(axis=1)]  # (k, 2)
             frame: Frame | None = None
             if len(finite):

@@ -95,6 +95,28 @@ def test_the_latent_map_has_every_token_the_query_the_heads_and_neighbour_tokens
     assert words and not words & set(bert.model.run("The animal was not swimming in it").tokens)
 
 
+@pytest.mark.parametrize("folder", [TINY_BERT, TINY_GPT2])
+def test_the_all_layers_map_is_the_pca_of_what_it_draws_in_one_frame(folder):
+    # The map draws each layer's attention input (GPT-2: after ln_1); its all-layers axes are
+    # the top principal directions of those points over every layer, computed here by an SVD.
+    pipeline, text = ModelPipeline(load_model(folder)), "The animal was not swimming in it"
+    drawn = []
+    for layer in range(pipeline.model.config.n_layers):
+        a = pipeline.run(_settings(layer=layer).updated(projection="pca_vocab"))
+        drawn.append(a.coords.tokens)
+        x0, y0, x1, y1 = a.coords.frame
+        assert np.all((a.coords.tokens >= (x0, y0)) & (a.coords.tokens <= (x1, y1)))
+    points = pipeline.model.run(text).attention_inputs  # (L, n, d)
+    centred = points.reshape(-1, points.shape[-1]).astype(np.float64)
+    centred -= centred.mean(axis=0)
+    vt = np.linalg.svd(centred, full_matrices=False)[2][:2]  # (2, d)
+    expected = centred @ vt.T  # (L n, 2)
+    shown = np.vstack(drawn)
+    signs = np.sign(np.sum(expected * shown, axis=0))  # an axis's sign is a convention
+    np.testing.assert_allclose(shown, expected * signs, atol=1e-4 * np.abs(expected).max())
+    assert (x0, y0, x1, y1) == pytest.approx((*shown.min(axis=0), *shown.max(axis=0)))
+
+
 def test_data_exports_carry_every_layer_with_the_layer_axis(bert, tmp_path, monkeypatch):
     import json
 
