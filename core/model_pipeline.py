@@ -246,7 +246,7 @@ class ModelPipeline:
         the person steps through the layers) with the frame every layer's tokens share."""
         if s.projection == "pca_view":
             return fit_pca(run.passed.layer_inputs[layer][shown], ("PC 1", "PC 2")), None
-        key = (run.text, run.pair, run.interventions)
+        key = (run.text, run.pair, run.interventions, shown.tobytes())  # hiding [CLS] refits
         if self._all_layers_pca is None or self._all_layers_pca[0] != key:
             # Fitted on what the map draws, each layer's attention input: for GPT-2 that is
             # after ln_1, where the residual stream it was fitted on before is far larger.

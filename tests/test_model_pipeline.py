@@ -117,6 +117,16 @@ def test_the_all_layers_map_is_the_pca_of_what_it_draws_in_one_frame(folder):
     assert (x0, y0, x1, y1) == pytest.approx((*shown.min(axis=0), *shown.max(axis=0)))
 
 
+def test_the_all_layers_map_is_fitted_again_when_special_tokens_are_hidden(bert):
+    # The same text and layer with [CLS]/[SEP] left out: its own PCA, whatever came before.
+    hidden = _settings(layer=0, hide_special=True).updated(projection="pca_vocab")
+    bert.run(_settings(layer=0).updated(projection="pca_vocab"))  # every token shown first
+    after = bert.run(hidden).coords
+    fresh = ModelPipeline(bert.model).run(hidden).coords
+    np.testing.assert_allclose(after.tokens, fresh.tokens)
+    assert after.frame == pytest.approx(fresh.frame)
+
+
 def test_data_exports_carry_every_layer_with_the_layer_axis(bert, tmp_path, monkeypatch):
     import json
 
