@@ -17,7 +17,10 @@ from core.settings import Settings
 from core.transformer.analysis import ModelAnalysis
 from core.vectors.tokens import EmbeddedSentence, QueryChoice
 
-__all__ = ["Analysis", "AnalysisError", "MapCoordinates", "error_field"]
+__all__ = ["Analysis", "AnalysisError", "Frame", "MapCoordinates", "error_field"]
+
+Frame = tuple[float, float, float, float]
+"""x0, y0, x1, y1 on the latent map."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class MapCoordinates:
     neighbours_settled: bool = True
     # (x0, y0, x1, y1) that every layer's tokens share in this projection (a trained model's
     # all-layers PCA): the map keeps this frame while the person steps layers. None: one layer.
-    frame: tuple[float, float, float, float] | None = None
+    frame: Frame | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from core.analysis import Frame
 from core.maths.attention import MultiHeadResult
 from core.maths.heads import HeadProjections, build_heads
 from core.maths.rollout import (
@@ -59,9 +60,6 @@ def display_labels(run: TransformerRun) -> list[str]:
         else:
             labels.append(text.strip() or token)
     return labels
-
-
-Frame = tuple[float, float, float, float]  # x0, y0, x1, y1 on the latent map
 
 
 class ModelPipeline:

@@ -6,9 +6,10 @@ import shiboken6
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
 
-__all__ = ["FlowLayout"]
+__all__ = ["SPACING", "FlowLayout"]
 
-_SPACING = 4  # pixels between neighbouring widgets, and between lines
+SPACING = 4
+"""Pixels between neighbouring widgets, and between lines."""
 
 # A run laid out as one (a word's pieces): its items, their size hints and their widths, and
 # the run's width and height, as plain ints (a walk over 512 chips then calls no Qt method).
@@ -18,7 +19,7 @@ _Run = tuple[list[QLayoutItem], list[QSize], list[int], int, int]
 class FlowLayout(QLayout):
     """Lays its widgets out left to right and wraps them onto new lines, like words in text."""
 
-    def __init__(self, parent: QWidget | None = None, spacing: int = _SPACING) -> None:
+    def __init__(self, parent: QWidget | None = None, spacing: int = SPACING) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._spacing = spacing

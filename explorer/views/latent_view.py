@@ -28,6 +28,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
+from core.analysis import Frame
 from explorer.views.heatmap_layout import short_label
 from explorer.views.label_layer import LabelLayer, points_bounds
 from explorer.views.palette import BACKGROUND, head_colour, style_plot
@@ -177,7 +178,7 @@ class LatentMap(pg.PlotWidget):
                  query_label: str, query_weights: np.ndarray, head_mix_xy: np.ndarray,
                  output_xy: np.ndarray, neighbours: Sequence[tuple[str, float, float, str]],
                  axis_labels: tuple[str, str], selected_head: int | None,
-                 frame: tuple[float, float, float, float] | None = None) -> None:
+                 frame: Frame | None = None) -> None:
         """Show one state of the map; see the module docstring for what is drawn.
 
         ``frame`` (x0, y0, x1, y1): bounds shared by every state of one map (a trained model's
@@ -212,10 +213,8 @@ class LatentMap(pg.PlotWidget):
             self.setLabel("bottom", axis_labels[0], color="#000")  # "#000": a PDF needs RGB
             self.setLabel("left", axis_labels[1], color="#000")
         moving = np.vstack([head_mix_xy, output_xy[None]])
-        extent = self._extent = points_bounds(
-            _finite(np.vstack([token_xy, query_xy[None], moving])))
-        if shared is not None:
-            extent = self._extent = extent.united(shared)
+        extent = points_bounds(_finite(np.vstack([token_xy, query_xy[None], moving])))
+        self._extent = extent = extent if shared is None else extent.united(shared)
         if new_map:  # another sentence, query, space or frame
             self.zoomed_by_person = False
         if not self.zoomed_by_person and (new_map or not self._inside_view(moving)
@@ -267,8 +266,8 @@ class LatentMap(pg.PlotWidget):
         """Whether tokens or query changed in name, and in position (both remembered)."""
         old = self._fixed
         named = old is None or old[0] != list(labels) or old[1] != query_label
-        moved = named or not (old is not None and old[2].shape == token_xy.shape
-                              and np.allclose(old[2], token_xy) and np.allclose(old[3], query_xy))
+        moved = named or not (old[2].shape == token_xy.shape and np.allclose(old[2], token_xy)
+                              and np.allclose(old[3], query_xy))
         if moved:
             self._fixed = (list(labels), query_label, token_xy.copy(), query_xy.copy())
         return named, moved

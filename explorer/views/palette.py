@@ -61,16 +61,6 @@ def lut_indices(weights: np.ndarray) -> np.ndarray:
     return scaled.astype(int)
 
 
-def weight_colour(w: float) -> QColor:
-    """The colour of weight ``w`` in WEIGHT_COLORMAP (a new QColor the caller may change)."""
-    return QColor(_LUT[lut_index(w)])
-
-
-def text_colour_on(w: float) -> QColor:
-    """Black or white, whichever reads better on ``weight_colour(w)``."""
-    return QColor(text_colour_at(lut_index(w)))
-
-
 _BLACK, _WHITE = QColor("black"), QColor("white")
 _DARK_BEHIND = (_LUT_LUMA <= 0.45).tolist()  # per table index: white text reads better
 
@@ -84,6 +74,16 @@ def colour_at(index: int) -> QColor:
 def text_colour_at(index: int) -> QColor:
     """Black or white on ``colour_at(index)``, shared like it."""
     return _WHITE if _DARK_BEHIND[index] else _BLACK
+
+
+def weight_colour(w: float) -> QColor:
+    """The colour of weight ``w`` in WEIGHT_COLORMAP (a new QColor the caller may change)."""
+    return QColor(colour_at(lut_index(w)))
+
+
+def text_colour_on(w: float) -> QColor:
+    """Black or white, whichever reads better on ``weight_colour(w)``."""
+    return QColor(text_colour_at(lut_index(w)))
 
 
 def style_plot(plot: pg.PlotItem) -> None:

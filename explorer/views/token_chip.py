@@ -25,6 +25,8 @@ _UNSHADED = QColor("#f0f0f0")  # background of used tokens before any weights ar
 _CLEAR = QColor(0, 0, 0, 0)  # skipped tokens: no box
 _BLACK = QColor("black")
 _SKIPPED_TEXT = QColor("#9a9a9a")
+_FADED = 0.45  # opacity of a special token: the model's, not the person's
+_JOINED_PAD = 3  # padding at a side joined to the next piece of the same word
 _TEXT_SIZES: dict[tuple[str, str], tuple[int, int]] = {}  # (font key, label) -> width, height
 _MAX_TEXT_SIZES = 50_000
 
@@ -32,7 +34,7 @@ _MAX_TEXT_SIZES = 50_000
 def _text_size(font: QFont, key: str, label: str) -> tuple[int, int]:
     """The width of ``label`` and the line height in ``font`` (whose ``key()`` is ``key``),
     measured once per font and text: a widget's fontMetrics() makes a new QFontMetrics each
-    call, ~9 ms of a 512-token sentence."""
+    call, and a 512-token layout asks every chip."""
     size = _TEXT_SIZES.get((key, label))
     if size is None:
         if len(_TEXT_SIZES) >= _MAX_TEXT_SIZES:  # a bound: every text ever shown is a lot
@@ -40,8 +42,6 @@ def _text_size(font: QFont, key: str, label: str) -> tuple[int, int]:
         metrics = QFontMetrics(font)
         size = _TEXT_SIZES[(key, label)] = (metrics.horizontalAdvance(label), metrics.height())
     return size
-_FADED = 0.45  # opacity of a special token: the model's, not the person's
-_JOINED_PAD = 3  # padding at a side joined to the next piece of the same word
 
 
 CHIP_PAD_Y = _PAD_Y  # above and below a chip's text

@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from core.vectors.tokens import Token
-from explorer.views.flow_layout import FlowLayout
+from explorer.views.flow_layout import SPACING, FlowLayout
 from explorer.views.palette import lut_indices
 from explorer.views.token_chip import CHIP_PAD_Y, Piece, TokenChip, word_pieces
 
-_SPACING = 4  # between chips and between lines
 MAX_FITTED_LINES = 3
 """A longer sentence scrolls: the enclosing scroll area grows to at most this many lines."""
 READY_CHIPS = 512
@@ -218,7 +217,7 @@ class TokenStrip(QWidget):
     def fitted_height(self, width: int) -> int:
         """How tall a scroll area around the strip should be (content, frame excluded)."""
         margins = self._layout.contentsMargins()
-        most = (MAX_FITTED_LINES * (_chip_height(self) + _SPACING) - _SPACING
+        most = (MAX_FITTED_LINES * (_chip_height(self) + SPACING) - SPACING
                 + margins.top() + margins.bottom())
         return min(self.heightForWidth(width), most)
 
