@@ -322,6 +322,33 @@ def test_latent_map_ranges_only_when_points_change(qtbot):
     assert vb.viewRange()[0] != pytest.approx([-5, 5])
 
 
+def test_latent_map_keeps_its_axes_while_a_new_map_fills_them(qtbot):
+    """Each key typed makes a new map; while its points fit the view well, the axes hold still."""
+    view = show(qtbot, LatentMap())
+    args = latent_args()
+    view.set_data(**args)
+    vb = view.getPlotItem().vb
+    fitted = [*vb.viewRange()[0], *vb.viewRange()[1]]
+
+    def typed(scale: float) -> dict:
+        new = latent_args()
+        new["token_xy"] = args["token_xy"] * scale
+        new["token_labels"] = [*LABELS[:-1], "another"]  # another sentence
+        return new
+
+    view.set_data(**typed(0.95))  # nearly the same map
+    assert [*vb.viewRange()[0], *vb.viewRange()[1]] == pytest.approx(fitted)
+    view.set_data(**typed(3.0))  # points beyond the view: fitted to them
+    wide = vb.viewRect()
+    assert wide.width() > 2 * (fitted[1] - fitted[0])
+    assert all(wide.contains(QPointF(*xy)) for xy in args["token_xy"] * 3.0)
+    view.set_data(**typed(0.3))  # a small cluster in a wide view: fitted again, not kept
+    assert vb.viewRect().width() < 0.5 * wide.width()
+    vb.setRange(xRange=(-50, 50), yRange=(-50, 50), padding=0)  # zoomed out, then "A":
+    view._on_fit_requested()  # the button fits exactly, whatever the view held
+    assert vb.viewRect().width() < 10
+
+
 def test_latent_map_click_and_updates(qtbot):
     view = show(qtbot, LatentMap())
     args = latent_args()

@@ -1,17 +1,18 @@
 """A 2D map of the latent space: context tokens, the query, each head's mix and the output.
 
 Lines from the query to each token get wider and darker with the weight. The view is fitted to
-the points when the fixed points (tokens and query) change, when a point leaves it, and when the
-points come to fill much less of it than when it was fitted (other heads: an .npz's heads spread
-the mixes over +-25, random ones keep them near the words); dragging the temperature moves the
-output smoothly across a still map. A person who zooms or pans keeps their view until the
-sentence or the query changes or they press the "A" button that appears. A trained model's
-all-layers PCA gives one frame for every layer: stepping layers moves the points across a still
-map (and keeps a person's zoom) instead of fitting each layer anew. All labels are painted
-by two items (one pyqtgraph TextItem per label would make every update slow), which place them so
-that none overlaps another: the query, the output and the focused head's mix first, then the
-other mixes and the tokens (offset to a free side of their point, or left out: their point's
-tooltip names them), then the grey neighbour words in whatever room is left
+the points when the fixed points (tokens and query) change (unless the new points lie well inside
+the view and fill most of it: typing does not make the axes jump), when a point leaves it, and
+when the points come to fill much less of it than when it was fitted (other heads: an .npz's
+heads spread the mixes over +-25, random ones keep them near the words); dragging the
+temperature moves the output smoothly across a still map. A person who zooms or pans keeps their
+view until the sentence or the query changes or they press the "A" button that appears. A
+trained model's all-layers PCA gives one frame for every layer: stepping layers moves the points
+across a still map (and keeps a person's zoom) instead of fitting each layer anew. All labels are
+painted by two items (one pyqtgraph TextItem per label would make every update slow), which
+place them so that none overlaps another: the query, the output and the focused head's mix
+first, then the other mixes and the tokens (offset to a free side of their point, or left out:
+their point's tooltip names them), then the grey neighbour words in whatever room is left
 (explorer/views/label_layer.py). Long names (sentence mode) are cut in the middle on the map.
 """
 
@@ -41,6 +42,7 @@ _TOKEN_SIZE, _QUERY_SIZE, _OUTPUT_SIZE, _MIX_SIZE = 10, 20, 16, 10  # marker siz
 _HEAD_BRUSHES: dict[int, QBrush] = {}
 _LABEL_CHARS = 22  # longer names (sentences) are cut in the middle; the tooltip has them whole
 _SHRINK = 0.5  # refit when the points span less than this share of the fitted span
+_KEEP = 0.6  # a new map whose points lie inside the view and span this share of it keeps it
 _PADDING = 0.12
 
 
@@ -219,17 +221,35 @@ class LatentMap(pg.PlotWidget):
             self.zoomed_by_person = False
         if not self.zoomed_by_person and (new_map or not self._inside_view(moving)
                                           or self._shrunk(extent)):
-            self._fit(extent)
+            self._fit(extent, keep_if_filled=new_map)
 
-    def _fit(self, extent: QRectF) -> None:
+    def _fit(self, extent: QRectF, keep_if_filled: bool = False) -> None:
         """Range the view on every point, or on the frame and every point (and remember their
-        bounds at this fit). An unchanged frame gives the same range: nothing is redrawn."""
+        bounds at this fit). An unchanged frame gives the same range: nothing is redrawn.
+
+        ``keep_if_filled``: a new map (each key typed into the sentence makes one) whose points
+        already lie well inside the view and fill most of it keeps the view: the axes hold still
+        while the person types, and are not drawn again (a third of the map's paint at 32
+        tokens)."""
         vb = self.getPlotItem().vb
+        if keep_if_filled and self._fills_view(extent):
+            self._fitted = extent
+            return
         if self._frame is None:
             vb.autoRange(padding=_PADDING)
         else:
             vb.setRange(extent, padding=_PADDING)
         self._fitted = extent
+
+    def _fills_view(self, extent: QRectF) -> bool:
+        """Whether ``extent``, with half the fitting padding around it, lies inside the view and
+        spans at least ``_KEEP`` of it both ways (never before the first fit)."""
+        if self._fitted is None or not (extent.width() > 0 and extent.height() > 0):
+            return False
+        view = self.getPlotItem().vb.viewRect()
+        dx, dy = 0.5 * _PADDING * extent.width(), 0.5 * _PADDING * extent.height()
+        return view.contains(extent.adjusted(-dx, -dy, dx, dy)) and \
+            extent.width() >= _KEEP * view.width() and extent.height() >= _KEEP * view.height()
 
     def _shrunk(self, extent: QRectF) -> bool:
         """Whether the points now span much less than when the view was fitted."""
