@@ -46,9 +46,9 @@ def test_every_head_is_one_map_placed_by_layer_and_head(qtbot):
     rects = {(layer, head): view.map_scene_rect(layer, head)
              for layer in range(2) for head in range(3)}
     for (layer, head), rect in rects.items():
-        np.testing.assert_array_equal(view.image_for(layer, head).image, attentions[layer, head])
-        assert list(view.image_for(layer, head).levels) == [0, 1]
-        assert view.image_for(layer, head).sceneBoundingRect() == rect  # the image fills its map
+        np.testing.assert_array_equal(view.cells_for(layer, head), attentions[layer, head])
+        drawn = view.maps.mapRectToScene(view.maps.drawn_rect(layer, head))
+        assert drawn == rect  # the map is drawn in its square
         assert rect.width() == pytest.approx(rect.height())  # square maps
         assert rect.width() > 40
         if head:  # heads left to right in a row, layers top to bottom in a column
@@ -198,17 +198,25 @@ def test_query_row_is_marked_in_every_map(qtbot):
 def test_the_screen_shows_the_weights_in_the_shared_colour_map(qtbot):
     view = shown(qtbot)
     attentions = np.zeros((1, 2, 4, 4), np.float32)
+    attentions[0, 0, 0, 3] = attentions[0, 0, 1:, 0] = 1.0  # query 0 -> key 3, the rest -> key 0
     attentions[0, 1] = 0.25  # rows sum to 1
     view.set_attentions(attentions, LABELS[:4], query_row=0)
     settle()
     image = view.canvas.grab().toImage()
-    for head, weight in [(0, 0.0), (1, 0.25)]:
+
+    def shows(head: int, row: int, col: int, weight: float) -> bool:
+        """Whether cell (query row, key col) of a map is on screen in the weight's colour."""
         rect = view.map_scene_rect(0, head)
-        point = viewport_point(view, QPointF(rect.center().x(), rect.bottom() - rect.height() / 8))
-        expected = WEIGHT_COLORMAP.map(weight, mode="qcolor")
-        got = QColor(image.pixel(point))
-        assert max(abs(got.red() - expected.red()), abs(got.green() - expected.green()),
+        point = viewport_point(view, QPointF(rect.left() + (col + 0.5) * rect.width() / 4,
+                                             rect.top() + (row + 0.5) * rect.height() / 4))
+        expected, got = WEIGHT_COLORMAP.map(weight, mode="qcolor"), QColor(image.pixel(point))
+        return max(abs(got.red() - expected.red()), abs(got.green() - expected.green()),
                    abs(got.blue() - expected.blue())) <= 3
+
+    # Queries down, keys across, query 0 at the top (not flipped, not transposed).
+    assert shows(0, 0, 3, 1.0) and shows(0, 1, 0, 1.0) and shows(0, 3, 0, 1.0)
+    assert shows(0, 0, 0, 0.0) and shows(0, 3, 3, 0.0) and shows(0, 2, 1, 0.0)
+    assert shows(1, 3, 2, 0.25) and shows(1, 1, 1, 0.25)
 
 
 def test_bert_base_sized_input_makes_144_maps(qtbot):
@@ -218,8 +226,8 @@ def test_bert_base_sized_input_makes_144_maps(qtbot):
     view.set_selection(11, 11)
     settle()
     assert view.map_count() == 144
-    assert view.image_for(11, 11).image.shape == (32, 32)  # 2 x 2 tokens per cell
-    np.testing.assert_array_equal(view.image_for(5, 7).image, max_pool(attentions)[5, 7])
+    assert view.cells_for(11, 11).shape == (32, 32)  # 2 x 2 tokens per cell
+    np.testing.assert_array_equal(view.cells_for(5, 7), max_pool(attentions)[5, 7])
     assert view.vb.sceneBoundingRect().contains(view.map_scene_rect(11, 11))
     with qtbot.waitSignal(view.head_clicked, timeout=1000) as blocker:
         click(qtbot, view, view.map_scene_rect(11, 11).center())

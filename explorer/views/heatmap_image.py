@@ -26,7 +26,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPaintEngine, QPainter, qRgb, qRgba
 
-__all__ = ["HeatmapImage", "sampled_cells"]
+__all__ = ["HeatmapImage", "colour_indices", "colour_table", "sampled_cells"]
 
 _MAX_PIXELS = 2048 * 2048  # more pixels than that to fill: not a thumbnail, leave it to pyqtgraph
 _COLOUR_TABLES: dict[bytes, np.ndarray] = {}  # look-up table bytes -> ARGB32 colours
@@ -52,7 +52,7 @@ def sampled_cells(count: int, scale: float, offset: float) -> tuple[np.ndarray, 
     return cells, start, end - start
 
 
-def _colour_table(lut: np.ndarray) -> np.ndarray:
+def colour_table(lut: np.ndarray) -> np.ndarray:
     """pyqtgraph's Indexed8 colour table for ``lut`` (256 x RGB or RGBA) as 32-bit ARGB
     pixels, made once per table. Qt draws an Indexed8 image by converting it to ARGB32 first:
     looking the indices up in NumPy does that conversion once instead of on every draw (and
@@ -121,14 +121,14 @@ class HeatmapImage(pg.ImageItem):
                 sampled, where = image[row_cells][:, col_cells], QRectF(left, top, width, height)
             if np.isnan(sampled.min()):  # NaN cells are transparent in pyqtgraph's path
                 return None
-            index = _to_index(sampled, float(levels[0]), float(levels[1]))
-            pixels = _colour_table(lut).take(index)  # (rows, cols) uint32, C-contiguous
+            index = colour_indices(sampled, float(levels[0]), float(levels[1]))
+            pixels = colour_table(lut).take(index)  # (rows, cols) uint32, C-contiguous
             qimage = pg.functions.ndarray_to_qimage(pixels, QImage.Format.Format_ARGB32)
             self._shown = (key, where, qimage)
         return self._shown[1], self._shown[2]
 
 
-def _to_index(values: np.ndarray, low: float, high: float) -> np.ndarray:
+def colour_indices(values: np.ndarray, low: float, high: float) -> np.ndarray:
     """Colour-table indices 0..255, as pyqtgraph's rescaleData computes them for a 256-entry
     table: (value - low) * 256 / (high - low) in float32 (float64 for float64 data), clipped,
     truncated."""

@@ -7,12 +7,12 @@ for the layer's mean), the query row is marked in every map, ablated heads are g
 crossed out, and an intervention's shift per head can be shown as a corner badge. Clicking a map
 asks to focus it (``head_clicked``); pointing at one reads it in the line under the grid.
 
-Everything lives in one pyqtgraph ViewBox and is built once: one image per map (more only when a
-larger model first arrives, spare ones hidden: pyqtgraph leaves removed items in the scene), one
-path for all query-row marks, one for all ablation marks, one rectangle for the outline, one item
-painting every badge, and the layer and head names as axis ticks (no text item per map: each is
-a full graphics item, and hundreds make every update slow). An update hands each image
-its pooled weights (small_maps.max_pool) and rebuilds a path or two.
+Everything lives in one pyqtgraph ViewBox and is built once: one item drawing every map
+(explorer/views/map_grid.py), one path for all query-row marks, one for all ablation marks, one
+rectangle for the outline, one item painting every badge, and the layer and head names as axis
+ticks (no text item per map: each is a full graphics item, and hundreds make every update slow).
+An update hands the grid item the pooled weights (small_maps.max_pool) and rebuilds a path or
+two.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from explorer.views.arrays import frozen
-from explorer.views.heatmap_image import HeatmapImage
-from explorer.views.palette import BACKGROUND, FOREGROUND, WEIGHT_COLORMAP
+from explorer.views.map_grid import MapGrid
+from explorer.views.palette import BACKGROUND, FOREGROUND
 from explorer.views.small_maps import GridGeometry, ShiftBadges, pooled_maps
 
 HOVER_HINT = "Point at a map to read it; click one to focus that head."
@@ -70,8 +70,9 @@ class ModelView(QWidget):
         self.plot = self.canvas.addPlot(enableMenu=False)
         self._build_plot()
         self.vb: pg.ViewBox = self.plot.vb
-        self._images: list[HeatmapImage] = []  # map (l, h) is _images[l * heads + h]
-        self._placed: list[tuple[int, ...] | None] = []  # (layer, head, rows, cols) each shows
+        self.maps = MapGrid()
+        self.maps.setZValue(1)
+        self.vb.addItem(self.maps, ignoreBounds=True)
         self._build_marks()
         self._geometry = GridGeometry(0, 0)
         self._attentions = np.zeros((0, 0, 0, 0), np.float32)
@@ -169,7 +170,7 @@ class ModelView(QWidget):
                 self._on_grid_changed(GridGeometry(layers, heads))
                 self._pooled_from = None
             if attentions is not self._pooled_from:  # a new result (a new query row alone: not)
-                self._show_maps(pooled_maps(attentions))
+                self.maps.set_maps(self._geometry, pooled_maps(attentions))
                 self._pooled_from = attentions
             self.query_marks.setPath(self._geometry.query_row_path(self._query_row, n))
             self._show_outline()
@@ -219,11 +220,11 @@ class ModelView(QWidget):
 
     def map_count(self) -> int:
         """How many maps are shown."""
-        return sum(1 for image in self._images if image.isVisible())
+        return self.maps.count()
 
-    def image_for(self, layer: int, head: int) -> HeatmapImage:
-        """The image of map (layer, head)."""
-        return self._images[layer * self._geometry.heads + head]
+    def cells_for(self, layer: int, head: int) -> np.ndarray:
+        """The (pooled) weights map (layer, head) shows."""
+        return self.maps.cells(layer, head)
 
     def map_scene_rect(self, layer: int, head: int) -> QRectF:
         """Where map (layer, head) is in scene coordinates."""
@@ -240,18 +241,8 @@ class ModelView(QWidget):
     # ----------------------------------------------------------------- updating
 
     def _on_grid_changed(self, geometry: GridGeometry) -> None:
-        """A new L x H: build missing images, hide spare ones, name rows and columns."""
+        """A new L x H: name rows and columns, range the view on the grid."""
         self._geometry = geometry
-        count = geometry.layers * geometry.heads
-        while len(self._images) < count:
-            image = HeatmapImage(axisOrder="row-major")
-            image.setColorMap(WEIGHT_COLORMAP)
-            image.setZValue(1)
-            self.vb.addItem(image, ignoreBounds=True)
-            self._images.append(image)
-            self._placed.append(None)
-        for i, image in enumerate(self._images):
-            image.setVisible(i < count)
         centre = 0.5
         self.plot.getAxis("left").setTicks(
             [[(layer * geometry.pitch + centre, f"L{layer + 1}")
@@ -274,18 +265,6 @@ class ModelView(QWidget):
         spare_w, spare_h = (free_w - width) / 2, (free_h - height) / 2
         self.canvas.ci.setContentsMargins(_PAD + spare_w, _PAD + spare_h, _PAD + spare_w,
                                           _PAD + spare_h)
-
-    def _show_maps(self, pooled: np.ndarray) -> None:
-        """Hand each image its pooled (m, m) weights; place it when its shape or cell is new."""
-        heads = self._geometry.heads
-        for i, image in enumerate(self._images[: self._geometry.layers * heads]):
-            layer, head = divmod(i, heads)
-            cells = pooled[layer, head]  # (m, m)
-            image.setImage(cells, autoLevels=False, levels=(0.0, 1.0))
-            placed = (layer, head, *cells.shape)
-            if self._placed[i] != placed:  # setRect scales by the image's shape: after setImage
-                image.setRect(self._geometry.map_rect(layer, head))
-                self._placed[i] = placed
 
     def _show_outline(self) -> None:
         selection = self._selection

@@ -4,8 +4,8 @@ Shape legend: L layers, H heads per layer, n tokens, m <= MAX_CELLS cells per th
 
 The model view draws every head of a trained model as one small map. A 512-token map drawn in
 ~50 pixels shows one cell in ten, so each map is first reduced to at most MAX_CELLS x MAX_CELLS
-cells by max pooling (why max: see :func:`max_pool`); the pooled cells are then drawn with the
-project's HeatmapImage, which converts to pixels only the cells the screen shows.
+cells by max pooling (why max: see :func:`max_pool`); the pooled cells of every map are then
+drawn by one item (explorer/views/map_grid.py).
 """
 
 from __future__ import annotations
