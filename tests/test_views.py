@@ -188,6 +188,26 @@ def test_heatmaps_show_weights_ticks_and_mean(qtbot, outside):
     assert np.allclose(grid.focused.image.image, grid.image_for(1).image)
 
 
+def test_heatmaps_name_new_words_and_make_room_for_longer_ones(qtbot):
+    grid = show(qtbot, HeatmapGrid(), (700, 450))
+    weights = softmax_weights(3, 5, 5)
+    grid.set_data(LABELS, LABELS, weights, query_row=0)
+    qtbot.wait(10)
+    left = grid.focused.plot.getAxis("left")
+    width = left.width()
+    typed = [*LABELS[:-1], "cat"]  # another word typed, no wider than the others: same room
+    grid.set_data(typed, typed, weights, query_row=0)
+    qtbot.wait(10)  # the layout pass
+    assert grid.tick_labels() == (typed, typed)
+    assert left.width() == width
+    long = [*LABELS[:-1], "enormously"]  # a long word: the row names need more room
+    grid.set_data(long, long, weights, query_row=0)
+    qtbot.wait(10)
+    assert grid.tick_labels() == (long, long)
+    assert left.width() > width
+    assert grid.image_for(2).image.shape == (5, 5)
+
+
 def test_heatmap_clicks_emit_cell_and_head(qtbot):
     grid = show(qtbot, HeatmapGrid(), (700, 450))
     weights = softmax_weights(3, 5, 5)

@@ -92,6 +92,7 @@ class HeatmapGrid(QWidget):
         layout.addLayout(below)
         self._build_canvas()
         self._plan: Plan | None = None  # the arrangement now shown
+        self._axes = (0.0, 0.0)  # the room beside and under the focused map it was made for
         self._tick_font = QFont(self.font())
         self._small: list[Heatmap] = []  # index 0 is the mean, index i + 1 is head i
         self._heads = 0  # the head count the layout is made for
@@ -152,14 +153,18 @@ class HeatmapGrid(QWidget):
             mean = weights.mean(axis=0) if heads else np.zeros(weights.shape[1:], np.float32)
         self._mean = frozen(mean, np.float32)
         self._query_row, self._inspected_col = query_row, inspected_col
-        relayout, self._heads = heads != self._heads, heads
-        if (list(row_labels), list(col_labels)) != (self._rows, self._cols):
+        heads_changed, self._heads = heads != self._heads, heads
+        named = (list(row_labels), list(col_labels)) != (self._rows, self._cols)
+        if named:
             self._rows, self._cols = list(row_labels), list(col_labels)
-            relayout = True
+            self._ticked = None  # the ticks are written again with the new names
             self.hover_label.setText(HOVER_HINT)  # "head 1: the → sat 0.0367" was of old words
-        if relayout:
-            self._relayout(force=True)
-        elif self._selected_head != self._titled_head:  # it may have come into range
+        if heads_changed or named:
+            # New names alone re-plan only when they need other room (each key typed would
+            # otherwise take every small map out of its layout and put it back: ~2 ms at 32
+            # tokens, and as much again in the layout pass that follows).
+            self._relayout(force=heads_changed)
+        if self._selected_head != self._titled_head:  # it may have come into range
             self._follow_focus()
         if self._ticked != (query_row, inspected_col):  # the query row and key stay labelled
             self._update_ticks()
@@ -231,12 +236,13 @@ class HeatmapGrid(QWidget):
             if label_step(most, plan.side, label_px) == 1:
                 break
         per_page = max(per_slot - 1, 1)  # the mean's map takes one place on every page
-        if plan is None or (not force and (plan, font, per_page, chars) == (
-                self._plan, self._tick_font, self._per_page, self._label_chars)):
+        if plan is None or (not force and (plan, font, per_page, chars, (extra_w, extra_h)) == (
+                self._plan, self._tick_font, self._per_page, self._label_chars, self._axes)):
             return
         self._tick_font, self._plan, self._per_page, self._label_chars = (font, plan, per_page,
                                                                            chars)
-        self._apply_plan(plan, *self._axes_size(font, chars))
+        self._axes = (extra_w, extra_h)
+        self._apply_plan(plan, extra_w, extra_h)
         self._follow_focus(arrange=True)
         self._update_ticks()
 
