@@ -436,3 +436,22 @@ def test_heads_split_over_threads_give_the_serial_numbers(monkeypatch, dtype):
         np.testing.assert_array_equal(a, b)
     assert threaded.empty_rows[1, 3] and not threaded.weights[1, 3].any()
     assert np.isfinite(threaded.weights).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("width", [1, 7, 1536])
+def test_a_product_in_column_halves_is_the_product(monkeypatch, dtype, width):
+    import core.maths.threads
+    from core.maths.threads import in_column_halves
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((32, 384)).astype(dtype)
+    w = rng.standard_normal((384, width)).astype(dtype)
+    monkeypatch.setattr(core.maths.threads.os, "cpu_count", lambda: 2)
+    got = in_column_halves(x, w)
+    assert got.shape == (32, width) and got.dtype == dtype and got.flags.c_contiguous
+    # Each half is its own BLAS call, which may sum in another order: float rounding apart.
+    np.testing.assert_allclose(got, x.astype(np.float64) @ w.astype(np.float64),
+                               rtol=0, atol=1e-3 if dtype == np.float32 else 1e-10)
+    with pytest.raises(ValueError):  # a mismatch in the half on the other thread is raised here
+        in_column_halves(x[:, :10], w)

@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.maths.attention import MultiHeadResult, causal_mask, multi_head_attention
-from core.maths.threads import single_blas_thread
+from core.maths.threads import in_column_halves, single_blas_thread
 from core.transformer.config import TransformerConfig
 from core.transformer.interventions import Interventions
 from core.transformer.layers import ACTIVATION_FUNCTIONS, layer_norm
@@ -44,6 +44,10 @@ __all__ = ["ForwardPass", "attention_of_layer", "forward"]
 
 Array = NDArray[np.floating[Any]]
 NO_INTERVENTIONS = Interventions()
+SPLIT_TOKENS = 64
+"""Up to this many tokens (a short text, which the window runs on its own thread while it
+waits) the feed-forward products are split over two threads; a longer text runs in the
+background and leaves the other core to the window."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,10 +145,11 @@ def _ablated_output(layer: LayerWeights, result: MultiHeadResult, heads: list[in
 
 def _feed_forward(layer: LayerWeights, config: TransformerConfig, x: Array) -> Array:
     """(n, d) -> (n, f) -> (n, d): activation(x W_in + b_in) W_out + b_out."""
-    hidden = x @ layer.w_in  # (n, d) @ (d, f) -> (n, f)
+    product = in_column_halves if x.shape[0] <= SPLIT_TOKENS else np.matmul
+    hidden = product(x, layer.w_in)  # (n, d) @ (d, f) -> (n, f)
     hidden += layer.b_in
     hidden = ACTIVATION_FUNCTIONS[config.activation](hidden)
-    out = hidden @ layer.w_out  # (n, f) @ (f, d) -> (n, d)
+    out = product(hidden, layer.w_out)  # (n, f) @ (f, d) -> (n, d)
     out += layer.b_out
     return out
 
