@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 
@@ -20,3 +21,9 @@ def settle() -> None:
     """Let the queued layout and paint events run."""
     for _ in range(3):
         QApplication.processEvents()
+
+
+def click_chip(qtbot: Any, strip: Any, chip: Any,
+               button: Qt.MouseButton = Qt.MouseButton.LeftButton) -> None:
+    """A real mouse click on the middle of one token chip of a token strip."""
+    qtbot.mouseClick(strip, button, pos=chip.rect.center())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import analysis_steps, run_lesson_analysis
-from PySide6.QtCore import Qt
+from qt_helpers import click_chip
 
 from core.explain.lessons import LESSONS, lesson
 from core.explain.steps import format_number
@@ -246,6 +246,6 @@ def test_sentence_mode_end_to_end(window, qtbot, tiny_kv):
     window.token_strip.token_clicked.emit(1)  # a context sentence can be the query too
     settle(window)
     assert window.controller.analysis.query_row == 1
-    qtbot.mouseClick(window.token_strip.used_chips[0], Qt.MouseButton.LeftButton)
+    click_chip(qtbot, window.token_strip, window.token_strip.used_chips[0])
     settle(window)
     assert window.controller.analysis.query.text == "I eat salmon"

@@ -117,9 +117,10 @@ def test_right_click_a_view_exports_it(window, asked, tmp_path, qtbot):
     menu.actions()[0].trigger()
     menu.close()
     assert asked.calls[-1][0] == "latent" and QImage(str(out)).width() > 100
-    chip = window.token_strip.used_chips[0]
-    QApplication.sendEvent(chip, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(2, 2),
-                                                   chip.mapToGlobal(QPoint(2, 2))))
+    strip = window.token_strip
+    at = strip.used_chips[0].rect.topLeft() + QPoint(2, 2)  # on a token
+    QApplication.sendEvent(strip, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at,
+                                                    strip.mapToGlobal(at)))
     window.exports.last_menu.actions()[0].trigger()
     window.exports.last_menu.close()
     assert asked.calls[-1][0] == "tokens"

@@ -169,7 +169,8 @@ def test_typing_the_axis_word_in_use_again_clears_the_error(window, qtbot):
 def test_arrow_keys_work_after_clicking_a_token_chip(window, qtbot):
     window.top_bar.query_edit.setFocus()  # as after typing the query
     chip = window.token_strip.used_chips[2]
-    qtbot.mouseClick(chip, Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
+    qtbot.mouseClick(window.token_strip, Qt.MouseButton.LeftButton,
+                     pos=chip.rect.topLeft() + QPoint(3, 3))
     recompute(window)
     assert window.state.settings.query_index == 2
     qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Right)
@@ -238,7 +239,7 @@ def test_a_token_of_the_old_sentence_cannot_be_clicked_under_no_result(window, q
     query = window.state.settings.query
     chip = window.token_strip.used_chips[1]
     # Through the window, as a real click: Qt gives it to the topmost widget at that point.
-    where = chip.mapTo(window, QPoint(3, 3))
+    where = window.token_strip.mapTo(window, chip.rect.topLeft() + QPoint(3, 3))
     QTest.mouseClick(window.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0),
                      where)
     recompute(window)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from qt_helpers import click_chip
 
 from core.vectors.tokens import EmbeddedSentence, Token, embed_sentence
 from explorer.views.palette import weight_colour
@@ -42,7 +42,7 @@ def show_strip(qtbot, tokens, pieces=None, width=600):
     qtbot.waitExposed(strip)
     strip.set_tokens(tokens, pieces)
     strip.resize(width, strip.heightForWidth(width))
-    qtbot.waitUntil(lambda: strip.chips[-1].isVisible() and strip.chips[-1].x() > 0)
+    qtbot.waitUntil(lambda: strip.chips[-1].rect.x() > 0)
     return strip
 
 
@@ -61,14 +61,14 @@ def test_word_pieces_are_joined_into_words(qtbot, bert):
     assert [c.piece.word for c in chips[1:6]] == ["Naïve"] * 2 + ["café"] * 3
     assert [c.piece.label for c in chips] == [t.text for t in bert.tokens]  # the person's own
     for left, right in zip(chips, chips[1:], strict=False):
-        gap = right.x() - left.geometry().right() - 1
-        assert left.y() == right.y()  # one line at this width
+        gap = right.rect.x() - left.rect.right() - 1
+        assert left.rect.y() == right.rect.y()  # one line at this width
         assert gap == (0 if right.joined_left else 4), (left.token.key, right.token.key)
     # The divider, not a gap: the column where two pieces meet is painted (no strip background).
     image = strip.grab().toImage()
     scale = image.width() / strip.width()
-    y = int((chips[2].y() + chips[2].height() // 2) * scale)
-    joint, gap = chips[2].x(), chips[3].x() - 2  # "n|aive", and between "Naïve" and "café"
+    y = int((chips[2].rect.y() + chips[2].rect.height() // 2) * scale)
+    joint, gap = chips[2].rect.x(), chips[3].rect.x() - 2  # "n|aive"; between "Naïve", "café"
     background = image.pixelColor(int(gap * scale), y)
     assert image.pixelColor(int(joint * scale), y) != background
     assert image.pixelColor(int((joint - 1) * scale), y) != background
@@ -78,17 +78,17 @@ def test_special_tokens_are_faded_italic_and_clickable(qtbot, bert):
     strip = show_strip(qtbot, bert.tokens)
     cls, first, sep = strip.chips[0], strip.chips[1], strip.chips[-1]
     assert cls.opacity < 1 and sep.opacity < 1 and first.opacity == 1
-    assert cls.font().italic() and not first.font().italic()
+    assert cls.font.italic() and not first.font.italic()
     assert cls.toolTip() == "special token [CLS]: added by the model"
     strip.set_weights(np.full(9, 1 / 9), 0)  # [CLS] and "n" get the same shade
     assert cls.toolTip().startswith("weight 0.111\nspecial token [CLS]")
-    image = cls.grab().toImage()  # faded: the shade is mixed with what lies under it
+    image = strip.grab(cls.rect).toImage()  # faded: the shade is mixed with what lies under it
     centre = image.pixelColor(4, image.height() // 2)
     assert centre != weight_colour(1 / 9)
-    plain = first.grab().toImage().pixelColor(4, image.height() // 2)
+    plain = strip.grab(first.rect).toImage().pixelColor(4, image.height() // 2)
     assert plain == weight_colour(1 / 9)
     with qtbot.waitSignal(strip.token_clicked, timeout=1000) as blocker:
-        qtbot.mouseClick(cls, Qt.MouseButton.LeftButton)
+        click_chip(qtbot, strip, cls)
     assert blocker.args == [0]
 
 
@@ -96,7 +96,7 @@ def test_clicks_select_the_token_index_of_each_piece(qtbot, bert):
     strip = show_strip(qtbot, bert.tokens)
     for index in (2, 4, 5, 7, 8):
         with qtbot.waitSignal(strip.token_clicked, timeout=1000) as blocker:
-            qtbot.mouseClick(strip.used_chips[index], Qt.MouseButton.LeftButton)
+            click_chip(qtbot, strip, strip.used_chips[index])
         assert blocker.args == [index]
     strip.set_weights(np.linspace(0.02, 0.2, 9), 4)  # the query is the piece "##f"
     assert [c.outlined for c in strip.used_chips] == [i == 4 for i in range(9)]
@@ -119,7 +119,7 @@ def test_a_word_wraps_as_a_whole(qtbot):
     words = 0
     for chip in strip.chips:
         words += not chip.joined_left
-        lines.setdefault(f"{words}", set()).add(chip.y())
+        lines.setdefault(f"{words}", set()).add(chip.rect.y())
     assert len({y for ys in lines.values() for y in ys}) >= 2  # it did wrap
     assert all(len(ys) == 1 for ys in lines.values())  # but never inside a word
 
@@ -134,7 +134,7 @@ def test_gpt2_pieces_join_when_told_and_drop_the_leading_space(qtbot):
     assert [c.piece.word for c in strip.chips[1:3]] == ["animal", "animal"]
     assert strip.chips[5].piece.word == "Naïve"  # the space piece and both bytes of "ï"
     assert strip.chips[8].toolTip() == "word piece 5 of 'Naïve' (the tokenizer's ¯)"
-    assert strip.chips[2].x() == strip.chips[1].geometry().right() + 1
+    assert strip.chips[2].rect.x() == strip.chips[1].rect.right() + 1
 
 
 def test_word_vector_tokens_are_never_joined(qtbot, tiny_kv):
@@ -146,8 +146,8 @@ def test_word_vector_tokens_are_never_joined(qtbot, tiny_kv):
     strip = show_strip(qtbot, sentence.tokens)
     assert not any(c.joined_left or c.joined_right for c in strip.chips)
     assert all(c.opacity == 1 for c in strip.chips)
-    gaps = {b.x() - a.geometry().right() - 1 for a, b in zip(strip.chips, strip.chips[1:],
-                                                              strict=False)}
+    gaps = {b.rect.x() - a.rect.right() - 1 for a, b in zip(strip.chips, strip.chips[1:],
+                                                             strict=False)}
     assert gaps == {4}
 
 
@@ -165,5 +165,5 @@ def test_the_model_pipelines_tokens_click_to_their_rows(qtbot):
     assert a.row_labels[a.query_row] == "swimming"
     assert strip.used_chips[a.query.position].outlined
     with qtbot.waitSignal(strip.token_clicked, timeout=1000) as blocker:
-        qtbot.mouseClick(strip.used_chips[5], Qt.MouseButton.LeftButton)
+        click_chip(qtbot, strip, strip.used_chips[5])
     assert a.col_labels[blocker.args[0]] == "##é"

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QScrollArea, QSplitter, QWidget
+from qt_helpers import click_chip
 
 from core.vectors.tokens import Token
 from explorer.views.heatmap_layout import plan_layout
@@ -25,7 +26,7 @@ from explorer.views.palette import (
     text_colour_on,
     weight_colour,
 )
-from explorer.views.tokens_view import TokenChip, TokenStrip
+from explorer.views.tokens_view import TokenStrip
 
 # "the" repeats: views must work by position, never by label.
 LABELS = ["the", "cat", "sat", "on", "the"]
@@ -93,8 +94,8 @@ def test_token_strip_shading_marks_and_click(qtbot):
     strip.set_tokens(tokens)
     assert len(strip.chips) == 6 and len(strip.used_chips) == 5
     skipped = strip.chips[2]
-    assert skipped.font().strikeOut() and skipped.toolTip() == tokens[2].reason
-    assert strip.chips[3].font().italic()  # the zero-vector word is marked too
+    assert skipped.font.strikeOut() and skipped.toolTip() == tokens[2].reason
+    assert strip.chips[3].font.italic()  # the zero-vector word is marked too
 
     weights = np.array([0.05, 0.6, 0.1, 0.05, 0.2])
     strip.set_weights(weights, query_position=1)
@@ -105,10 +106,12 @@ def test_token_strip_shading_marks_and_click(qtbot):
 
     # The second "the" (used position 4, sentence position 5) reports its own position.
     with qtbot.waitSignal(strip.token_clicked, timeout=1000) as blocker:
-        qtbot.mouseClick(strip.used_chips[4], Qt.MouseButton.LeftButton)
+        click_chip(qtbot, strip, strip.used_chips[4])
     assert blocker.args == [4]
     with qtbot.assertNotEmitted(strip.token_clicked):
-        qtbot.mouseClick(skipped, Qt.MouseButton.LeftButton)
+        click_chip(qtbot, strip, skipped)
+        qtbot.mouseClick(strip, Qt.MouseButton.LeftButton,  # between two chips: no token
+                         pos=strip.chips[0].rect.topRight() + QPoint(2, 2))
 
     strip.set_weights(weights * 0.5, query_position=2)  # new colours and a new outline
     assert [chip.background for chip in strip.used_chips] == [
@@ -471,12 +474,19 @@ def test_place_labels_skips_only_optional_labels():
 
 
 def test_token_strip_shows_only_the_new_sentence_at_once(qtbot):
-    """A grab or export straight after a sentence change must not show the old chips."""
+    """A grab or export straight after a sentence change shows the new tokens, not the old."""
     strip = show(qtbot, TokenStrip(), (500, 120))
     strip.set_tokens(make_tokens())
-    strip.set_tokens(make_tokens()[:2])  # no event loop in between: old chips not deleted yet
-    visible = [chip for chip in strip.findChildren(TokenChip) if chip.isVisible()]
-    assert sorted(chip.token.text for chip in visible) == sorted(t.text for t in make_tokens()[:2])
+    strip.grab()
+    strip.set_tokens(make_tokens()[:2])  # no event loop in between
+    image = strip.grab().toImage()
+    assert [chip.token.text for chip in strip.chips] == [t.text for t in make_tokens()[:2]]
+    right = max(chip.rect.right() for chip in strip.chips)
+    row = strip.chips[0].rect.center().y()
+    background = image.pixelColor(image.width() - 3, row)
+    scale = image.width() / strip.width()
+    assert all(image.pixelColor(int(x * scale), int(row * scale)) == background
+               for x in range(right + 3, strip.width() - 3))  # nothing of the old sentence
 
 
 def test_token_strip_area_is_as_tall_as_its_lines(qtbot):
@@ -494,13 +504,13 @@ def test_token_strip_area_is_as_tall_as_its_lines(qtbot):
     qtbot.waitUntil(lambda: splitter.sizes()[0] < 60, timeout=1000)
     one_line = splitter.sizes()[0]
     assert area.height() == one_line  # no empty band in the splitter's slot
-    assert one_line <= strip.chips[0].height() + 16
+    assert one_line <= strip.chips[0].rect.height() + 16
 
     long_text = [Token(f"word{i}", 0, 1, f"word{i}", "vocab", "") for i in range(30)]
     strip.set_tokens(long_text)
     qtbot.waitUntil(lambda: splitter.sizes()[0] > one_line + 20, timeout=1000)
-    chip_bottom = max(chip.geometry().bottom() for chip in strip.chips)
-    lines = len({chip.y() for chip in strip.chips})
+    chip_bottom = max(chip.rect.bottom() for chip in strip.chips)
+    lines = len({chip.rect.y() for chip in strip.chips})
     assert lines >= 2
     if lines <= 3:  # everything visible, nothing to scroll and no band under the last line
         assert chip_bottom < area.viewport().height() <= chip_bottom + 12
@@ -547,48 +557,9 @@ def test_every_small_heatmap_and_its_title_fit_in_a_crowded_canvas(qtbot):
         assert not any(box.intersects(other) for other in boxes[i + 1:])
 
 
-def test_token_strip_reuses_its_chips_when_a_sentence_grows_again(qtbot):
-    """Short, then long again (a 512-token text after a short one): the chips of before are
-    shown again, in the sentence's order, none made anew."""
-    strip = show(qtbot, TokenStrip(), (500, 120))
-    tokens = make_tokens()
-    strip.set_tokens(tokens)
-    made = {id(chip) for chip in strip.findChildren(TokenChip)}
-    strip.set_tokens(tokens[:2])
-    strip.set_tokens(tokens)
-    chips = strip.findChildren(TokenChip)
-    assert {id(chip) for chip in chips} == made
-    shown = sorted((c for c in chips if c.isVisible()), key=lambda c: (c.y(), c.x()))
-    assert [c.token.text for c in shown] == [t.text for t in tokens]
-
-
-def test_token_strip_makes_no_chips_ahead_while_it_is_being_updated(qtbot):
-    """Making chips ahead waits for a quiet second: a person dragging a slider (an update
-    every 50 ms) never waits for it."""
-    from explorer.views.tokens_view import READY_CHIPS
-
-    strip = show(qtbot, TokenStrip(), (1400, 120))
-    strip.set_tokens(make_tokens())
-    first = len(strip.findChildren(TokenChip))
-    for i in range(30):  # 1.5 s of updates
-        strip.set_weights(np.full(5, 0.1 + 0.02 * (i % 2)), 0)
-        qtbot.wait(50)
-    assert len(strip.findChildren(TokenChip)) == first
-    qtbot.waitUntil(lambda: len(strip.findChildren(TokenChip)) >= READY_CHIPS, timeout=5000)
-
-
-def test_a_hidden_token_strip_makes_no_chips_ahead(qtbot):
-    """A closed window's strip leaves the idle time to the window in use."""
-    strip = show(qtbot, TokenStrip(), (1400, 120))
-    strip.set_tokens(make_tokens())
-    strip.hide()
-    qtbot.wait(1500)
-    assert len(strip.findChildren(TokenChip)) == len(make_tokens())
-
-
 def test_hovering_a_chip_shows_its_weight_and_why_it_is_marked(qtbot):
     """The hover text of the chip under the mouse, and none over the gap between chips."""
-    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtCore import QEvent
     from PySide6.QtGui import QHelpEvent
     from PySide6.QtWidgets import QApplication, QToolTip
 
@@ -596,58 +567,35 @@ def test_hovering_a_chip_shows_its_weight_and_why_it_is_marked(qtbot):
     strip.set_tokens(make_tokens())
     strip.set_weights(np.array([0.1, 0.6, 0.1, 0.1, 0.1]), 0)
 
-    def hover(widget, at: QPoint) -> None:
-        QApplication.sendEvent(widget, QHelpEvent(QEvent.Type.ToolTip, at,
-                                                  widget.mapToGlobal(at)))
+    def hover(at: QPoint) -> None:
+        QApplication.sendEvent(strip, QHelpEvent(QEvent.Type.ToolTip, at, strip.mapToGlobal(at)))
 
     for chip, expected in ((strip.chips[1], "weight 0.600"), (strip.chips[3], "weight 0.100\n"
                                                                     "sat: not in the")):
-        hover(chip, QPoint(3, 3))
+        hover(chip.rect.topLeft() + QPoint(3, 3))
         qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
         assert QToolTip.text() == chip.toolTip() and QToolTip.text().startswith(expected)
-    gap = strip.chips[0].geometry().topRight() + QPoint(2, 2)
-    assert not isinstance(strip.childAt(gap), TokenChip)
-    hover(strip, gap)
+    gap = strip.chips[0].rect.topRight() + QPoint(2, 2)
+    assert strip.chip_at(gap) is None
+    hover(gap)
     qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=2000)
-
-
-def test_token_strip_makes_chips_ahead_for_a_512_token_text_while_idle(qtbot):
-    """A moment after its first sentence the strip has made chips for a 512-token text in
-    idle turns, so the first long text makes none (making 480 at once held the window)."""
-    from explorer.views.tokens_view import READY_CHIPS
-
-    strip = show(qtbot, TokenStrip(), (1400, 120))
-    strip.set_tokens(make_tokens())
-    qtbot.waitUntil(lambda: len(strip.findChildren(TokenChip)) >= READY_CHIPS, timeout=5000)
-    made = {id(chip) for chip in strip.findChildren(TokenChip)}
-    assert len(made) == READY_CHIPS
-    long = [Token(f"w{i}", 4 * i, 4 * i + len(f"w{i}"), f"w{i}", "vocab") for i in range(512)]
-    strip.set_tokens(long)
-    assert {id(chip) for chip in strip.findChildren(TokenChip)} == made
-    assert [c.token.text for c in strip.chips] == [t.text for t in long]
-    assert all(c.isVisible() for c in strip.chips)
-
 
 def test_the_same_tokens_again_leave_the_strip_as_it_is(qtbot):
     """A result for the same sentence (another head, the temperature) touches no chip and
     lays nothing out again; a different one does."""
     strip = show(qtbot, TokenStrip(), (500, 120))
     strip.set_tokens(make_tokens())
+    strip.set_weights(np.full(5, 0.2), 1)
     chips = strip.chips
-    layout = strip.layout()
-    layout.heightForWidth(500)
-    runs = layout._runs  # the measured chips: dropped by any relayout
-    assert runs is not None
     strip.set_tokens(list(make_tokens()))  # equal tokens, another list
-    assert strip.chips == chips and layout._runs is runs
+    assert all(a is b for a, b in zip(strip.chips, chips, strict=True))
+    assert strip.used_chips[1].outlined  # the shading kept
     strip.set_tokens(make_tokens()[:3])
-    assert [c.token.text for c in strip.chips] == ["the", "cat", "!"] and layout._runs is not runs
+    assert [c.token.text for c in strip.chips] == ["the", "cat", "!"]
 
-
-def test_reused_chips_take_the_size_of_their_new_text(qtbot):
-    """A chip put away by a short sentence and shown again for a long one is laid out at its
-    new text's width (the layout's size caches follow), nothing overlapping, and the layout
-    holds exactly the shown chips."""
+def test_chips_take_the_size_of_their_text_and_never_overlap(qtbot):
+    """A sentence after another is laid out at its own texts' widths, nothing overlapping, and
+    the strip is as tall as its lines."""
     strip = show(qtbot, TokenStrip(), (500, 160))
 
     def words(texts: list[str]) -> list[Token]:
@@ -658,18 +606,19 @@ def test_reused_chips_take_the_size_of_their_new_text(qtbot):
         return tokens
 
     strip.set_tokens(words(["a"] * 12))
-    strip.set_tokens(words(["a"] * 2))
+    strip.grab()
     long = ["a", "b", *[f"{'w' * (i % 5 + 1)}{i}" for i in range(10)]]
     strip.set_tokens(words(long))
-    qtbot.wait(20)
+    strip.grab()
     chips = strip.chips
     assert [c.piece.label for c in chips] == long
-    assert strip.layout().count() == len(chips) == 12
-    for chip in chips:
-        assert chip.isVisible() and chip.width() == chip.sizeHint().width(), chip.piece.label
-    boxes = [c.geometry() for c in chips]
+    metrics = strip.fontMetrics()
+    for chip in chips:  # the text and six pixels each side
+        assert chip.rect.width() == metrics.horizontalAdvance(chip.piece.label) + 12
+    boxes = [c.rect for c in chips]
     assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
-
+    assert all(strip.rect().contains(box) for box in boxes)
+    assert strip.heightForWidth(strip.width()) == max(b.bottom() for b in boxes) + 1 + 4
 
 def test_only_the_focused_small_map_has_a_bold_title_as_the_focus_moves(qtbot):
     grid = show(qtbot, HeatmapGrid(), (700, 400))
@@ -739,15 +688,17 @@ def test_latent_labels_each_spot_of_a_word_once_as_one_by_one_comparison_does():
 
 
 def test_chips_grow_with_the_strips_font(qtbot):
-    """A chip's remembered size follows a font change passed down from the strip."""
+    """The chips' sizes follow a font change of the strip."""
     from PySide6.QtGui import QFont
 
     strip = show(qtbot, TokenStrip(), (500, 160))
     strip.set_tokens(make_tokens())
-    before = [chip.sizeHint() for chip in strip.chips]
+    strip.grab()
+    before = [chip.rect for chip in strip.chips]
     font = QFont(strip.font())
     font.setPointSizeF(font.pointSizeF() * 2)
     strip.setFont(font)
-    after = [chip.sizeHint() for chip in strip.chips]
+    strip.grab()
+    after = [chip.rect for chip in strip.chips]
     assert all(a.height() > b.height() and a.width() > b.width()
                for a, b in zip(after, before, strict=True))

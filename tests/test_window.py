@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QKeySequence
+from qt_helpers import click_chip
 
 from core.settings import Settings
 from explorer.commands import dialogs
@@ -229,7 +230,7 @@ def test_query_completer_suggests_vocabulary_words(window, qtbot):
 
 # ------------------------------------------------------------------------------ clicking
 def test_clicks_make_a_token_the_query(window, qtbot):
-    qtbot.mouseClick(window.token_strip.used_chips[1], Qt.MouseButton.LeftButton)
+    click_chip(qtbot, window.token_strip, window.token_strip.used_chips[1])
     settle(window)
     assert window.state.settings.query == "animal"
     assert window.top_bar.query_edit.text() == "animal"
