@@ -99,7 +99,6 @@ class HeatmapGrid(QWidget):
         self._per_page = 1  # heads on one page of small maps (the mean is on every page)
         self._page = 0
         self._slots: list[int] = []  # indices into _small of the small maps laid out now
-
         self._rows: list[str] = []
         self._cols: list[str] = []
         self._weights = np.zeros((0, 0, 0))
@@ -159,11 +158,8 @@ class HeatmapGrid(QWidget):
             self._rows, self._cols = list(row_labels), list(col_labels)
             self._ticked = None  # the ticks are written again with the new names
             self.hover_label.setText(HOVER_HINT)  # "head 1: the → sat 0.0367" was of old words
-        if heads_changed or named:
-            # New names alone re-plan only when they need other room (each key typed would
-            # otherwise take every small map out of its layout and put it back: ~2 ms at 32
-            # tokens, and as much again in the layout pass that follows).
-            self._relayout(force=heads_changed)
+        if heads_changed or named:  # new names alone re-plan only if they need other room
+            self._relayout(force=heads_changed)  # (a re-plan re-adds every small map: ~4 ms)
         if self._selected_head != self._titled_head:  # it may have come into range
             self._follow_focus()
         if self._ticked != (query_row, inspected_col):  # the query row and key stay labelled
