@@ -353,12 +353,12 @@ class MainWindow(QMainWindow):
         self.controls.set_settings(settings)
         self.model_controls.set_settings(settings)
         model_source = settings.source == "model"
-        # Sentence mode compares whole sentences' embeddings with the scoring, normalisation and
-        # temperature of the word-vector page; the layers and heads page means nothing there.
+        # Sentence mode: one embedding per sentence, the layers and heads page means nothing.
         layers_page = model_source and settings.mode != "sentences"
         self.controls_stack.setCurrentIndex(1 if layers_page else 0)
-        for view in (self.model_view, self.across):  # their tabs only mean something then
-            self.tabs.setTabVisible(self.tabs.indexOf(view), model_source)
+        for index in (self.tabs.indexOf(self.model_view), self.tabs.indexOf(self.across)):
+            if self.tabs.isTabVisible(index) != model_source:  # (it lays out, repaints, always)
+                self.tabs.setTabVisible(index, model_source)  # only a trained model has them
         self.top_bar.set_settings(settings)
         self.computation.dock.set_mode(settings.mode)
         self.computation.inputs.panel.set_settings(settings)

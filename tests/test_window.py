@@ -77,6 +77,29 @@ def test_temperature_changes_the_heatmaps(window):
     assert np.ptp(mean_image(window)[row]) < 0.05  # a hot softmax is nearly uniform
 
 
+def test_a_temperature_change_repaints_the_views_not_the_tabs_around_them(window, qtbot):
+    """Only what changed is painted again: the tab widget around the heatmaps is not laid out
+    and painted anew (with everything on its page) at every change of a setting."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            self.count += event.type() == QEvent.Type.Paint
+            return False
+
+    qtbot.wait(50)  # the first paints
+    tabs, heatmaps = Paints(), Paints()
+    window.tabs.installEventFilter(tabs)
+    window.heatmaps.canvas.viewport().installEventFilter(heatmaps)
+    window.controls.temperature.setValue(0.5)
+    settle(window)
+    qtbot.waitUntil(lambda: heatmaps.count > 0, timeout=2000)  # the new weights are drawn
+    qtbot.wait(50)
+    assert tabs.count == 0
+
+
 def test_number_of_heads_changes_the_number_of_heatmaps(window):
     window.controls.n_heads.setValue(2)
     settle(window)
