@@ -105,12 +105,12 @@ def write_everything(analysis: Analysis, request: Request, messages: RunMessages
 def check_heads_limit(settings: Any, analysis: Analysis | None) -> None:
     """The window's limit on the command line too: heads <= min(MAX_HEADS, d_model); the
     pipeline would quietly compute fewer heads than asked for."""
-    from core.settings import MAX_HEADS
+    from core.settings import MAX_HEADS, heads_limit
 
     if analysis is None or settings.source == "model":
         return  # nothing computed yet / a model's heads are its own
     d_model = int(analysis.sentence.vectors.shape[1])
-    limit = min(MAX_HEADS, d_model)  # as the window's heads spin box (ControlsView)
+    limit = heads_limit(d_model)
     if settings.n_heads > limit and analysis.heads.n_heads < settings.n_heads:
         raise CliError(f"--heads {settings.n_heads}: these vectors have {d_model} dimensions, "
                        f"so at most {limit} heads (heads <= min({MAX_HEADS}, dimensions): "

@@ -41,6 +41,7 @@ from core.settings import (
     TEMPERATURE_RANGE,
     Settings,
     field_docs,
+    heads_limit,
 )
 from explorer.views.temperature import (
     SLIDER_STEPS,
@@ -221,7 +222,7 @@ class ControlsView(QWidget):
     def set_model_width(self, d_model: int) -> None:
         """Limit heads and d_k to what vectors of width ``d_model`` allow."""
         with QSignalBlocker(self.n_heads), QSignalBlocker(self.d_k):
-            self.n_heads.setMaximum(min(MAX_HEADS, d_model))
+            self.n_heads.setMaximum(heads_limit(d_model))
             self.d_k.setMaximum(d_model)
 
     def set_known_words(self, known: Callable[[str], bool]) -> None:
