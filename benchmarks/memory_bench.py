@@ -50,10 +50,12 @@ def write_cached_set(folder: Path, rows: int, dim: int = BIG_DIM) -> tuple[str, 
     matrix.flush()
     del matrix
     # Word-like keys of GoogleNews' typical length, so the vocabulary costs what a real one does.
-    words = "\n".join(f"word_{i:07d}" for i in range(rows))
-    Path(vocab).write_bytes(words.encode("utf-8"))
-    info = {"source": str(source), "format": "word2vec_text", "count": rows, "dim": dim,
-            "warnings": []}
+    lines = "\n".join(f"word_{i:07d}" for i in range(rows)).encode("utf-8")  # as the cache
+    Path(vocab).write_bytes(lines)
+    # The cache's own meta (version, checksums): without them the entry is a miss, and the
+    # stand-in source above would be parsed.
+    matrix = np.load(npy, mmap_mode="r")
+    info = vector_cache.entry_meta(str(source), "word2vec_text", lines, matrix, [])
     Path(meta).write_text(json.dumps(info), encoding="utf-8")
     return str(source), str(cache_dir)
 

@@ -255,3 +255,31 @@ def test_vocabulary_only_entries_are_checked_too(tmp_path: Path) -> None:
     vocab = next(tmp_path.glob("*.vocab.txt"))
     vocab.write_bytes(b"the\nsat\ncat\nmat")
     assert vector_cache.load_vocabulary(str(source), 4, str(tmp_path)) is None
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def _resident_mb() -> float:
+    """This process's resident memory (Linux's /proc)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def test_opening_a_cached_entry_reads_its_checksum_but_keeps_no_pages(tmp_path: Path) -> None:
+    """Every open checks the whole matrix against its checksum; the pages that read are given
+    back, so a big cached set costs its vocabulary, not its matrix (3.5 GB at 3,000,000 x 300
+    before they were)."""
+    source = tmp_path / "big.txt"
+    source.write_text("\n".join(ROWS) + "\n")  # the key's file; the entry below is what is read
+    cache = str(tmp_path / "cache")
+    matrix = np.random.default_rng(0).standard_normal((100_000, 128), dtype=np.float32)
+    words = [f"w{i}" for i in range(len(matrix))]
+    assert vector_cache.save_cached(str(source), "word2vec_text", cache, words, matrix, []) is None
+    size_mb = matrix.nbytes / 2**20  # 49 MB
+    before = _resident_mb()
+    hit = vector_cache.load_cached(str(source), "auto", cache)
+    grown = _resident_mb() - before
+    assert hit is not None and isinstance(hit.matrix, np.memmap)
+    assert grown < size_mb / 3, f"{grown:.0f} MB resident after opening a {size_mb:.0f} MB matrix"
+    np.testing.assert_array_equal(hit.matrix[[0, 77_777, 99_999]], matrix[[0, 77_777, 99_999]])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import tempfile
 import threading
@@ -107,6 +108,7 @@ def load_cached(path: str, fmt: str, cache_dir: str) -> CacheEntry | None:
         words = _read_words(vocab, info)
         matrix = np.load(npy, mmap_mode="r", allow_pickle=False)
         check_matrix(matrix, info)
+        _release_pages(matrix)
     except FileNotFoundError:
         if os.path.exists(meta):  # the meta file is there, a data file is not
             lost = "matrix" if os.path.exists(vocab) else "vocabulary"
@@ -116,6 +118,18 @@ def load_cached(path: str, fmt: str, cache_dir: str) -> CacheEntry | None:
         _forget(key, cache_dir, str(error))
         return None
     return CacheEntry(words, matrix, list(info["warnings"]))
+
+
+def _release_pages(matrix: np.ndarray) -> None:
+    """Give back the pages the checksum just read: the mapping stays, and what is used later is
+    read again from the kernel's page cache. Without this a cached 3,000,000 x 300 set added
+    3.5 GB to the process's resident memory at every open (file pages, but counted as ours)."""
+    mapping = getattr(matrix, "_mmap", None)  # numpy.memmap's own mmap.mmap
+    if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            mapping.madvise(mmap.MADV_DONTNEED)  # clean, read-only file pages: nothing is lost
+        except (OSError, ValueError):
+            pass  # only a saving
 
 
 def _read_words(vocab: str, info: dict[str, Any]) -> Vocabulary:
@@ -183,12 +197,7 @@ def save_cached(
         npy, vocab, meta = _paths(cache_dir, key)
         matrix = np.ascontiguousarray(matrix)  # (n_words, dim)
         lines = _utf8_lines(words)
-        info: dict[str, Any] = {
-            "version": CACHE_VERSION, "kind": "vectors", "source": os.path.abspath(path),
-            "format": fmt, "count": len(words), "dim": int(matrix.shape[1]),
-            "dtype": matrix.dtype.str, "matrix_checksum": matrix_checksum(matrix),
-            "vocabulary_checksum": bytes_checksum(lines), "warnings": list(warnings),
-        }
+        info = entry_meta(path, fmt, lines, matrix, warnings)
         _write_atomically(npy, lambda f: np.save(f, matrix))
         _write_atomically(vocab, lambda f: f.write(lines))
         _write_atomically(meta, lambda f: f.write(json.dumps(info).encode("utf-8")))
@@ -196,6 +205,18 @@ def save_cached(
         return f"could not write the vector cache in {cache_dir}: {e}"
     _remove_older_entries(cache_dir, key, info["source"])
     return _rebuilt_note(key, path)
+
+
+def entry_meta(path: str, fmt: str, lines: bytes, matrix: np.ndarray,
+               warnings: list[str]) -> dict[str, Any]:
+    """The meta file of the entry for ``path``: ``lines`` is its vocabulary file (one UTF-8 word
+    a line), ``matrix`` (n_words, dim) its matrix (a memory-mapped one is read in blocks)."""
+    return {
+        "version": CACHE_VERSION, "kind": "vectors", "source": os.path.abspath(path),
+        "format": fmt, "count": int(matrix.shape[0]), "dim": int(matrix.shape[1]),
+        "dtype": matrix.dtype.str, "matrix_checksum": matrix_checksum(matrix),
+        "vocabulary_checksum": bytes_checksum(lines), "warnings": list(warnings),
+    }
 
 
 def _remove_older_entries(cache_dir: str, key: str, source: str) -> None:
