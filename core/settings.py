@@ -26,14 +26,6 @@ OOV_POLICIES = ("skip", "zero", "subword", "error")
 PROJECTIONS = ("pca_view", "pca_vocab", "axes")
 TEMPERATURE_RANGE = (0.01, 100.0)
 MAX_HEADS = 64
-
-
-def heads_limit(d_model: int) -> int:
-    """The most heads vectors of width ``d_model`` take: each head needs one dimension at least
-    (the window's heads box and the command line both hold to it)."""
-    return min(MAX_HEADS, d_model)
-
-
 SOURCES = ("vectors", "model")
 """vectors: static word vectors (GloVe or a file) with made-up heads; model: a trained
 transformer's own layers and heads (the bundled all-MiniLM-L6-v2 or a checkpoint folder)."""
@@ -45,6 +37,12 @@ DEFAULT_CONTEXT_SENTENCES = ("I eat salmon", "I eat steak", "I drink red-wine", 
 DEFAULT_QUERY_SENTENCE = "I drink water with fine"
 
 Rows = tuple[tuple[float, ...], ...]
+
+
+def heads_limit(d_model: int) -> int:
+    """The most heads vectors of width ``d_model`` take: each head needs one dimension at least
+    (the window's heads box and the command line both hold to it)."""
+    return min(MAX_HEADS, d_model)
 
 
 class SettingsError(ValueError):

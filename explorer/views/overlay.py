@@ -60,18 +60,9 @@ class NoResultOverlay(UpdatingOverlay):
     def __init__(self, target: QWidget) -> None:
         super().__init__(target, target)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, False)
-
-    def event(self, event: QEvent) -> bool:
         # A QLabel passes the mouse on to its parent, the covered view itself (the token strip
         # would take a click on an old token): the sheet keeps it.
-        if event.type() in _MOUSE:
-            event.accept()
-            return True
-        return super().event(event)
-
-
-_MOUSE = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
-                    QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseMove})
+        self.setAttribute(Qt.WidgetAttribute.WA_NoMousePropagation, True)
 
 
 class NoResultSheets:

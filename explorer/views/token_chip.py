@@ -122,9 +122,8 @@ class TokenChip:
         self.weight = weight
         if weight is not None and index is None:
             index = lut_index(weight)
-        if weight is None or index is None:
-            background, text_colour = (_UNSHADED, _BLACK) if self.token.used else \
-                (_CLEAR, _SKIPPED_TEXT)
+        if weight is None or index is None:  # (the strip shades used tokens only)
+            background, text_colour = _UNSHADED, _BLACK
         else:  # shared colours: a chip never changes its colours in place
             background, text_colour = colour_at(index), text_colour_at(index)
         changed = (background, text_colour, outlined) != (self.background, self.text_colour,

@@ -13,6 +13,7 @@ that tall (up to MAX_FITTED_LINES lines, then it scrolls), so no empty band is l
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
@@ -201,10 +202,10 @@ class TokenStrip(QWidget):
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:  # the hover text of the chip under the mouse
-            help_event = event if isinstance(event, QHelpEvent) else None
-            chip = self.chip_at(help_event.pos()) if help_event is not None else None
+            help_event = cast(QHelpEvent, event)
+            chip = self.chip_at(help_event.pos())
             text = chip.toolTip() if chip is not None else ""
-            if chip is not None and text and help_event is not None:
+            if chip is not None and text:
                 QToolTip.showText(help_event.globalPos(), text, self, chip.rect)
             else:
                 QToolTip.hideText()
