@@ -8,7 +8,9 @@ smaller than its cells on a pixel device, only the cells that nearest-neighbour 
 sample (the cell under each device pixel's centre) are converted, with pyqtgraph's arithmetic,
 and drawn one per pixel, so the screen shows the same picture (up to Qt's fixed-point rounding
 picking a neighbouring cell for the odd pixel). An image drawn at least as large as its cells
-is converted whole and drawn as pyqtgraph draws it. The colour table is made once per look-up
+is converted whole and drawn scaled, as pyqtgraph draws it but premultiplied (``SCREEN_FORMAT``):
+the same cells, with crisp outer edges where pyqtgraph's antialiasing blends the outermost pixel
+row and column with the background. The colour table is made once per look-up
 table, not once per image and change. Vector exports (PDF, SVG), NaNs and any setting this does
 not cover take pyqtgraph's own path, with every cell.
 """
@@ -24,12 +26,16 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage, QPaintEngine, QPainter, qRgb, qRgba
+from PySide6.QtGui import QImage, QPaintEngine, QPainter
 
-__all__ = ["HeatmapImage", "colour_indices", "colour_table", "sampled_cells"]
+__all__ = ["SCREEN_FORMAT", "HeatmapImage", "colour_indices", "colour_table", "sampled_cells"]
 
 _MAX_PIXELS = 2048 * 2048  # more pixels than that to fill: not a thumbnail, leave it to pyqtgraph
-_COLOUR_TABLES: dict[bytes, np.ndarray] = {}  # look-up table bytes -> ARGB32 colours
+_COLOUR_TABLES: dict[bytes, np.ndarray] = {}  # look-up table bytes -> SCREEN_FORMAT colours
+SCREEN_FORMAT = QImage.Format.Format_ARGB32_Premultiplied
+"""The format of the images drawn on screen. Qt's raster engine draws a premultiplied image
+scaled through its fast path; plain ARGB32 is converted pixel by pixel on every draw: a 12 x 12
+map drawn 244 x 224 pixels took 130-190 us as ARGB32 and 31-35 us premultiplied."""
 
 
 def sampled_cells(count: int, scale: float, offset: float) -> tuple[np.ndarray, float, float]:
@@ -53,15 +59,18 @@ def sampled_cells(count: int, scale: float, offset: float) -> tuple[np.ndarray, 
 
 
 def colour_table(lut: np.ndarray) -> np.ndarray:
-    """pyqtgraph's Indexed8 colour table for ``lut`` (256 x RGB or RGBA) as 32-bit ARGB
-    pixels, made once per table. Qt draws an Indexed8 image by converting it to ARGB32 first:
-    looking the indices up in NumPy does that conversion once instead of on every draw (and
-    draws the same pixels; ARGB32_Premultiplied or RGB32 would scale with other rounding)."""
+    """pyqtgraph's Indexed8 colour table for ``lut`` (256 x RGB or RGBA) as premultiplied
+    32-bit ARGB pixels (``SCREEN_FORMAT``), made once per table. Qt draws an Indexed8 image by
+    converting it to ARGB32 first: looking the indices up in NumPy does that once instead of on
+    every draw."""
     key = lut.tobytes() + bytes(lut.shape[1:])
     table = _COLOUR_TABLES.get(key)
     if table is None:
-        make = qRgb if lut.shape[1] == 3 else qRgba
-        table = _COLOUR_TABLES[key] = np.array([make(*c) for c in lut.tolist()], dtype=np.uint32)
+        rgb = lut[:, :3].astype(np.uint32)  # (256, 3)
+        alpha = lut[:, 3].astype(np.uint32) if lut.shape[1] == 4 else np.full(256, 255, np.uint32)
+        rgb = (rgb * alpha[:, None] + 127) // 255  # premultiplied, rounded (exact when opaque)
+        table = alpha << 24 | rgb[:, 0] << 16 | rgb[:, 1] << 8 | rgb[:, 2]
+        _COLOUR_TABLES[key] = table
     return table
 
 
@@ -123,7 +132,7 @@ class HeatmapImage(pg.ImageItem):
                 return None
             index = colour_indices(sampled, float(levels[0]), float(levels[1]))
             pixels = colour_table(lut).take(index)  # (rows, cols) uint32, C-contiguous
-            qimage = pg.functions.ndarray_to_qimage(pixels, QImage.Format.Format_ARGB32)
+            qimage = pg.functions.ndarray_to_qimage(pixels, SCREEN_FORMAT)
             self._shown = (key, where, qimage)
         return self._shown[1], self._shown[2]
 

@@ -22,7 +22,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem
 
-from explorer.views.heatmap_image import colour_indices, colour_table
+from explorer.views.heatmap_image import SCREEN_FORMAT, colour_indices, colour_table
 from explorer.views.palette import WEIGHT_COLORMAP
 from explorer.views.small_maps import GridGeometry
 
@@ -58,7 +58,7 @@ class MapGrid(QGraphicsObject):
             pixels[np.isnan(cells)] = 0
             self._pixels = pixels
             self._images = [(geometry.map_rect(layer, head), pg.functions.ndarray_to_qimage(
-                pixels[layer, head], QImage.Format.Format_ARGB32))
+                pixels[layer, head], SCREEN_FORMAT))
                 for layer in range(layers) for head in range(heads)]
         self.update()
 
