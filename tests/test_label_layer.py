@@ -73,3 +73,33 @@ def test_a_layer_keeps_its_labels_off_every_marker_and_the_layer_above(qapp):
                                [False] * 40, bounds, shown_words, markers)
     assert shown_near == [r for r in expected if r is not None]
     assert len(shown_words) > 20 and len(shown_near) > 0
+
+
+def test_labels_on_screen_look_exactly_as_drawn_text(qtbot, monkeypatch):
+    """On screen the labels are drawn from texts shaped once; they must be the very pixels
+    that drawing each text anew gives (what a vector file gets)."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage
+
+    from explorer.views import label_layer
+
+    plot = pg.PlotWidget(background="w")
+    qtbot.addWidget(plot)
+    plot.resize(500, 400)
+    layer = LabelLayer(plot.font())
+    plot.addItem(layer)
+    xy = np.random.default_rng(0).random((25, 2))
+    layer.set_labels(xy, [f"word{i} ünï" for i in range(25)], [QColor("black")] * 25)
+    plot.setRange(xRange=(0, 1), yRange=(0, 1))
+    plot.show()
+    qtbot.waitExposed(plot)
+
+    def pixels() -> np.ndarray:
+        image = plot.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+        return np.frombuffer(image.constBits(), np.uint32).copy()
+
+    shaped_once = pixels()
+    assert len(layer.painted) > 10
+    monkeypatch.setattr(label_layer, "_ON_SCREEN", ())  # no engine counts as a screen
+    layer.update()
+    assert (pixels() == shaped_once).all()

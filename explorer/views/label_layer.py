@@ -14,7 +14,15 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QTransform
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPaintEngine,
+    QPainter,
+    QStaticText,
+    QTransform,
+)
 
 __all__ = ["MAX_OPTIONAL", "LabelLayer", "place_labels", "points_bounds"]
 
@@ -30,6 +38,10 @@ MAX_OPTIONAL = 150
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom (plain floats: fast tests)
 Cells = dict[tuple[int, int], list[Box]]
+
+_ON_SCREEN = (QPaintEngine.Type.Raster,)
+"""Paint engines that get labels as texts shaped once (QStaticText); others (SVG, PDF) get
+``drawText``, so a vector file holds real text."""
 
 _CELL = 32.0
 """Side in pixels (a power of two: exact division) of the grid that boxes are filed under, so
@@ -198,6 +210,7 @@ class LabelLayer(pg.GraphicsObject):
         self._must: list[bool] = []
         self._sizes: list[tuple[float, float]] = []
         self._text_sizes: dict[str, tuple[float, float]] = {}
+        self._static_texts: dict[str, QStaticText] = {}
         self._cache: tuple[tuple, list[tuple[int, QRectF]]] | None = None
         self._markers: tuple[tuple, np.ndarray] | None = None  # (transform, marker boxes)
         self._filed_cells: tuple[np.ndarray, Cells] | None = None  # (marker boxes, their grid)
@@ -325,8 +338,25 @@ class LabelLayer(pg.GraphicsObject):
         bounds = transform.mapRect(view)
         painter.resetTransform()
         painter.setFont(self._font)
+        engine = painter.paintEngine()
+        on_screen = engine is not None and engine.type() in _ON_SCREEN
         align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         for i, rect in self.layout(transform, bounds):
             painter.setPen(self._colours[i])
-            painter.drawText(rect, align, self._texts[i])
+            if on_screen:  # the text shaped once, not at every paint: half the time per label
+                painter.drawStaticText(rect.topLeft(), self._static(self._texts[i]))
+            else:  # a vector file gets real text (a static text is drawn as glyph runs)
+                painter.drawText(rect, align, self._texts[i])
             self.painted.append((self._texts[i], QRectF(rect)))
+
+    def _static(self, text: str) -> QStaticText:
+        """``text`` laid out once in this layer's font (the labels a rect is made for are
+        exactly one line high, so its top-left is where the text's top-left goes)."""
+        static = self._static_texts.get(text)
+        if static is None:
+            if len(self._static_texts) > 4096:  # another sentence, another vocabulary part
+                self._static_texts.clear()
+            static = self._static_texts[text] = QStaticText(text)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(QTransform(), self._font)
+        return static
