@@ -246,3 +246,13 @@ def test_a_screenshot(qtbot, tiny_bert, tmp_path):
                                                           what_if_layer=0, ablated=((0, 3),)))
     image = panel.grab().toImage()
     assert image.width() == 330 and image.save(str(tmp_path / "model_controls.png"))
+
+
+def test_settings_given_while_hidden_are_shown_when_the_page_comes_back(qtbot, tiny_bert):
+    """With word vectors the page is hidden and is filled only when it is shown again."""
+    panel, emitted = panel_for(qtbot, tiny_bert, model_settings(layer=1))
+    panel.hide()
+    panel.set_settings(model_settings(layer=0, selected_head=3))
+    panel.show()
+    assert (panel.layer.value(), panel.head.currentText()) == (1, "head 4")
+    assert emitted == []
