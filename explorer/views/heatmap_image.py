@@ -67,7 +67,8 @@ def colour_table(lut: np.ndarray) -> np.ndarray:
     table = _COLOUR_TABLES.get(key)
     if table is None:
         rgb = lut[:, :3].astype(np.uint32)  # (256, 3)
-        alpha = lut[:, 3].astype(np.uint32) if lut.shape[1] == 4 else np.full(256, 255, np.uint32)
+        opaque = np.full(len(lut), 255, np.uint32)
+        alpha = lut[:, 3].astype(np.uint32) if lut.shape[1] == 4 else opaque
         rgb = (rgb * alpha[:, None] + 127) // 255  # premultiplied, rounded (exact when opaque)
         table = alpha << 24 | rgb[:, 0] << 16 | rgb[:, 1] << 8 | rgb[:, 2]
         _COLOUR_TABLES[key] = table
