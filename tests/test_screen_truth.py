@@ -233,6 +233,22 @@ def test_the_heatmap_readout_does_not_survive_into_other_tokens(window):
     assert "animal" not in grid.hover_label.text()
 
 
+def test_the_heatmap_readout_follows_new_weights_under_a_still_pointer(window):
+    """The pointer rests on a cell and a key press sharpens the softmax: the readout gives the
+    new weight of that cell, not the one it had before."""
+    grid = window.heatmaps  # the large map is the mean of the heads
+    centre = grid.focused.image.mapToScene(QPointF(1.5, 2.5))  # row 2, column 1
+    grid.canvas.scene().sigMouseMoved.emit(centre)
+    before = grid.hover_label.text()
+    assert window.state.settings.temperature != 3.0
+    window.controls.temperature.setValue(3.0)
+    recompute(window)
+    weight = float(window.controller.analysis.mean_weights[2, 1])
+    assert grid.hover_label.text() != before
+    assert grid.hover_label.text().endswith(f"{weight:.4f}")
+    assert grid.hover_label.text().startswith("mean of heads:")
+
+
 def test_a_token_of_the_old_sentence_cannot_be_clicked_under_no_result(window, qtbot):
     choose(window.controls.head_strategy, "file")
     recompute(window)

@@ -105,7 +105,13 @@ def test_a_temperature_change_repaints_the_views_not_the_tabs_around_them(window
     settle(window)
     qtbot.waitUntil(lambda: heatmaps.count > 0, timeout=2000)  # the new weights are drawn
     qtbot.wait(50)
-    assert tabs.count == 0, f"the tab widget painted {tabs.rects[-tabs.count:]}"
+    # A pointer left over the maps by an earlier test reads the new weight under it: only the
+    # readout's strip of the page may be painted again, never the page around the views.
+    readout = window.heatmaps.hover_label
+    strip = readout.rect().translated(readout.mapTo(window.tabs, readout.rect().topLeft()))
+    outside = [rect for rect in tabs.rects[len(tabs.rects) - tabs.count:]
+               if not strip.contains(rect)]
+    assert not outside, f"the tab widget painted {outside}"
 
 
 def test_number_of_heads_changes_the_number_of_heatmaps(window):

@@ -98,6 +98,7 @@ class HeatmapGrid(QWidget):
         self._heads = 0  # the head count the layout is made for
         self._per_page = 1  # heads on one page of small maps (the mean is on every page)
         self._page = 0
+        self._pointer: QPointF | None = None  # where the pointer is on the maps, if it is
         self._slots: list[int] = []  # indices into _small of the small maps laid out now
         self._rows: list[str] = []
         self._cols: list[str] = []
@@ -157,7 +158,7 @@ class HeatmapGrid(QWidget):
         if named:
             self._rows, self._cols = list(row_labels), list(col_labels)
             self._ticked = None  # the ticks are written again with the new names
-            self.hover_label.setText(HOVER_HINT)  # "head 1: the → sat 0.0367" was of old words
+            self._pointer = None  # "head 1: the → sat 0.0367" was of old words
         if heads_changed or named:  # new names alone re-plan only if they need other room
             self._relayout(force=heads_changed)  # (a re-plan re-adds every small map: ~4 ms)
         if self._selected_head != self._titled_head:  # it may have come into range
@@ -199,6 +200,7 @@ class HeatmapGrid(QWidget):
     def _refresh_images(self) -> None:
         """Hand the current weights to every heatmap (images only, no new items)."""
         if self._weights.shape[1] == 0 or self._weights.shape[2] == 0:
+            self._on_mouse_moved(None)  # no cell to read
             return
         args = (self._query_row, self._inspected_col)
         self._small[0].set_weights(self._mean, *args)
@@ -206,6 +208,7 @@ class HeatmapGrid(QWidget):
             self._small[head + 1].set_weights(self._weights[head], *args)
         focus = self._mean if self._selected_head is None else self._weights[self._selected_head]
         self.focused.set_weights(focus, *args)
+        self._on_mouse_moved(self._pointer)  # the readout is of these weights, not the last
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.canvas and event.type() == QEvent.Type.Resize:
@@ -388,8 +391,9 @@ class HeatmapGrid(QWidget):
         else:
             self.cell_clicked.emit(row, col)
 
-    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        hit = self._hit(scene_pos)
+    def _on_mouse_moved(self, scene_pos: QPointF | None) -> None:
+        self._pointer = scene_pos
+        hit = None if scene_pos is None else self._hit(scene_pos)
         if hit is None:
             self.hover_label.setText(HOVER_HINT)
             return
