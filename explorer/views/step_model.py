@@ -27,13 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.explain.steps import StepTable, format_number, format_vector
-from explorer.views.table_model import (
-    LEFT,
-    RIGHT,
-    OnScreenTableView,
-    TextTableModel,
-    TextWidths,
-)
+from explorer.views.table_model import LEFT, RIGHT, OnScreenTableView, TextTableModel
+from explorer.views.text_cells import TextCellDelegate, TextWidths
 
 STEP_COLUMNS = ("key", "score", "÷ scale", "÷ T", "mask", "weight", "weight × value")
 STEP_TIPS = ("the key token", "the raw score of the scoring function",
@@ -166,6 +161,7 @@ class StepsTable(OnScreenTableView):
     def __init__(self, model: StepsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
+        self.setItemDelegate(TextCellDelegate(self, model))
         self._steps_model = model
         self._widths: dict[int, int] = {}  # the widest each column has been for these steps
         self._fitted_rows: set[int] = set()  # rows already measured for these steps

@@ -18,7 +18,7 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -27,10 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.views.text_cells import TextCellDelegate, TextWidths
+
+__all__ = ["LEFT", "RIGHT", "FittedGridView", "GridModel", "OnScreenTableView",
+           "TextTableModel", "read_only_view"]
+
 Index = QModelIndex | QPersistentModelIndex
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _ROLE = Qt.ItemDataRole
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable  # asked once per cell painted
 _DISPLAY = int(_ROLE.DisplayRole.value)
 _CELL_METHODS = {int(role.value): name for role, name in (
     (_ROLE.DisplayRole, "cell_text"), (_ROLE.TextAlignmentRole, "cell_alignment"),
@@ -128,7 +134,7 @@ class TextTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS
 
 
 class GridModel(TextTableModel):
@@ -191,25 +197,6 @@ class OnScreenTableView(QTableView):
         return range(first, (model.rowCount() if last < 0 else last + 1))
 
 
-class TextWidths:
-    """How wide texts are in one font (font-metric advances), remembered: the same numbers come
-    back update after update as a slider moves. Starts again past ``LIMIT`` texts."""
-
-    LIMIT = 4096
-
-    def __init__(self, font: QFont) -> None:
-        self.metrics = QFontMetricsF(font)
-        self._known: dict[str, float] = {}
-
-    def __call__(self, text: str) -> float:
-        width = self._known.get(text)
-        if width is None:
-            if len(self._known) >= self.LIMIT:
-                self._known.clear()
-            width = self._known[text] = self.metrics.horizontalAdvance(text)
-        return width
-
-
 class FittedGridView(QTableView):
     """A read-only view of a `GridModel` whose columns fit their texts, as ResizeToContents
     would fit them, measured more cheaply.
@@ -224,6 +211,7 @@ class FittedGridView(QTableView):
     def __init__(self, model: GridModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
+        self.setItemDelegate(TextCellDelegate(self, model))
         self._grid = model
         self._text_widths = TextWidths(self.font())
         self._column_widths: dict[tuple, int] = {}  # (header, widest text, ...) -> px
