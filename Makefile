@@ -41,7 +41,7 @@ bench: bytecode
 
 # Style, types, and the import contracts of pyproject.toml (no cycles; core never imports Qt).
 lint: $(STAMP)
-	$(PY) -m ruff check core explorer tests main.py
+	$(PY) -m ruff check core explorer tests benchmarks main.py
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 

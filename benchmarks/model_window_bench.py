@@ -50,7 +50,8 @@ def _changes(window: Any, case: str) -> list[dict[str, Any]]:
     return [{"selected_head": 2}, {"selected_head": 7}]
 
 
-def _time_changes(app: Any, window: Any, case: str, runs: int) -> list[float]:
+def _time_changes(app: Any, window: Any, case: str, runs: int,
+                  between: Any = None) -> list[float]:
     from PySide6.QtWidgets import QWidget
 
     watcher = _paint_watcher(window)
@@ -68,6 +69,8 @@ def _time_changes(app: Any, window: Any, case: str, runs: int) -> list[float]:
         _settle(app, watcher)
         if i >= 2:
             times.append((time.perf_counter() - start) * 1e3)
+            if between is not None:  # the yardstick, at the same moment of the machine
+                between()
     app.removeEventFilter(watcher)
     return times
 
@@ -106,7 +109,8 @@ def run(cfg: Any, only: Sequence[str]) -> list[Any]:
 
     from PySide6.QtWidgets import QApplication
 
-    from benchmarks.timing import Result, Target, wanted
+    from benchmarks.qt_baseline import Yardstick
+    from benchmarks.timing import Result, Target, median, wanted
 
     app = QApplication.instance() or QApplication([])
     results = []
@@ -115,9 +119,18 @@ def run(cfg: Any, only: Sequence[str]) -> list[Any]:
         for case, target in CASES.items():
             key = f"update_ms.{case}"
             if wanted(only, key):
-                times = _time_changes(app, window, case, cfg.repeats(full=20, quick=6))
-                results.append(Result(key, times, Target("<=", target), "ms",
-                                      "change -> every visible view repainted, bundled model"))
+                yardstick = Yardstick(app)
+                times = _time_changes(app, window, case, cfg.repeats(full=20, quick=6),
+                                      between=yardstick.measure)
+                yardstick.close()
+                results += [
+                    Result(key, times, Target("<=", target), "ms",
+                           "change -> every visible view repainted, bundled model"),
+                    Result(f"{key}.yardstick", yardstick.times, None, "ms",
+                           "a plain Qt table repainted after each change (qt_baseline.py)"),
+                    Result(f"{key}.vs_yardstick", [median(times) / median(yardstick.times)],
+                           None, "x", "the change's median / the yardstick's"),
+                ]
         if wanted(only, "stall_ms.model_n512") and not cfg.tiny:
             short = window.state.settings.sentence
             stalls = []

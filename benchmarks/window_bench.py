@@ -132,12 +132,13 @@ def _one_update(app: Any, window: Any, watcher: Any, i: int) -> tuple[float, boo
 
 
 def measure_updates(app: Any, window: Any, runs: int, budget_s: float = UPDATE_BUDGET_S,
-                    min_runs: int = 3) -> tuple[list[float], dict[str, Any]]:
+                    min_runs: int = 3, between: Any = None) -> tuple[list[float], dict[str, Any]]:
     """Milliseconds from a temperature change until every visible view has repainted.
 
     Up to 3 warm-up changes first (first paints build glyph caches etc.; a warm-up slower than
     a second is warm enough). A slow case stops after ``budget_s`` with ``min_runs`` timed runs,
-    so one pathological size cannot take the suite hostage.
+    so one pathological size cannot take the suite hostage. ``between`` is called after each
+    timed update.
     """
     # Only the two timings of each update are kept: holding the updates themselves would keep
     # every result's arrays alive (75 MB each at n=512, h=12), so each run would compute into
@@ -158,6 +159,8 @@ def measure_updates(app: Any, window: Any, runs: int, budget_s: float = UPDATE_B
                                  or time.perf_counter() - started < budget_s):
         elapsed, painted = _one_update(app, window, watcher, len(times) + warm)
         times.append(elapsed)
+        if between is not None:  # e.g. the yardstick, at the same moment of the machine
+            between()
         incomplete += not painted
     window.controller.updated.disconnect(record)
     app.removeEventFilter(watcher)
@@ -184,6 +187,7 @@ def run_updates(cfg: Any, only: Sequence[str]) -> list[Any]:
 
     from PySide6.QtWidgets import QApplication
 
+    from benchmarks.qt_baseline import Yardstick
     from benchmarks.timing import Result, Target, wanted
     from core.vectors.load import load_default_vectors
 
@@ -194,6 +198,7 @@ def run_updates(cfg: Any, only: Sequence[str]) -> list[Any]:
         key = f"update_ms.n{n}_h{h}"
         if not wanted(only, key):
             continue
+        yardstick = Yardstick(app)
         with tempfile.TemporaryDirectory(prefix="ae-bench-window-") as cache:
             window = _make_window(kv, _sentence(kv, n), h, cache)
             window.controller.flush()  # the first result: vocabulary PCA etc., not timed
@@ -201,12 +206,21 @@ def run_updates(cfg: Any, only: Sequence[str]) -> list[Any]:
             times, extra = measure_updates(
                 app, window, cfg.repeats(full=30, quick=10),
                 budget_s=UPDATE_BUDGET_S / 3 if cfg.quick else UPDATE_BUDGET_S,
-                min_runs=2 if cfg.quick else 3)
+                min_runs=2 if cfg.quick else 3,
+                between=yardstick.measure)
             window.close()
             window.deleteLater()
             app.processEvents()
-        results.append(Result(key, times, Target("<=", target), "ms",
-                              "temperature change -> all visible views repainted", extra))
+        yardstick.close()
+        results += [
+            Result(key, times, Target("<=", target), "ms",
+                   "temperature change -> all visible views repainted", extra),
+            Result(f"{key}.yardstick", yardstick.times, None, "ms",
+                   "a plain Qt table of 14 x 7 numbers repainted after each update "
+                   "(qt_baseline.py)"),
+            Result(f"{key}.vs_yardstick", [_median(times) / _median(yardstick.times)], None, "x",
+                   "the update's median / the yardstick's: comparable across machines"),
+        ]
     return results
 
 
