@@ -8,9 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import resvg_py
+from PySide6.QtCore import QByteArray
+from PySide6.QtGui import QImage
 from qt_helpers import click_chip
 
 from core.vectors.tokens import EmbeddedSentence, Token, embed_sentence
+from explorer.export import export_widget_png, export_widget_svg
 from explorer.views.palette import weight_colour
 from explorer.views.tokens_view import TokenStrip, word_pieces
 
@@ -167,3 +171,33 @@ def test_the_model_pipelines_tokens_click_to_their_rows(qtbot):
     with qtbot.waitSignal(strip.token_clicked, timeout=1000) as blocker:
         click_chip(qtbot, strip, strip.used_chips[5])
     assert a.col_labels[blocker.args[0]] == "##é"
+
+
+def test_joined_pieces_look_the_same_in_another_renderer_of_the_svg(qtbot, bert, tmp_path):
+    """A later piece's box ran past its left edge and a clip cut it on screen, but an SVG keeps
+    no clip: in every other renderer (resvg, librsvg, browsers) the box of "." covered the end
+    of "swimming" ("swimmin|."). The end of each piece before a join keeps its ink."""
+    strip = show_strip(qtbot, bert.tokens)
+    svg, png = tmp_path / "strip.svg", tmp_path / "strip.png"
+    export_widget_svg(strip, svg)
+    export_widget_png(strip, png)
+    expected = QImage(str(png))
+    drawn = QImage.fromData(QByteArray(resvg_py.svg_to_bytes(
+        svg_path=str(svg), width=expected.width(), height=expected.height())), "PNG")
+
+    def grey(image: QImage) -> np.ndarray:
+        image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+        rgba = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1, 4)
+        rgba = rgba[:, :image.width()].astype(np.float64)
+        alpha = rgba[..., 3:] / 255
+        return (rgba[..., :3] * alpha + 255 * (1 - alpha)).mean(axis=-1)
+
+    drawn_grey, expected_grey = grey(drawn), grey(expected)
+    for chip in strip.chips:
+        if chip.joined_left:  # the 6 pixels left of a join: the end of the piece before it
+            rect = chip.rect
+            area = (slice(rect.top() + 4, rect.bottom() - 3), slice(rect.left() - 6, rect.left()))
+            ink = int((expected_grey[area] < 128).sum())  # dark text pixels, as Qt draws them
+            assert ink > 0, chip.piece.label
+            # Before: none at all in resvg (the box over them), 10-13 in Qt's PNG.
+            assert (drawn_grey[area] < 128).sum() >= 0.6 * ink, chip.piece.label

@@ -147,14 +147,22 @@ class TokenChip:
         """Draw the chip in its rect (the painter in the strip's coordinates)."""
         rect = self.rect
         painter.setOpacity(self.opacity)
-        # A side joined to another piece runs past the edge: its corners are cut, pieces touch.
-        box = rect.adjusted(-_PAD_X if self.joined_left else 1, 1,
-                            _PAD_X if self.joined_right else -1, -1)
-        painter.setClipRect(rect)
-        dashed = self.token.source in ("zero", "subword") and not self.outlined
-        painter.setPen(_DASHED if dashed else Qt.PenStyle.NoPen)
+        # A side joined to another piece is square and reaches the edge, so pieces touch. It is
+        # drawn square, not cut by a clip: an SVG keeps no clip, and other renderers drew the
+        # next piece's overhanging box over the end of this one's text.
+        box = rect.adjusted(0 if self.joined_left else 1, 1, 0 if self.joined_right else -1, -1)
+        painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.background)
         painter.drawRoundedRect(box, 4, 4)
+        if self.joined_left or self.joined_right:  # square off the joined side's corners
+            middle = box.center().x()
+            left = box.left() if self.joined_left else middle
+            right = box.right() if self.joined_right else middle
+            painter.drawRect(QRect(left, box.top(), right - left + 1, box.height()))
+        if self.token.source in ("zero", "subword") and not self.outlined:  # a made-up vector
+            painter.setPen(_DASHED)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(box, 4, 4)
         if self.outlined:  # the query: a closed outline, a joined piece's too
             painter.setPen(_OUTLINE)
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -162,7 +170,9 @@ class TokenChip:
         if self.joined_left:  # the thin divider between two pieces of a word
             c = self.text_colour  # in the text's colour, which stands out on any shade
             painter.setPen(QPen(QColor(c.red(), c.green(), c.blue(), 110), 1))
+            painter.setClipRect(rect)  # on its own side of the edge (a vector file: both)
             painter.drawLine(rect.left(), box.top() + 3, rect.left(), box.bottom() - 3)
+            painter.setClipping(False)
         painter.setPen(self.text_colour)
         painter.setFont(self.font)
         # Centred between the paddings (the rect itself when no side is joined).
