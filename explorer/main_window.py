@@ -191,7 +191,8 @@ class MainWindow(QMainWindow):
                                        self.status, folder, self.splitters)
         self.exports = ExportActions(self, self.controller, self.status, folder,
                                      self.main_splitter,
-                                     (self.heatmaps.hover_label, self.tabs.tabBar()))
+                                     (self.heatmaps.hover_label, self.model_view.readout,
+                                      self.across.readout, self.tabs.tabBar()))
         self.exports.add_view("heatmaps", "Heatmaps", self.heatmaps, lambda: self.heatmaps.canvas)
         self.exports.add_view("lines", "Lines", self.lines)
         self.exports.add_view("latent", "Latent map", self.latent)

@@ -192,6 +192,9 @@ def test_the_model_view_and_rollout_export_as_figures(window, qtbot, tmp_path):
             window.exports.write_figure(key, str(path))
             assert path.stat().st_size > 1000
     assert b"<svg" in (tmp_path / "model.svg").read_bytes()[:400]
+    for key in ("model", "across"):  # "Point at a cell to read it." is no part of a figure
+        assert ">Point at" not in (tmp_path / f"{key}.svg").read_text("utf-8")
+    assert window.across.readout.isVisibleTo(window)  # shown again after the export
 
 
 def test_typing_leaves_the_nearest_tokens_for_when_the_changes_stop(window, qtbot):
