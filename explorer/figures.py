@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QWidget,
+)
 
 from core.explain.names import option_name
 from core.files.atomic import ExportError
@@ -329,6 +335,26 @@ def paint_on(
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         painter.scale(*zoom)
-        _paint_figure(painter, source, figure, caption)
+        with drawn_afresh(source):
+            _paint_figure(painter, source, figure, caption)
     finally:
         painter.end()
+
+
+@contextmanager
+def drawn_afresh(source: Source) -> Iterator[None]:
+    """Turn off the pixmap caches of ``source``'s plot items while a figure is painted: a
+    vector file must get their real lines and text, a larger PNG sharp ones (see
+    explorer/views/axis_cache.py)."""
+    scenes = [source] if isinstance(source, QGraphicsScene) else [
+        view.scene() for view in (source, *source.findChildren(QGraphicsView))
+        if isinstance(view, QGraphicsView) and view.scene() is not None]
+    cached = [(item, item.cacheMode()) for scene in scenes for item in scene.items()
+              if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    for item, _ in cached:
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    try:
+        yield
+    finally:
+        for item, mode in cached:
+            item.setCacheMode(mode)

@@ -183,6 +183,12 @@ class VerticalLabelAxis(pg.AxisItem):
         # pyqtgraph lays out (and drops) tick texts as if horizontal: give it none, draw our own.
         self.setTicks([[(value, "") for value, _ in ticks]])
 
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        # The axis line's square cap reaches a pixel past pyqtgraph's rect (which keeps no
+        # margin for a bottom axis that hides overlapping labels): the cached picture of the
+        # axis (explorer/views/axis_cache.py) must hold it.
+        return super().boundingRect().adjusted(-1, 0, 1, 0)
+
     def drawPicture(self, p, axisSpec, tickSpecs, textSpecs) -> None:  # noqa: N802, ANN001
         super().drawPicture(p, axisSpec, tickSpecs, [])
         low, high = self.range

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from explorer.views.axis_cache import cache_axes
 from explorer.views.heatmap_image import HeatmapImage
 from explorer.views.heatmap_layout import VerticalLabelAxis
 from explorer.views.palette import WEIGHT_COLORMAP, style_plot
@@ -44,6 +45,8 @@ class Heatmap:
         if small:
             self.plot.hideAxis("left")
             self.plot.hideAxis("bottom")
+        else:  # each new weight image beside the axes would redraw them
+            cache_axes(self.plot)
         self.shape = (0, 0)
         self._title: tuple[object, ...] | None = None  # set_title's last arguments
 

@@ -30,6 +30,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from core.analysis import Frame
+from explorer.views.axis_cache import cache_axes
 from explorer.views.heatmap_layout import short_label
 from explorer.views.label_layer import LabelLayer, points_bounds
 from explorer.views.palette import BACKGROUND, head_colour, style_plot
@@ -131,6 +132,7 @@ class LatentMap(pg.PlotWidget):
         self.setAntialiasing(True)
         plot = self.getPlotItem()
         style_plot(plot)
+        cache_axes(plot)  # the lines and labels change beside them at every update
         plot.hideButtons()  # shown once the person zooms: "A" fits the points again
         plot.vb.disableAutoRange()  # ranged by hand: see the module docstring
         self.lines = WeightLines()
