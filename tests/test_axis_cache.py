@@ -1,6 +1,7 @@
-"""The latent map's and the focused heatmap's axes are kept as pixmaps on screen (pytest-qt,
-offscreen): a temperature change does not draw them again, what the screen shows after other
-changes is what a fresh drawing shows, and figures get real vector axes, not the pixmaps."""
+"""The latent map's and the focused heatmap's axes, and the map's token points, are kept as
+pixmaps on screen (pytest-qt, offscreen): a temperature change does not draw the axes again,
+what the screen shows after other changes is what a fresh drawing shows, and figures get real
+vector axes, not the pixmaps."""
 
 from __future__ import annotations
 
@@ -49,6 +50,13 @@ def as_shown_and_afresh(view) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
     return shown, fresh
 
 
+def same_picture(shown: np.ndarray, fresh: np.ndarray, what: str) -> None:
+    """Equal but for rounding: an antialiased point edge composited through a transparent
+    pixmap can land one level off (anything stale is tens of levels off, over many pixels)."""
+    difference = np.abs(shown.astype(int) - fresh.astype(int))
+    assert difference.max() <= 1, (what, int(difference.max()), int((difference > 1).sum()))
+
+
 def test_a_temperature_change_does_not_draw_the_axes_again(open_window, tiny_kv, axis_paints,
                                                           qtbot):
     window = open_window(tiny_kv)
@@ -74,12 +82,12 @@ def test_cached_axes_show_what_a_fresh_drawing_shows_after_changes(open_window, 
         qtbot.wait(50)
         for view in (window.latent, window.heatmaps.canvas):
             shown, fresh = as_shown_and_afresh(view)
-            np.testing.assert_array_equal(shown, fresh, err_msg=f"{change} {view}")
+            same_picture(shown, fresh, f"{change} {view}")
     window.resize(1000, 700)  # the axes change size
     qtbot.wait(100)
     for view in (window.latent, window.heatmaps.canvas):
         shown, fresh = as_shown_and_afresh(view)
-        np.testing.assert_array_equal(shown, fresh)
+        same_picture(shown, fresh, f"resized {view}")
 
 
 def test_an_svg_of_the_latent_map_has_its_axes_as_lines_and_text(open_window, tiny_kv,

@@ -27,7 +27,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QResizeEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from core.analysis import Frame
 from explorer.views.axis_cache import cache_axes
@@ -139,6 +139,9 @@ class LatentMap(pg.PlotWidget):
         self.tokens = pg.ScatterPlotItem(size=_TOKEN_SIZE, brush=_TOKEN_BRUSH, pen=pg.mkPen("w"),
                                          hoverable=True, hoverSize=14, antialias=True,
                                          tip=lambda x, y, data: self.describe(str(data)))
+        # The context tokens stay put while a setting changes: a pixmap of them, drawn again
+        # when they move, the view's range changes or a point is hovered (~0.3 ms an update).
+        self.tokens.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.query = pg.ScatterPlotItem(size=_QUERY_SIZE, symbol="star", brush=_QUERY_BRUSH,
                                         pen=pg.mkPen("k"), antialias=True, hoverable=True,
                                         tip=lambda x, y, data: "query: " + self.describe(str(data)))
