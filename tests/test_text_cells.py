@@ -77,6 +77,7 @@ def test_cells_look_as_qt_draws_them(table):
     ours = pixels(table)
     assert ours.std() > 0  # something was drawn
     np.testing.assert_array_equal(ours, as_qt_draws_it(table))
+    np.testing.assert_array_equal(pixels(table), ours)  # again, from the texts laid out once
 
 
 def test_a_selected_and_focused_cell_looks_as_qt_draws_it(table, qtbot):

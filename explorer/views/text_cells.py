@@ -4,8 +4,9 @@ Why a delegate of our own: Qt's QStyledItemDelegate asks the model for ~8 roles 
 Python call into the model) and lays its text out three times (to size it, to elide it and to
 draw it) at every paint. A temperature change repaints ~108 cells of the computation dock, which
 made the tables the dearest paint of a 12-word update after the two plots. Most cells are plain
-text that fits: those are drawn here with one ``drawText``, exactly where Qt would draw them (a
-test compares the pixels); a selected, focused, elided or multi-line cell is left to Qt.
+text that fits: those are drawn here with one ``drawText`` (on screen, a QStaticText laid out
+once: keys and scores come back at every temperature change), exactly where Qt would draw
+them (a test compares the pixels); a selected, focused, elided or multi-line cell is left to Qt.
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ from typing import Protocol
 import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QPointF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPaintEngine,
+    QPainter,
+    QPalette,
+    QStaticText,
+    QTransform,
+)
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 __all__ = ["TextCellDelegate", "TextCells", "TextWidths"]
@@ -26,17 +36,24 @@ __all__ = ["TextCellDelegate", "TextCells", "TextWidths"]
 _LEFT_TO_QT = (QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_HasFocus).value
 _COLOUR_STATE = (QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Active).value
 _TOP = Qt.AlignmentFlag.AlignTop.value
+_LEFT_TOP = Qt.AlignmentFlag.AlignLeft.value | _TOP
+_STATIC_LEFT = {_LEFT_TOP, Qt.AlignmentFlag.AlignRight.value | _TOP}  # drawn as static texts
+_RASTER = QPaintEngine.Type.Raster
 _REMEASURE = (QEvent.Type.StyleChange, QEvent.Type.FontChange, QEvent.Type.PaletteChange)
 
 
 class TextWidths:
-    """How wide texts are in one font (font-metric advances), remembered: the same numbers come
-    back update after update as a slider moves. Starts again past ``LIMIT`` texts."""
+    """How wide texts are in one font (font-metric advances) and, for the screen, the texts laid
+    out once (QStaticText), remembered: the same numbers come back update after update as a
+    slider moves. Starts again past ``LIMIT`` texts."""
 
     LIMIT = 4096
+    STATIC_LIMIT = 1024
 
     def __init__(self, font: QFont) -> None:
         self.metrics = QFontMetricsF(font)
+        self.font = font
+        self._static: dict[str, QStaticText] = {}
         self.line_height = math.ceil(self.metrics.height())  # as QTextLine rounds a line up
         self._known: dict[str, float] = {}
 
@@ -47,6 +64,18 @@ class TextWidths:
                 self._known.clear()
             width = self._known[text] = self.metrics.horizontalAdvance(text)
         return width
+
+    def static(self, text: str) -> QStaticText:
+        """``text`` laid out once in this font (a line's top-left at the point it is drawn at);
+        at most ``STATIC_LIMIT`` kept (each holds its glyph positions)."""
+        static = self._static.get(text)
+        if static is None:
+            if len(self._static) >= self.STATIC_LIMIT:
+                self._static.clear()
+            static = self._static[text] = QStaticText(text)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(QTransform(), self.font)
+        return static
 
 
 class TextCells(Protocol):
@@ -107,8 +136,14 @@ class TextCellDelegate(QStyledItemDelegate):
         # Qt centres the line's whole pixels in the cell with integer arithmetic (QStyle's
         # alignedRect), which can sit a pixel above drawText's own centring.
         line = widths.line_height
-        painter.drawText(x + margin, y + (height - line) // 2, width - 2 * margin, line,
-                         alignment, text)
+        top = y + (height - line) // 2
+        if alignment in _STATIC_LEFT and painter.paintEngine().type() == _RASTER:
+            # On screen a text shaped once and kept: the keys and the scores come back at
+            # every temperature change (a vector file gets real text from drawText).
+            left = x + margin if alignment == _LEFT_TOP else x + width - margin - widths(text)
+            painter.drawStaticText(QPointF(left, top), widths.static(text))
+            return
+        painter.drawText(x + margin, top, width - 2 * margin, line, alignment, text)
 
     def _measure(self) -> tuple[int, QFont, TextWidths]:
         """The style's text margin left and right (its focus-frame margin + 1, as Qt's item
