@@ -110,7 +110,7 @@ def run(cfg: Any, only: Sequence[str]) -> list[Any]:
     from PySide6.QtWidgets import QApplication
 
     from benchmarks.qt_baseline import Yardstick
-    from benchmarks.timing import Result, Target, median, wanted
+    from benchmarks.timing import Result, Target, wanted
 
     app = QApplication.instance() or QApplication([])
     results = []
@@ -123,14 +123,9 @@ def run(cfg: Any, only: Sequence[str]) -> list[Any]:
                 times = _time_changes(app, window, case, cfg.repeats(full=20, quick=6),
                                       between=yardstick.measure)
                 yardstick.close()
-                results += [
-                    Result(key, times, Target("<=", target), "ms",
-                           "change -> every visible view repainted, bundled model"),
-                    Result(f"{key}.yardstick", yardstick.times, None, "ms",
-                           "a plain Qt table repainted after each change (qt_baseline.py)"),
-                    Result(f"{key}.vs_yardstick", [median(times) / median(yardstick.times)],
-                           None, "x", "the change's median / the yardstick's"),
-                ]
+                results.append(Result(key, times, Target("<=", target), "ms",
+                                      "change -> every visible view repainted, bundled model"))
+                results += yardstick.results(key, times, "change")
         if wanted(only, "stall_ms.model_n512") and not cfg.tiny:
             short = window.state.settings.sentence
             stalls = []

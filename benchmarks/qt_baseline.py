@@ -67,6 +67,19 @@ class Yardstick:
         self._view.viewport().repaint()
         self.times.append((time.perf_counter() - start) * 1e3)
 
+    def results(self, key: str, times: list[float], after: str) -> list[Any]:
+        """The rows that go beside ``key``'s (its ``times``): the yardstick's own repaints,
+        made after each ``after``, and ``key``'s median as a multiple of theirs."""
+        from benchmarks.timing import Result, median
+
+        return [
+            Result(f"{key}.yardstick", self.times, None, "ms",
+                   f"a plain Qt table of {ROWS} x {COLS} numbers repainted after each {after} "
+                   "(qt_baseline.py)"),
+            Result(f"{key}.vs_yardstick", [median(times) / median(self.times)], None, "x",
+                   f"the {after}'s median / the yardstick's: comparable across machines"),
+        ]
+
     def close(self) -> None:
         self._view.close()
         self._view.deleteLater()

@@ -212,15 +212,9 @@ def run_updates(cfg: Any, only: Sequence[str]) -> list[Any]:
             window.deleteLater()
             app.processEvents()
         yardstick.close()
-        results += [
-            Result(key, times, Target("<=", target), "ms",
-                   "temperature change -> all visible views repainted", extra),
-            Result(f"{key}.yardstick", yardstick.times, None, "ms",
-                   "a plain Qt table of 14 x 7 numbers repainted after each update "
-                   "(qt_baseline.py)"),
-            Result(f"{key}.vs_yardstick", [_median(times) / _median(yardstick.times)], None, "x",
-                   "the update's median / the yardstick's: comparable across machines"),
-        ]
+        results.append(Result(key, times, Target("<=", target), "ms",
+                              "temperature change -> all visible views repainted", extra))
+        results += yardstick.results(key, times, "update")
     return results
 
 

@@ -161,13 +161,13 @@ class StepsTable(OnScreenTableView):
     def __init__(self, model: StepsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
-        self.setItemDelegate(TextCellDelegate(self, model))
+        self._cells_delegate = TextCellDelegate(self, model)  # also measures the texts
+        self.setItemDelegate(self._cells_delegate)
         self._steps_model = model
         self._widths: dict[int, int] = {}  # the widest each column has been for these steps
         self._fitted_rows: set[int] = set()  # rows already measured for these steps
         # Measurements that stay while the fonts and style do (see _keep_measurements).
         self._measured_for: tuple = ()
-        self._advances: dict[bool, TextWidths] = {}  # bold or not -> widths in that font
         self._paddings: dict[tuple[str, bool], int] = {}  # (key text, bold) -> delegate padding
         self._header_widths: dict[int, int] = {}  # column -> its header's own width
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -196,11 +196,11 @@ class StepsTable(OnScreenTableView):
         model = self._steps_model
         self._keep_measurements()
         padding = self._padding(rows[0])
-        header = self.horizontalHeader()
+        header, advances = self.horizontalHeader(), self._advances()
         for col in range(len(STEP_COLUMNS) - 1):
             width = max(self._header_width(col), self._widths.get(col, 0))
             for row in rows:
-                advance = self._advances[row >= model.n_keys](model.cell_text(row, col))
+                advance = advances[row >= model.n_keys](model.cell_text(row, col))
                 width = max(width, math.ceil(advance) + padding)
             self._widths[col] = width
             if header.sectionSize(col) != width:
@@ -211,8 +211,8 @@ class StepsTable(OnScreenTableView):
         one (it stretches on screen and elides what does not fit) as wide as its widest text."""
         self.fit_columns(rows)
         self._keep_measurements()
-        model, last = self._steps_model, len(STEP_COLUMNS) - 1
-        widest = max((self._advances[row >= model.n_keys](model.cell_text(row, last))
+        model, last, advances = self._steps_model, len(STEP_COLUMNS) - 1, self._advances()
+        widest = max((advances[row >= model.n_keys](model.cell_text(row, last))
                       for row in rows), default=0.0)
         padding = self._padding(rows[0]) if rows else 0
         header = self.horizontalHeader()
@@ -226,9 +226,13 @@ class StepsTable(OnScreenTableView):
                self.horizontalHeader().font().key(), self.style().name())
         if key != self._measured_for:
             self._measured_for = key
-            self._advances = {False: TextWidths(self.font()),
-                              True: TextWidths(self._steps_model.bold_font)}
             self._paddings, self._header_widths = {}, {}
+
+    def _advances(self) -> tuple[TextWidths, TextWidths]:
+        """The widths of texts in the table's font and in the bold one of the Σ and W_O rows
+        (indexed by "is the row bold"), as the delegate measured them for painting."""
+        return self._cells_delegate.widths(), self._cells_delegate.widths(
+            self._steps_model.bold_font)
 
     def _header_width(self, col: int) -> int:
         """The header's own width for ``col`` (its label is fixed), measured once per font."""
@@ -251,7 +255,7 @@ class StepsTable(OnScreenTableView):
             option = QStyleOptionViewItem()
             self.initViewItemOption(option)
             hint = self.itemDelegate().sizeHint(option, index).width()
-            advance = math.ceil(self._advances[bold].metrics.horizontalAdvance(text))
+            advance = math.ceil(self._advances()[bold].metrics.horizontalAdvance(text))
             self._paddings[text, bold] = hint - advance + (1 if self.showGrid() else 0)
         return self._paddings[text, bold]
 

@@ -211,9 +211,9 @@ class FittedGridView(QTableView):
     def __init__(self, model: GridModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
-        self.setItemDelegate(TextCellDelegate(self, model))
+        self._cells_delegate = TextCellDelegate(self, model)  # also measures the texts
+        self.setItemDelegate(self._cells_delegate)
         self._grid = model
-        self._text_widths = TextWidths(self.font())
         self._column_widths: dict[tuple, int] = {}  # (header, widest text, ...) -> px
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         for signal in (model.dataChanged, model.modelReset, model.rowsInserted,
@@ -223,7 +223,7 @@ class FittedGridView(QTableView):
     def fit_columns(self, *_: Any) -> None:
         """Give each column the width of its widest cell or its header, whichever is more."""
         model, header = self._grid, self.horizontalHeader()
-        widths = self._text_widths
+        widths = self._cells_delegate.widths()
         if len(self._column_widths) > TextWidths.LIMIT:  # texts of many updates: start again
             self._column_widths.clear()
         for col in range(model.columnCount()):
@@ -258,8 +258,7 @@ class FittedGridView(QTableView):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._text_widths = TextWidths(self.font())
-            self._column_widths.clear()
+            self._column_widths.clear()  # (the delegate measures the texts again itself)
             self.fit_columns()
 
 

@@ -114,9 +114,7 @@ class TextCellDelegate(QStyledItemDelegate):
         own_font = cells.cell_font(row, col)
         if own_font is not None:
             font, widths = self._own_font(own_font)
-        alignment = self._top_aligned.get(cells.cell_alignment(row, col), -1)
-        if alignment == -1:
-            alignment = self._drawn_alignment(cells.cell_alignment(row, col))
+        alignment = self._drawn_alignment(cells.cell_alignment(row, col))
         state, rect = option.state.value, option.rect
         x, y, width, height = rect.x(), rect.y(), rect.width(), rect.height()
         if state & _LEFT_TO_QT or alignment is None or "\n" in text or \
@@ -154,6 +152,13 @@ class TextCellDelegate(QStyledItemDelegate):
         self._look = (margin + 1, font, TextWidths(font))
         return self._look
 
+    def widths(self, font: QFont | None = None) -> TextWidths:
+        """The widths of texts in ``font`` (a cell's own font, kept by the model), or in the
+        view's font: one measurement per text for painting and for fitting the columns."""
+        if font is not None:
+            return self._own_font(font)[1]
+        return (self._look if self._look is not None else self._measure())[2]
+
     def _own_font(self, font: QFont) -> tuple[QFont, TextWidths]:
         """A cell's own font (the model keeps it: the same object every time) and its widths."""
         known = self._fonts.get(id(font))
@@ -164,11 +169,12 @@ class TextCellDelegate(QStyledItemDelegate):
     def _drawn_alignment(self, alignment: Qt.AlignmentFlag) -> int | None:
         """The flags to draw a vertically centred cell's text at the top of its line's box,
         or None for any other vertical alignment (Qt draws those)."""
-        if alignment not in self._top_aligned:
+        drawn = self._top_aligned.get(alignment, -1)
+        if drawn == -1:
             centred = bool(alignment & Qt.AlignmentFlag.AlignVCenter)
-            self._top_aligned[alignment] = ((alignment & ~Qt.AlignmentFlag.AlignVCenter).value
-                                            | _TOP) if centred else None
-        return self._top_aligned[alignment]
+            drawn = self._top_aligned[alignment] = ((
+                alignment & ~Qt.AlignmentFlag.AlignVCenter).value | _TOP) if centred else None
+        return drawn
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         if event.type() in _REMEASURE:
