@@ -60,3 +60,32 @@ def test_a_message_of_two_lines_gets_the_room_it_needs(qtbot):
     status.show_message("first line\nsecond line")
     qtbot.waitUntil(lambda: status.message.height() > one_line)
     assert status.message.width() == status.message.parentWidget().width()
+
+
+def test_each_new_message_paints_the_message_once(qtbot):
+    # The label is selectable: left alone, it laid its text out at its first paint, and that
+    # asked for a second paint of the bar. In the window the first paint comes at once: a
+    # plot's scene, told of new data, has Qt paint the whole window before anything else.
+    window, status = _window(qtbot)
+    status.show_message("12 tokens x 4 heads in 5.1 ms")
+    qtbot.wait(50)
+    message = PaintCounter(status.message)
+    for i, text in enumerate(("12 tokens x 4 heads in 12.25 ms", "12 tokens x 4 heads in 3.5 ms",
+                              "64 tokens x 8 heads in 17.0 ms · Out of vocabulary: xyzzy")):
+        status.show_message(text)
+        window.repaint()  # what a plot's scene has Qt do
+        assert message.count == i + 1
+        for _ in range(5):  # anything queued after that paint
+            QApplication.processEvents()
+        assert message.count == i + 1
+        assert status.message.text() == text
+
+
+def test_an_error_then_a_message_changes_the_colour_back(qtbot):
+    window, status = _window(qtbot)
+    status.show_message("could not read line 3", error=True)
+    assert "b00020" in status.message.styleSheet()
+    status.show_message("12 tokens x 4 heads in 5.1 ms")
+    assert status.message.styleSheet() == ""
+    status.show_message("again", error=True)
+    assert "b00020" in status.message.styleSheet()

@@ -41,7 +41,13 @@ class StatusBar(QStatusBar):
 
     def show_message(self, text: str, error: bool = False, tip: str = "") -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("color: #b00020;" if error else "")
+        # A selectable label lays its text out at its first paint after a new text, and that
+        # layout asks for a second paint of the bar. Asked for its size now, it lays the text
+        # out before the paint: one paint per message (a message comes with every update).
+        self.message.sizeHint()
+        style = "color: #b00020;" if error else ""
+        if style != self.message.styleSheet():  # setting a style sheet repaints, even the same
+            self.message.setStyleSheet(style)
         self.message.setToolTip(tip or text)
 
     @Slot(str)
