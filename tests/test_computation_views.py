@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 from conftest import analysis_matrices, analysis_steps, run_lesson_analysis
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 
 from core.explain.lessons import lesson
@@ -247,3 +247,32 @@ def test_new_numbers_in_the_same_rows_repaint_only_their_columns(panel, qtbot, t
         len(hotter.key_labels))))
     panel.set_steps(renamed)  # other words, as many: the key column too
     assert announced == [(0, 0, last, 0)] and panel.cell_text(0, 0) == "k0"
+
+
+class _Paints(QObject):
+    def __init__(self, widget: QObject) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        self.count += event.type() == QEvent.Type.Paint
+        return False
+
+
+def test_new_steps_that_change_the_column_widths_paint_the_table_once(panel, qtbot, tiny_kv):
+    # QTableView repaints resized columns from a zero-time timer, after the paint of the new
+    # numbers: with a trained model each layer step painted the table twice.
+    steps = _shown_steps(panel, qtbot, tiny_kv)
+    table = panel._table
+    paints = _Paints(table.viewport())
+    wider = dataclasses.replace(steps, tempered=steps.tempered * 1e-7, logits=steps.logits * 1e7)
+    for new in (wider, steps):
+        widths = [table.columnWidth(c) for c in range(table.model().columnCount())]
+        before = paints.count
+        panel.set_steps(new)
+        assert [table.columnWidth(c) for c in range(len(widths))] != widths
+        qtbot.waitUntil(lambda b=before: paints.count > b)
+        qtbot.wait(20)  # that timer would have fired, and painted again, by now
+        assert paints.count == before + 1
+        assert _cells_fit(table, table.rows_on_screen())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QTableView
 
@@ -85,3 +86,44 @@ def test_a_new_grid_of_the_same_shape_announces_only_what_changed(pair):
     model.set_grid([["1.0", "2.5", "x"], ["3.0", "4.5", "y"]],
                    [[None, None, None], [None, None, QColor("blue")]])
     assert announced[-1] == (1, 2, 1, 2) and model.cell_background(1, 2) == QColor("blue")
+
+
+class _Paints(QObject):
+    def __init__(self, widget: QObject) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        self.count += event.type() == QEvent.Type.Paint
+        return False
+
+
+def test_a_grid_whose_columns_change_width_paints_once(pair, qtbot):
+    # QTableView repaints resized columns from a zero-time timer, after the paint of the new
+    # texts: the statistics were painted twice whenever a width changed.
+    model, ours, _ = pair
+    model.set_headers(["x", "y"], ["1", "2"])
+    model.set_grid([["1.5", "2"], ["2.5", "3"]])
+    qtbot.wait(30)
+    paints = _Paints(ours.viewport())
+    for texts in ([["0.000123", "2"], ["2.5", "a longer text"]], [["1.5", "2"], ["2.5", "3"]]):
+        before = paints.count
+        widths = _widths(ours, 2)
+        model.set_grid(texts)
+        assert _widths(ours, 2) != widths  # the columns did change
+        qtbot.waitUntil(lambda b=before: paints.count > b)
+        qtbot.wait(20)  # the timer would have fired and painted again by now
+        assert paints.count == before + 1
+
+
+def test_columns_wider_than_the_view_give_it_a_scroll_bar_at_once(pair):
+    model, ours, _ = pair
+    ours.resize(120, 120)
+    model.set_headers(["x", "y"], ["1"])
+    model.set_grid([["1", "2"]])
+    assert ours.horizontalScrollBar().maximum() == 0
+    model.set_grid([["a text far wider than the view", "and another one"]])
+    # No event processed: the scroll bar follows the new widths in the same call.
+    assert sum(_widths(ours, 2)) > ours.viewport().width()
+    assert ours.horizontalScrollBar().maximum() > 0

@@ -27,7 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.explain.steps import StepTable, format_number, format_vector
-from explorer.views.table_model import LEFT, RIGHT, OnScreenTableView, TextTableModel
+from explorer.views.table_model import (
+    LEFT,
+    RIGHT,
+    OnScreenTableView,
+    TextTableModel,
+    resize_columns,
+)
 from explorer.views.text_cells import TextCellDelegate, TextWidths
 
 STEP_COLUMNS = ("key", "score", "÷ scale", "÷ T", "mask", "weight", "weight × value")
@@ -203,8 +209,8 @@ class StepsTable(OnScreenTableView):
                 advance = advances[row >= model.n_keys](model.cell_text(row, col))
                 width = max(width, math.ceil(advance) + padding)
             self._widths[col] = width
-            if header.sectionSize(col) != width:
-                header.resizeSection(col, width)
+        resize_columns(self, {col: width for col, width in self._widths.items()
+                              if header.sectionSize(col) != width})
 
     def whole_width(self, rows: Sequence[int]) -> int:
         """How wide the table must be to show ``rows`` uncut: the fitted columns, and the last
