@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from core.settings import Settings
+from explorer.views.elided_label import ElidedLabel
 from explorer.views.lines_view import MIN_LABEL_POINTS, LinesView
 from explorer.views.palette import head_colour
 from tests.conftest import TINY_WORDS, make_tiny_vectors
@@ -256,6 +257,25 @@ def test_a_small_window_keeps_the_heatmap_readable_and_the_latent_map_whole(open
     assert hint.fontMetrics().horizontalAdvance(shown) <= hint.contentsRect().width()
     if shown != hint.text():
         assert shown.endswith("…") and hint.toolTip() == hint.text()
+
+
+def test_an_elided_label_follows_its_width_and_text(qtbot):
+    # Setting the text it already shows does nothing (the heatmap readout does so at every
+    # update); a resize still cuts or restores it, and a new text is cut for the width.
+    label = ElidedLabel("weight of new for year: 0.2961")
+    qtbot.addWidget(label)
+    label.resize(400, 20)
+    label.show()
+    assert label.shown_text() == label.text() and label.toolTip() == ""
+    label.resize(60, 20)
+    cut = label.shown_text()
+    assert cut.endswith("…") and label.toolTip() == label.text()
+    label.setText("weight of new for year: 0.2961")  # the same text again
+    assert label.shown_text() == cut and label.toolTip() == label.text()
+    label.setText("weight of new for day: 0.1")
+    assert label.shown_text().endswith("…") and label.toolTip() == "weight of new for day: 0.1"
+    label.resize(400, 20)
+    assert label.shown_text() == "weight of new for day: 0.1" and label.toolTip() == ""
 
 
 def test_sentence_mode_latent_map_is_not_cut_off(open_window):

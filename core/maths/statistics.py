@@ -54,7 +54,7 @@ def jensen_shannon_similarity(p: Array) -> Array:
     own = entropy(p)  # (h,)
     jsd = (entropy(m) - (own[:, None] + own[None, :]) / 2) / math.log(2)  # (h, h)
     similarity = np.clip(1 - jsd, 0.0, 1.0)
-    empty = np.isclose(totals, 0)  # an all-zero row is not a distribution
+    empty = np.abs(totals) <= 1e-8  # an all-zero row is not a distribution (isclose to 0)
     similarity[empty, :] = np.nan
     similarity[:, empty] = np.nan
     return similarity

@@ -23,6 +23,8 @@ class ElidedLabel(QLabel):
         return self._full
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        if text == self._full:  # already shown (and elided for this width: resizes re-elide)
+            return
         self._full = text
         self._elide()
 
