@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 
@@ -27,3 +27,17 @@ def click_chip(qtbot: Any, strip: Any, chip: Any,
                button: Qt.MouseButton = Qt.MouseButton.LeftButton) -> None:
     """A real mouse click on the middle of one token chip of a token strip."""
     qtbot.mouseClick(strip, button, pos=chip.rect.center())
+
+
+class PaintCounter(QObject):
+    """Counts the paint events ``widget`` receives (``count``)."""
+
+    def __init__(self, widget: QObject) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False

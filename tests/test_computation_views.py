@@ -7,8 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 from conftest import analysis_matrices, analysis_steps, run_lesson_analysis
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
+from qt_helpers import PaintCounter
 
 from core.explain.lessons import lesson
 from core.explain.steps import format_number
@@ -249,23 +250,12 @@ def test_new_numbers_in_the_same_rows_repaint_only_their_columns(panel, qtbot, t
     assert announced == [(0, 0, last, 0)] and panel.cell_text(0, 0) == "k0"
 
 
-class _Paints(QObject):
-    def __init__(self, widget: QObject) -> None:
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        self.count += event.type() == QEvent.Type.Paint
-        return False
-
-
 def test_new_steps_that_change_the_column_widths_paint_the_table_once(panel, qtbot, tiny_kv):
     # QTableView repaints resized columns from a zero-time timer, after the paint of the new
     # numbers: with a trained model each layer step painted the table twice.
     steps = _shown_steps(panel, qtbot, tiny_kv)
     table = panel._table
-    paints = _Paints(table.viewport())
+    paints = PaintCounter(table.viewport())
     wider = dataclasses.replace(steps, tempered=steps.tempered * 1e-7, logits=steps.logits * 1e7)
     for new in (wider, steps):
         widths = [table.columnWidth(c) for c in range(table.model().columnCount())]

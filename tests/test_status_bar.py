@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QMainWindow, QSizeGrip
+from qt_helpers import PaintCounter
 
 from explorer.views.status_bar import StatusBar
-
-
-class PaintCounter(QObject):
-    def __init__(self, widget: QObject) -> None:
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
 
 
 def _window(qtbot) -> tuple[QMainWindow, StatusBar]:  # noqa: ANN001

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QTableView
+from qt_helpers import PaintCounter
 
 from explorer.views.table_model import GridModel, read_only_view
 
@@ -88,17 +88,6 @@ def test_a_new_grid_of_the_same_shape_announces_only_what_changed(pair):
     assert announced[-1] == (1, 2, 1, 2) and model.cell_background(1, 2) == QColor("blue")
 
 
-class _Paints(QObject):
-    def __init__(self, widget: QObject) -> None:
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        self.count += event.type() == QEvent.Type.Paint
-        return False
-
-
 def test_a_grid_whose_columns_change_width_paints_once(pair, qtbot):
     # QTableView repaints resized columns from a zero-time timer, after the paint of the new
     # texts: the statistics were painted twice whenever a width changed.
@@ -106,7 +95,7 @@ def test_a_grid_whose_columns_change_width_paints_once(pair, qtbot):
     model.set_headers(["x", "y"], ["1", "2"])
     model.set_grid([["1.5", "2"], ["2.5", "3"]])
     qtbot.wait(30)
-    paints = _Paints(ours.viewport())
+    paints = PaintCounter(ours.viewport())
     for texts in ([["0.000123", "2"], ["2.5", "a longer text"]], [["1.5", "2"], ["2.5", "3"]]):
         before = paints.count
         widths = _widths(ours, 2)
