@@ -369,6 +369,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_updated(self, update: Update) -> None:
         a = update.analysis
+        for sheet in (self.updating, self.dock_updating):  # a head picked while a model runs
+            sheet.views_changed()
         self.top_bar.mark_error("")
         self.status.show_update(a, update.compute_ms, update.views_ms, self.state.settings)
         self.computation.dock.show_analysis(a, self.controller.selected_head(a),

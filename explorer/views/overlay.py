@@ -1,26 +1,42 @@
-"""A translucent sheet over a group of views with one line of text: "updating…" while a long
-forward pass runs in the background, or "No result: …" while the settings cannot be computed,
-so the numbers under it are never taken as current."""
+"""A sheet over a group of views with one line of text: "updating…" while a long forward pass
+runs in the background, or "No result: …" while the settings cannot be computed, so the
+numbers under it are never taken as current."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 __all__ = ["NoResultOverlay", "NoResultSheets", "UpdatingOverlay"]
+
+# What the person does to the covered views that changes what they show.
+_INPUT = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick,
+                    QEvent.Type.Wheel, QEvent.Type.KeyPress})
 
 
 class UpdatingOverlay(QLabel):
     """Covers ``target`` (following its size and place) while it has a message; hidden
     otherwise. It is a child of ``host``, an ancestor of ``target``: a splitter would take a
-    child of its own for one more pane."""
+    child of its own for one more pane.
+
+    A see-through sheet costs a repaint of every view under it, and it goes up while a forward
+    pass keeps both cores busy: 20-50 ms at 512 tokens, the longest stall of the run. So the
+    sheet starts opaque, painting the views' last picture (copied from the window's backing
+    store, which already holds it) dimmed under its text, and nothing under it repaints. It
+    turns see-through, showing the views live, as soon as they change under it (see
+    :meth:`views_changed`), the person clicks, scrolls or types in them, or it is resized.
+    """
 
     STYLE = ("QLabel { background: rgba(245, 245, 245, 170); color: #333;"
              " font-size: 15px; font-weight: bold; }")
+    VEIL = QColor(245, 245, 245, 170)  # STYLE's background, painted by hand over a still
+    SNAPSHOT = True  # start from a still of the views (the grey "No result" sheet needs none)
 
     def __init__(self, target: QWidget, host: QWidget) -> None:
         super().__init__(host)
         self._target = target
+        self._still: QImage | None = None  # the views' picture as the sheet went up
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setStyleSheet(self.STYLE)
@@ -33,19 +49,75 @@ class UpdatingOverlay(QLabel):
         """Show ``message`` over the views; None or "" takes the sheet away."""
         if message:
             self.setText(message)
-            self._cover()
-            self.raise_()
-            self.show()
+            if not self.isVisible():
+                self._cover()
+                self._hold_still(self._copy_views() if self.SNAPSHOT else None)
+                self.raise_()
+                self.show()
         else:
             self.hide()
+            self._hold_still(None)
+
+    def is_still(self) -> bool:
+        """Whether the sheet shows a still of the views (True) rather than the views live."""
+        return self._still is not None
+
+    def views_changed(self) -> None:
+        """The views under the sheet show something new (a head picked meanwhile): let them
+        through."""
+        if self._still is not None:
+            self._hold_still(None)
+            self.update()
+
+    def _copy_views(self) -> QImage | None:
+        """The pixels under the sheet as the window last painted them, or None where the
+        window's backing store is not an image in memory (then the sheet is see-through)."""
+        window = self.window()
+        store = window.backingStore() if window.isVisible() else None
+        image = store.paintDevice() if store is not None else None
+        if not isinstance(image, QImage) or image.isNull():
+            return None
+        ratio = image.devicePixelRatio()
+        top_left = self.mapTo(window, QPoint(0, 0)) * ratio
+        area = QRect(top_left, self.size() * ratio)
+        if area.isEmpty() or not image.rect().contains(area):
+            return None
+        still = image.copy(area)  # a copy: the backing store is painted over next
+        still.setDevicePixelRatio(ratio)
+        return still
+
+    def _hold_still(self, still: QImage | None) -> None:
+        self._still = still
+        # Opaque, Qt paints nothing under the sheet; see-through, the views under it first.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, still is not None)
+        app = QApplication.instance()
+        if still is not None:
+            app.installEventFilter(self)
+        else:
+            app.removeEventFilter(self)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        if self._still is not None:
+            painter = QPainter(self)
+            painter.drawImage(QPoint(0, 0), self._still)  # its size: a resize drops the still
+            # An opaque widget gets no style sheet background from Qt: the grey veil is ours.
+            painter.fillRect(self.rect(), self.VEIL)
+            painter.end()
+        super().paintEvent(event)  # the text (and, see-through, the style sheet's veil)
 
     def _cover(self) -> None:
         host = self.parentWidget()
         self.setGeometry(QRect(self._target.mapTo(host, QPoint(0, 0)), self._target.size()))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move) and self.isVisible():
+        kind = event.type()
+        if watched is self._target and kind in (QEvent.Type.Resize, QEvent.Type.Move) and \
+                self.isVisible():
             self._cover()
+            self.views_changed()  # the still no longer fits
+        elif kind in _INPUT and isinstance(watched, QWidget) and \
+                (watched is self._target or self._target.isAncestorOf(watched)):
+            self.views_changed()  # (only while there is a still: the filter is on for it)
         return super().eventFilter(watched, event)
 
 
@@ -56,6 +128,7 @@ class NoResultOverlay(UpdatingOverlay):
 
     STYLE = ("QLabel { background: rgba(225, 225, 225, 235); color: #8a0015;"
              " font-size: 14px; font-weight: bold; padding: 8px; }")
+    SNAPSHOT = False  # almost opaque already; and the person must see that clicks stop here
 
     def __init__(self, target: QWidget) -> None:
         super().__init__(target, target)
