@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.linalg
 
 from core.maths.threads import single_blas_thread
 
@@ -48,6 +49,15 @@ def _fix_signs(components: np.ndarray) -> np.ndarray:
     return components * signs[:, None]
 
 
+def _top_eigenvectors(sym: np.ndarray, count: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """The ``count`` largest eigenvalues of the symmetric (m, m) ``sym``, ascending, and their
+    eigenvectors as columns (m, count). LAPACK's syevr finds only those: a third of the time of
+    all m (NumPy's eigh) for a 32-token model's 224 x 224 Gram matrix, 4.8 -> 1.6 ms."""
+    m = len(sym)
+    count = min(count, m)
+    return scipy.linalg.eigh(sym, subset_by_index=[m - count, m - 1], driver="evr")
+
+
 def fit_pca(points: np.ndarray, labels: tuple[str, str] = ("PC 1", "PC 2")) -> Projection2D:
     """Fit a 2-component PCA on ``points`` (n, d), computed in float64 for stability.
 
@@ -64,18 +74,17 @@ def fit_pca(points: np.ndarray, labels: tuple[str, str] = ("PC 1", "PC 2")) -> P
         # Many points (the vocabulary PCA: 10,000 x 50): the top eigenvectors of the (d, d)
         # scatter matrix are the top right singular vectors, and eigh of that small matrix is far
         # cheaper than a (threaded) SVD of the tall one, which crawls when the cores are busy.
-        _, vecs = np.linalg.eigh(centered.T @ centered)  # ascending eigenvalues; vecs: (d, d)
-        k = min(2, pts.shape[1])
-        axes[:k] = vecs[:, ::-1][:, :k].T
+        _, vecs = _top_eigenvectors(centered.T @ centered)  # vecs: (d, k), ascending
+        k = vecs.shape[1]
+        axes[:k] = vecs[:, ::-1].T
     elif len(pts) >= 2:
         # Few points in many dimensions (a trained model's layers: 238 x 384): the top right
         # singular vectors are X^T u / |X^T u| for the top eigenvectors u of the (n, n) Gram
         # matrix, a far smaller problem than the SVD, which took 0.5 s with the other core busy.
         with single_blas_thread():
-            values, vecs = np.linalg.eigh(centered @ centered.T)  # ascending; vecs: (n, n)
-            top = vecs[:, ::-1][:, :2]  # (n, 2)
-            directions = (centered.T @ top).T  # (2, d)
-        k = int(min(2, np.sum(values[::-1][:2] > values[-1] * 1e-12)))
+            values, vecs = _top_eigenvectors(centered @ centered.T)  # (2,) ascending; (n, 2)
+            directions = (centered.T @ vecs[:, ::-1]).T  # (d, n) @ (n, 2) -> (2, d)
+        k = int(np.sum(values[::-1] > values[-1] * 1e-12))
         norms = np.linalg.norm(directions[:k], axis=1, keepdims=True)
         axes[:k] = directions[:k] / np.where(norms == 0, 1, norms)
     dtype = np.result_type(points, np.float32)
