@@ -36,8 +36,11 @@ def _paint_pass(window) -> None:
 
 
 def _region(image: QImage, widget, window) -> QImage:
-    top_left = widget.mapTo(window, QPoint(0, 0))
-    return image.copy(top_left.x(), top_left.y(), widget.width(), widget.height()).convertToFormat(
+    """The pixels of ``widget`` in ``image``, a picture of ``window`` (at its pixel ratio)."""
+    ratio = image.devicePixelRatio()
+    top_left = widget.mapTo(window, QPoint(0, 0)) * ratio
+    size = widget.size() * ratio
+    return image.copy(top_left.x(), top_left.y(), size.width(), size.height()).convertToFormat(
         QImage.Format.Format_RGB32)
 
 
