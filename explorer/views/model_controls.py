@@ -278,7 +278,8 @@ class ModelControls(QWidget):
 
     def _show_view(self) -> None:
         layers = self._config.n_layers if self._config is not None else 1
-        self.layer.setRange(1, layers)
+        if (self.layer.minimum(), self.layer.maximum()) != (1, layers):  # repaints when equal
+            self.layer.setRange(1, layers)
         if self.layer.value() != self.shown_layer + 1:  # setValue repaints even when equal
             self.layer.setValue(self.shown_layer + 1)
         self._show_head_choices(self._config.n_heads if self._config is not None else 0)
@@ -319,8 +320,10 @@ class ModelControls(QWidget):
 
     def _show_ablation(self) -> None:
         m, head = self._model, self.focused_head
-        self.ablated_list.setText(format_heads(m.ablated))
-        self.ablated_list.setCursorPosition(0)
+        ablated = format_heads(m.ablated)
+        if self.ablated_list.text() != ablated:  # both repaint even when nothing changes
+            self.ablated_list.setText(ablated)
+            self.ablated_list.setCursorPosition(0)
         self.ablation.setCurrentIndex(self.ablation.findData(m.ablation))
         if head is None:
             self.ablate_button.setText("Ablate head (choose a head)")
