@@ -102,3 +102,14 @@ def test_a_resize_drops_the_still_that_no_longer_fits(window, qtbot):
     qtbot.waitUntil(lambda: window.updating.size() == window.views_splitter.size())
     assert not window.updating.is_still()
     qtbot.waitUntil(lambda: not window.controller.jobs.busy("forward"), timeout=20000)
+
+
+def test_views_not_yet_painted_at_their_new_size_get_a_see_through_sheet(window, qtbot):
+    """Right after a resize the backing store does not hold the views as they are: a still of
+    it would show the old layout (or, before the first paint, whatever the memory held)."""
+    open_tiny(window, qtbot)
+    qtbot.wait(100)
+    window.resize(1300, 850)  # no paint yet at the new size
+    _start_long_run(window)
+    assert window.updating.isVisible() and not window.updating.is_still()
+    qtbot.waitUntil(lambda: not window.controller.jobs.busy("forward"), timeout=20000)

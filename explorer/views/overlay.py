@@ -14,6 +14,9 @@ __all__ = ["NoResultOverlay", "NoResultSheets", "UpdatingOverlay"]
 _INPUT = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick,
                     QEvent.Type.Wheel, QEvent.Type.KeyPress})
 
+# What leaves the backing store without the views where they are now, until they paint again.
+_MOVED = frozenset({QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show, QEvent.Type.Hide})
+
 
 class UpdatingOverlay(QLabel):
     """Covers ``target`` (following its size and place) while it has a message; hidden
@@ -37,12 +40,18 @@ class UpdatingOverlay(QLabel):
         super().__init__(host)
         self._target = target
         self._still: QImage | None = None  # the views' picture as the sheet went up
+        self._drawn = False  # the views are in the backing store at their size and place
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setStyleSheet(self.STYLE)
         # Clicks go through: the person may pick a head or a token while it computes.
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         target.installEventFilter(self)
+        # The window's paint passes: the views are in its backing store once one has run
+        # since they last moved. (A dock floated later paints in a window of its own: its
+        # backing store's size then tells, below.)
+        self._painted_window = host.window()
+        self._painted_window.installEventFilter(self)
         self.hide()
 
     def set_message(self, message: str | None) -> None:
@@ -73,11 +82,15 @@ class UpdatingOverlay(QLabel):
         """The pixels under the sheet as the window last painted them, or None where the
         window's backing store is not an image in memory (then the sheet is see-through)."""
         window = self.window()
+        if not self._drawn:  # not painted since shown or resized: the store holds no views
+            return None
         store = window.backingStore() if window.isVisible() else None
         image = store.paintDevice() if store is not None else None
         if not isinstance(image, QImage) or image.isNull():
             return None
         ratio = image.devicePixelRatio()
+        if image.size() != window.size() * ratio:  # resized, not painted since
+            return None
         top_left = self.mapTo(window, QPoint(0, 0)) * ratio
         area = QRect(top_left, self.size() * ratio)
         if area.isEmpty() or not image.rect().contains(area):
@@ -111,10 +124,13 @@ class UpdatingOverlay(QLabel):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         kind = event.type()
-        if watched is self._target and kind in (QEvent.Type.Resize, QEvent.Type.Move) and \
-                self.isVisible():
-            self._cover()
-            self.views_changed()  # the still no longer fits
+        if kind == QEvent.Type.UpdateRequest and watched is self._painted_window:
+            self._drawn = True  # (a paint pass paints whatever is dirty, the views included)
+        elif watched is self._target and kind in _MOVED:
+            self._drawn = False
+            if self.isVisible():
+                self._cover()
+                self.views_changed()  # the still no longer fits
         elif kind in _INPUT and isinstance(watched, QWidget) and \
                 (watched is self._target or self._target.isAncestorOf(watched)):
             self.views_changed()  # (only while there is a still: the filter is on for it)
