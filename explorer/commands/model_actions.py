@@ -74,8 +74,13 @@ class ModelActions(QObject):
         cache = self._cache_dir
 
         def work(progress: Any) -> Any:
-            return load_model(path, cache_dir=cache,
-                              progress=lambda done, total: progress(done / max(total, 1)))
+            model = load_model(path, cache_dir=cache,
+                               progress=lambda done, total: progress(done / max(total, 1)))
+            # The latent map's PCA of a model's many points uses SciPy (~0.2 s to import):
+            # imported here, off the UI thread, not at the first update.
+            import scipy.linalg  # noqa: F401
+
+            return model
 
         self._jobs.start(MODEL, work)
 
