@@ -36,7 +36,7 @@ def test_pca_of_very_few_points_is_finite(n):
 
 
 @pytest.mark.parametrize("shape", [(400, 50), (60, 5), (7, 1), (3, 9),
-                                   (3000, 384), (224, 384), (80, 70)])
+                                   (3000, 384), (224, 384), (80, 70), (400, 200)])
 def test_pca_axes_match_an_svd_for_tall_and_wide_point_sets(shape):
     # Tall sets (the vocabulary PCA, or a trained model's 7 layers x 512 tokens of 384 dims)
     # use the eigenvectors of the scatter matrix, wide ones (7 x 32 tokens) those of the Gram

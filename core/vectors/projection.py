@@ -48,22 +48,25 @@ def _fix_signs(components: np.ndarray) -> np.ndarray:
     return components * signs[:, None]
 
 
-SUBSET_FROM = 128
-"""From this size on, only the top eigenvectors are computed (SciPy's syevr); below it NumPy's
-eigh of them all is as quick (50 x 50: 0.16 vs 0.09 ms) and the word-vector start, which fits
-the vocabulary PCA on a 50 x 50 matrix, does not import SciPy (~0.2 s)."""
+SUBSET_SIZES = range(128, 300)
+"""Sizes of matrix whose top eigenvectors alone are computed (SciPy's syevr); NumPy's eigh of
+them all elsewhere. Below 128 NumPy is as quick (50 x 50: 0.16 vs 0.09 ms), and the word-vector
+start, which fits the vocabulary PCA on a 50 x 50 matrix, does not import SciPy (~0.2 s). From
+300 on the subset gains little (320: 6.3 vs 6.7 ms) and SciPy's LAPACK wrapper holds the GIL for
+the whole call, where NumPy's lets it go: a 512-token text's PCA (384 x 384) runs on a worker
+thread, and holding the GIL there stalled the window (its longest stalls grew to ~100 ms)."""
 
 
 def _top_eigenvectors(sym: np.ndarray, count: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """The ``count`` largest eigenvalues of the symmetric (m, m) ``sym``, ascending, and their
     eigenvectors as columns (m, count). LAPACK's syevr finds only those: a third of the time of
-    all m (NumPy's eigh) for a 32-token model's 224 x 224 Gram matrix, 4.8 -> 1.6 ms."""
+    all m (NumPy's eigh) for a 32-token model's 224 x 224 Gram matrix, 3.5-4.8 -> 1.3-1.6 ms."""
     m = len(sym)
     count = min(count, m)
-    if m < SUBSET_FROM:
+    if m not in SUBSET_SIZES:
         values, vecs = np.linalg.eigh(sym)  # ascending; (m,), (m, m)
         return values[m - count:], vecs[:, m - count:]
-    import scipy.linalg  # only for a trained model's many points (see SUBSET_FROM)
+    import scipy.linalg  # only for a trained model's points (see SUBSET_SIZES)
 
     return scipy.linalg.eigh(sym, subset_by_index=[m - count, m - 1], driver="evr")
 
