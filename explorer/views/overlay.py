@@ -50,8 +50,9 @@ class UpdatingOverlay(QLabel):
         # The window's paint passes: the views are in its backing store once one has run
         # since they last moved. (A dock floated later paints in a window of its own: its
         # backing store's size then tells, below.)
-        self._painted_window = host.window()
-        self._painted_window.installEventFilter(self)
+        self._painted_window = host.window() if self.SNAPSHOT else None
+        if self._painted_window is not None:
+            self._painted_window.installEventFilter(self)
         self.hide()
 
     def set_message(self, message: str | None) -> None:
