@@ -145,7 +145,7 @@ def test_a_long_text_runs_in_the_background_and_a_newer_edit_wins(window, qtbot)
     assert a.settings.sentence == long_text + " in the sea"
     assert a.col_labels[-2:] == ["sea", "[SEP]"]
     assert window.model_view.stale_message() is None
-    assert not window.updating.isVisible()
+    qtbot.waitUntil(lambda: not window.updating.isVisible(), timeout=2000)  # a turn later
 
 
 def test_a_broken_model_folder_is_refused_and_the_window_keeps_its_model(window, qtbot,

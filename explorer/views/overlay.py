@@ -4,7 +4,7 @@ numbers under it are never taken as current."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
@@ -41,6 +41,10 @@ class UpdatingOverlay(QLabel):
         self._target = target
         self._still: QImage | None = None  # the views' picture as the sheet went up
         self._drawn = False  # the views are in the backing store at their size and place
+        self._leaving = QTimer(self)  # takes the sheet away on the event loop's next turn
+        self._leaving.setSingleShot(True)
+        self._leaving.setInterval(1)  # a real timer: a 0 ms one is a posted event, same turn
+        self._leaving.timeout.connect(self._leave)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setStyleSheet(self.STYLE)
@@ -58,15 +62,25 @@ class UpdatingOverlay(QLabel):
     def set_message(self, message: str | None) -> None:
         """Show ``message`` over the views; None or "" takes the sheet away."""
         if message:
+            self._leaving.stop()
             self.setText(message)
             if not self.isVisible():
                 self._cover()
                 self._hold_still(self._copy_views() if self.SNAPSHOT else None)
                 self.raise_()
                 self.show()
+        elif self._still is not None and self.isVisible():
+            # The new result is handed to the views right after this (tens of milliseconds at
+            # 512 tokens); their paint, tens more, waits under the still for the next turn of
+            # the event loop instead of running in the same one: two shorter stalls, not one.
+            self._leaving.start()
         else:
-            self.hide()
-            self._hold_still(None)
+            self._leave()
+
+    def _leave(self) -> None:
+        self._leaving.stop()
+        self.hide()
+        self._hold_still(None)
 
     def is_still(self) -> bool:
         """Whether the sheet shows a still of the views (True) rather than the views live."""
@@ -74,8 +88,8 @@ class UpdatingOverlay(QLabel):
 
     def views_changed(self) -> None:
         """The views under the sheet show something new (a head picked meanwhile): let them
-        through."""
-        if self._still is not None:
+        through. (Not the result the sheet waited for: the sheet is leaving then.)"""
+        if self._still is not None and not self._leaving.isActive():
             self._hold_still(None)
             self.update()
 
