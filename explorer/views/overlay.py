@@ -74,6 +74,9 @@ class UpdatingOverlay(QLabel):
             # 512 tokens); their paint, tens more, waits under the still for the next turn of
             # the event loop instead of running in the same one: two shorter stalls, not one.
             self._leaving.start()
+            # No more input to watch for (views_changed waits for nothing now), and the
+            # hand-over's many layout events need not pass through Python on their way.
+            QApplication.instance().removeEventFilter(self)
         else:
             self._leave()
 
