@@ -31,9 +31,9 @@ class UpdatingOverlay(QLabel):
     :meth:`views_changed`), the person clicks, scrolls or types in them, or it is resized.
     """
 
-    STYLE = ("QLabel { background: rgba(245, 245, 245, 170); color: #333;"
-             " font-size: 15px; font-weight: bold; }")
-    VEIL = QColor(245, 245, 245, 170)  # STYLE's background, painted by hand over a still
+    VEIL = QColor(245, 245, 245, 170)  # the sheet's background (painted by hand over a still)
+    STYLE = (f"QLabel {{ background: rgba({VEIL.red()}, {VEIL.green()}, {VEIL.blue()},"
+             f" {VEIL.alpha()}); color: #333; font-size: 15px; font-weight: bold; }}")
     SNAPSHOT = True  # start from a still of the views (the grey "No result" sheet needs none)
 
     def __init__(self, target: QWidget, host: QWidget) -> None:
@@ -76,7 +76,7 @@ class UpdatingOverlay(QLabel):
             self._leaving.start()
             # No more input to watch for (views_changed waits for nothing now), and the
             # hand-over's many layout events need not pass through Python on their way.
-            QApplication.instance().removeEventFilter(self)
+            self._watch_input(False)
         else:
             self._leave()
 
@@ -121,8 +121,12 @@ class UpdatingOverlay(QLabel):
         self._still = still
         # Opaque, Qt paints nothing under the sheet; see-through, the views under it first.
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, still is not None)
+        self._watch_input(still is not None)
+
+    def _watch_input(self, on: bool) -> None:
+        """See (or stop seeing) every event of the application: input to the covered views."""
         app = QApplication.instance()
-        if still is not None:
+        if on:
             app.installEventFilter(self)
         else:
             app.removeEventFilter(self)
