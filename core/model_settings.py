@@ -46,7 +46,7 @@ class ModelSettings:
         "Leave [CLS], [SEP] and other special tokens out of the maps (their share is shown)."))
     across_layers: str = field(default="layer", metadata=_doc(
         "What the maps show: 'layer' (the chosen layer's heads), 'rollout' or 'flow' (all "
-        "layers up to the chosen one combined)."))
+        "layers up to the chosen one combined, in the Across layers tab, which they open)."))
     ablated: tuple[tuple[int, int], ...] = field(default=(), metadata=_doc(
         "Heads (layer, head) whose output is removed."))
     ablation: str = field(default="zero", metadata=_doc(

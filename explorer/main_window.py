@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from core.explain.lessons import Lesson
 from core.settings import Settings
 from explorer.commands import dialogs, lessons_menu
+from explorer.commands.across_tab import AcrossTab
 from explorer.commands.actions import window_action
 from explorer.commands.edits import Edits
 from explorer.commands.export_actions import COMPUTATION_LABEL, ExportActions
@@ -110,6 +111,10 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._show_settings(self.state.settings, frozenset())
+        # After _connect: the window's state handler shows the Across layers tab before this
+        # object brings it forward.
+        self.across_tab = AcrossTab(self.tabs, self.across, self.heatmaps, self.state,
+                                    self.edits, self)
         self.resize(1400, 900)
         self._layout_restored = store is not None and store.restore_window(self, self.splitters)
         self.models.ensure_open()  # settings that show a trained model open it

@@ -109,6 +109,39 @@ def test_rollout_tab_equals_a_direct_numpy_rollout(window, qtbot):
     assert "rounded" in flow.across_note
 
 
+def test_the_show_box_and_the_across_layers_tab_are_one_choice(window, qtbot):
+    open_tiny(window, qtbot)
+    show, tabs = window.model_controls.across, window.tabs
+
+    def click_tab(widget) -> None:
+        bar = tabs.tabBar()
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton,
+                         pos=bar.tabRect(tabs.indexOf(widget)).center())
+        window.controller.flush()
+
+    assert tabs.currentWidget() is window.heatmaps and show.currentData() == "layer"
+    show.setCurrentIndex(show.findData("flow"))  # the person picks flow in the Show box
+    window.controller.flush()
+    assert tabs.currentWidget() is window.across  # ... and sees it, not the heatmaps
+    assert "flow" in window.across.title.text().lower()
+    click_tab(window.lines)  # another tab: the box says what is on screen again
+    assert window.state.settings.model.across_layers == "layer"
+    assert show.currentData() == "layer"
+    click_tab(window.across)  # back to the tab: the method last used there
+    assert window.state.settings.model.across_layers == "flow" and show.currentData() == "flow"
+    show.setCurrentIndex(show.findData("layer"))
+    window.controller.flush()
+    assert tabs.currentWidget() is window.heatmaps
+    # Word vectors hide the tab; back on the model, rollout or flow in the settings opens it.
+    window.apply(model=replace(window.state.settings.model, across_layers="rollout"))
+    window.apply(source="vectors")
+    assert not tabs.isTabVisible(tabs.indexOf(window.across))
+    assert window.state.settings.model.across_layers == "rollout"  # kept for the model
+    window.apply(source="model")
+    qtbot.waitUntil(lambda: window.state.transformer is not None, timeout=20000)
+    assert tabs.currentWidget() is window.across
+
+
 def test_ablating_a_head_moves_later_layers_and_reset_restores(window, qtbot):
     open_tiny(window, qtbot)
     before = window.controller.analysis
