@@ -10,6 +10,7 @@ import pytest
 from scipy.special import erf
 
 from core.transformer import Interventions, LayerChange, ModelError, load_model
+from core.transformer import forward as forward_module
 
 TINY_BERT = Path(__file__).parent / "data" / "transformer" / "tiny-bert"
 TINY_GPT2 = Path(__file__).parent / "data" / "transformer" / "tiny-gpt2"
@@ -78,6 +79,25 @@ def test_the_step_panel_layer_is_the_run_layer(bert):
     again = bert.layer_attention(run, 1)
     np.testing.assert_array_equal(again.weights, run.attentions[1])
     assert again.scoring == "cosine"
+
+
+@pytest.mark.parametrize("interventions", [
+    Interventions(), Interventions(changes=(LayerChange(1, scoring="cosine", temperature=2.0),))])
+def test_a_kept_layer_result_is_what_a_recomputation_gives(bert, monkeypatch, interventions):
+    """Short texts keep each layer's whole result from the pass; long ones recompute the shown
+    layer from its input. Both paths must give the step panel the same numbers."""
+    kept = bert.run(TEXT, interventions=interventions)
+    monkeypatch.setattr(forward_module, "KEEP_RESULTS_TOKENS", 0)  # what a long text does
+    recomputed = bert.run(TEXT, interventions=interventions)
+    assert all(r is not None for r in kept.passed.layer_results)
+    assert all(r is None for r in recomputed.passed.layer_results)
+    for layer in range(bert.config.n_layers):
+        a, b = bert.layer_attention(kept, layer), bert.layer_attention(recomputed, layer)
+        assert a is kept.passed.layer_results[layer]  # nothing made again
+        for name in ("weights", "scores", "logits", "queries", "keys", "values",
+                     "head_outputs", "concat", "output"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+        assert (a.scoring, a.temperature) == (b.scoring, b.temperature)
 
 
 @pytest.mark.parametrize(("interventions", "message"), [

@@ -44,6 +44,11 @@ __all__ = ["ForwardPass", "attention_of_layer", "forward"]
 
 Array = NDArray[np.floating[Any]]
 NO_INTERVENTIONS = Interventions()
+KEEP_RESULTS_TOKENS = 128
+"""Up to this many tokens the pass keeps each layer's whole attention result (scores, logits,
+head outputs: what the step panel shows), so showing a layer computes nothing again; a longer
+text keeps weights, q, k and v only, since its scores and logits would add 2 x L x H x n x n
+floats (226 MB for MiniLM at 512 tokens), and a shown layer is recomputed from its input."""
 SPLIT_TOKENS = 64
 """Up to this many tokens (a short text, which the window runs on its own thread while it
 waits) the feed-forward products are split over two threads; a longer text runs in the
@@ -64,6 +69,8 @@ class ForwardPass:
     layer_inputs: tuple[Array, ...]  #: L x (n, d) what each attention read (GPT-2: after ln_1)
     layer_qkv: tuple[tuple[Array, Array, Array], ...]  #: L x (q, k, v), each (H, n, d_k)
     block_output: Array  #: (n, d) the last layer's output (GPT-2: before the final LayerNorm)
+    #: L x the layer's attention with every intermediate, up to KEEP_RESULTS_TOKENS, else None
+    layer_results: tuple[MultiHeadResult | None, ...] = ()
 
     @cached_property
     def attentions(self) -> Array:
@@ -202,9 +209,11 @@ def _forward_from(start: int, reuse: ForwardPass | None, weights: ModelWeights,
     if start and reuse is not None:
         hidden, inputs = list(reuse.layer_hidden[:start + 1]), list(reuse.layer_inputs[:start])
         attentions, qkv = list(reuse.layer_attentions[:start]), list(reuse.layer_qkv[:start])
+        results = list(reuse.layer_results[:start])
     else:
         hidden = [_embed(weights, config, ids, type_ids, dtype)]
-        inputs, attentions, qkv = [], [], []
+        inputs, attentions, qkv, results = [], [], [], []
+    keep = ids.shape[0] <= KEEP_RESULTS_TOKENS
     x = hidden[-1]
     for index in range(start, len(layers)):
         a_in, x, attention = _layer(layers[index], index, config, x, interventions)
@@ -212,6 +221,8 @@ def _forward_from(start: int, reuse: ForwardPass | None, weights: ModelWeights,
         inputs.append(a_in)
         attentions.append(attention.weights)
         qkv.append((attention.queries, attention.keys, attention.values))
+        results.append(attention if keep else None)
     if weights.ln_final is not None:  # GPT-2: the last hidden state is after ln_f (as in HF)
         hidden[-1] = layer_norm(x, *weights.ln_final, config.layer_norm_eps)
-    return ForwardPass(ids, tuple(attentions), tuple(hidden), tuple(inputs), tuple(qkv), x)
+    return ForwardPass(ids, tuple(attentions), tuple(hidden), tuple(inputs), tuple(qkv), x,
+                       tuple(results))

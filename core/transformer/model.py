@@ -169,6 +169,9 @@ class TransformerModel:
         """Layer ``layer`` (from 0) of ``run`` again, every intermediate kept (scores, logits,
         head outputs), for the step panel; ``options`` as the core's multi_head_attention (by
         default the run's own interventions on that layer)."""
+        kept = run.passed.layer_results
+        if not options and layer < len(kept) and kept[layer] is not None:
+            return kept[layer]  # what the pass computed: the same numbers, not made again
         weights = self.layers_in(run.dtype)[layer]
         x = run.passed.layer_inputs[layer]  # (n, d)
         if not options:
