@@ -92,6 +92,16 @@ def test_panel_with_word_vectors_shows_wo_and_head_note(panel, tiny_kv):
     across, down = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
     assert stats._heads_model.headerData(0, down) == "head 1"
     assert [stats._similarity_model.headerData(c, across) for c in range(4)] == list("1234")
+    # Each similarity cell is shaded orange as opaque as its value: a head with itself fully.
+    similarity = stats.models()[1]
+    sims = head_statistics(a.result.weights, a.query_row, a.col_labels).similarity
+    for r in range(4):
+        for c in range(4):
+            shade = similarity.cell_background(r, c)
+            assert (shade.red(), shade.green(), shade.blue()) == (255, 140, 0)
+            assert shade.alpha() == int(sims[r, c] * 120)
+            assert similarity.cell_text(r, c) == f"{sims[r, c]:.2f}"
+    assert similarity.cell_background(0, 0).alpha() == 120
 
 
 def _cells_fit(table, rows) -> bool:  # noqa: ANN001

@@ -23,6 +23,16 @@ HEAD_TIPS = ("entropy of the query row in nats: 0 = all weight on one key",
              "the largest weight of the row", "the key that gets it")
 
 
+_SHADES = tuple(QColor(255, 140, 0, alpha) for alpha in range(121))
+"""The similarity cells' backgrounds, one colour per alpha: made once, not 144 times an update
+(12 heads), and the same object again lets the table see an unchanged cell at once."""
+
+
+def _shade(similarity: float) -> QColor:
+    """Orange, as opaque as the similarity (0..1 -> alpha 0..120)."""
+    return _SHADES[min(max(int(similarity * 120), 0), 120)]
+
+
 class HeadStatisticsView(QWidget):
     """Entropy / max weight / key per head, and a head × head similarity table."""
 
@@ -56,11 +66,9 @@ class HeadStatisticsView(QWidget):
         self._heads_model.set_grid(rows, cols=len(HEAD_COLUMNS))
         texts: list[list[str]] = []
         shades: list[list[QColor | None]] = []
-        for a in range(n_heads):
-            values = [float(v) for v in stats.similarity[a, :n_heads]]
+        for values in stats.similarity[:n_heads, :n_heads].tolist():  # plain floats: fast
             texts.append(["—" if math.isnan(v) else format_fixed(v, 2) for v in values])
-            shades.append([None if math.isnan(v) else QColor(255, 140, 0, int(v * 120))
-                           for v in values])
+            shades.append([None if math.isnan(v) else _shade(v) for v in values])
         self._similarity_model.set_headers([str(h + 1) for h in range(n_heads)], names)
         self._similarity_model.set_grid(texts, shades, cols=n_heads)
         self._similarity_label.setToolTip(stats.similarity_name)

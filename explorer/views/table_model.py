@@ -175,7 +175,8 @@ class GridModel(TextTableModel):
 def _differs(new: list[list[QColor | None]] | None, old: list[list[QColor | None]] | None,
              row: int, col: int) -> bool:
     """Whether a cell's background changed (both grids with or both without backgrounds)."""
-    return new is not None and old is not None and new[row][col] != old[row][col]
+    return new is not None and old is not None and new[row][col] is not old[row][col] and \
+        new[row][col] != old[row][col]  # the same colour object (a shared one) at no cost
 
 
 class OnScreenTableView(QTableView):
