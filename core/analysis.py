@@ -57,6 +57,10 @@ class Analysis:
     warnings: tuple[str, ...]
     elapsed_ms: float
     model: ModelAnalysis | None = None  # the trained-model part; None for static vectors
+    # A trained model's layer over every token when the maps hide some ([CLS], [SEP]):
+    # ``result`` is it restricted to ``model.shown``, so the step panel can still show sums
+    # over every key. None when every token is shown.
+    full_result: MultiHeadResult | None = None
 
     @property
     def weights(self) -> np.ndarray:

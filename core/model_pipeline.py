@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from dataclasses import replace
 from typing import Any
 
@@ -46,6 +47,11 @@ from core.vectors.word_vectors import WordVectors
 __all__ = ["ModelPipeline", "display_labels"]
 
 ACROSS_TITLES = {"rollout": "Attention rollout", "flow": "Attention flow"}
+EMPTY_SENTENCE = "The sentence is empty: type a sentence (the model has no tokens to read)."
+NO_TOKENS = "The sentence has no tokens the model reads: type a sentence."
+MAX_WORD_PIECES = 24
+"""The most pieces a typed word is matched over (a text without spaces, Chinese say, touches
+from end to end: matching every run of its tokens would cost O(n²) at each update)."""
 
 
 def display_labels(run: TransformerRun) -> list[str]:
@@ -73,6 +79,7 @@ class ModelPipeline:
         self._all_layers_pca: tuple[Any, Projection2D, Frame | None] | None = None
         self._rollout: tuple[TransformerRun, bytes, np.ndarray] | None = None
         self._layer_memo: tuple[TransformerRun, int, MultiHeadResult] | None = None
+        self._shown_memo: tuple[MultiHeadResult, bytes, MultiHeadResult] | None = None
         self._near_run: TransformerRun | None = None
         self._near_memo: dict[tuple[int, int, str], list[str]] = {}
         # run() may be called from a background thread (long texts) while the window waits.
@@ -174,10 +181,21 @@ class ModelPipeline:
 
     def _layer(self, run: TransformerRun, layer: int) -> MultiHeadResult:
         """The layer's attention with every intermediate, kept while the run and layer stay
-        (a new query token, hiding the special tokens or a head change reuse it)."""
+        (a new query token, hiding the special tokens or a head change reuse it). With heads
+        of this layer ablated, ``concat`` and ``output`` are what the layer added to the
+        residual stream (`TransformerModel.layer_attention`): the map's output point too."""
         if self._layer_memo is None or self._layer_memo[:2] != (run, layer):
             self._layer_memo = (run, layer, self.model.layer_attention(run, layer))
         return self._layer_memo[2]
+
+    def _shown(self, full: MultiHeadResult, shown: np.ndarray) -> MultiHeadResult:
+        """``full`` restricted to the shown tokens, kept while the layer and the tokens stay:
+        at 512 tokens the copy costs ~100 ms, and a new query or head needs it again."""
+        key = shown.tobytes()
+        if self._shown_memo is None or self._shown_memo[0] is not full or \
+                self._shown_memo[1] != key:
+            self._shown_memo = (full, key, _keep(full, shown))
+        return self._shown_memo[2]
 
     def settle(self, a: Analysis) -> Analysis:
         """``a`` with the nearest vocabulary tokens a live run left out."""
@@ -191,8 +209,12 @@ class ModelPipeline:
 
     def _analysis(self, s: Settings, started: float, live: bool = False) -> Analysis:
         c = self.model.config
+        if not s.sentence.strip():
+            raise AnalysisError(EMPTY_SENTENCE)
         base, changed = self._runs_for(s)
         run = changed or base
+        if run.special.all():  # e.g. only control characters: the tokenizer drops them
+            raise AnalysisError(NO_TOKENS)
         layer = c.n_layers - 1 if s.model.layer is None else s.model.layer
         if not 0 <= layer < c.n_layers:
             raise AnalysisError(f"{c.name} has layers 1 to {c.n_layers}; layer {layer + 1} "
@@ -200,23 +222,25 @@ class ModelPipeline:
         if s.selected_head is not None and s.selected_head >= c.n_heads:
             raise AnalysisError(f"{c.name} has heads 1 to {c.n_heads} per layer")
         full = self._layer(run, layer)  # (H, n, n) and every intermediate
-        shown = np.flatnonzero(~run.special) if s.model.hide_special and (~run.special).any() \
+        shown = np.flatnonzero(~run.special) if s.model.hide_special \
             else np.arange(len(run.tokens))
-        result = _keep(full, shown) if len(shown) < len(run.tokens) else full
+        hiding = len(shown) < len(run.tokens)
+        result = self._shown(full, shown) if hiding else full
         every_label = display_labels(run)
         labels = [every_label[i] for i in shown]
-        row = _query_row(s, labels)
+        row, query_note = _query_row(s, labels, run, shown)
         x = run.passed.layer_inputs[layer][shown]  # (m, d) what this layer's attention read
         sentence = _sentence(run, shown, x)
         query = QueryChoice(labels[row], x[row], row)
-        warnings = list(run.warnings) + _query_warning(s, labels, row)
+        warnings = list(run.warnings) + ([query_note] if query_note else [])
         return Analysis(
             settings=s, vectors_name=self.vectors_name, sentence=sentence, query=query,
             heads=_heads(self.model, layer), result=result, row_labels=labels,
             col_labels=labels, query_row=row,
             coords=self._coordinates(s, run, layer, shown, result, row, live),
             warnings=tuple(warnings), elapsed_ms=(time.perf_counter() - started) * 1000.0,
-            model=self._model_part(s, base, changed, layer, shown, result, int(shown[row])))
+            model=self._model_part(s, base, changed, layer, shown, result, int(shown[row])),
+            full_result=full if hiding else None)
 
     def _model_part(self, s: Settings, base: TransformerRun, changed: TransformerRun | None,
                     layer: int, shown: np.ndarray, result: MultiHeadResult,
@@ -333,8 +357,8 @@ def _across_layers(s: Settings, run: TransformerRun, layer: int, shown: np.ndarr
 def _keep(result: MultiHeadResult, shown: np.ndarray) -> MultiHeadResult:
     """The result restricted to the shown tokens, as rows and as keys (weights keep their
     values: the rows no longer sum to 1, and the view says how much went to the rest)."""
-    def rows_cols(a: np.ndarray) -> np.ndarray:
-        return _frozen(a[:, shown][:, :, shown])  # (H, n, n) -> (H, m, m)
+    def rows_cols(a: np.ndarray) -> np.ndarray:  # (H, n, n) -> (H, m, m)
+        return _frozen(np.take(np.take(a, shown, axis=1), shown, axis=2))  # 8x a[:, s][:, :, s]
 
     def rows(a: np.ndarray, axis: int) -> np.ndarray:
         return _frozen(np.take(a, shown, axis=axis))
@@ -372,21 +396,61 @@ def _sentence(run: TransformerRun, shown: np.ndarray, x: np.ndarray) -> Embedded
     return EmbeddedSentence(tuple(tokens), x, ())
 
 
-def _query_row(s: Settings, labels: list[str]) -> int:
-    """The row of the query token (its occurrence ``query_index``), else the first real token."""
-    wanted = s.query.strip().lower().lstrip("#")
-    matches = [i for i, label in enumerate(labels) if label.lower().lstrip("#") == wanted]
+def _query_row(s: Settings, labels: list[str], run: TransformerRun,
+               shown: np.ndarray) -> tuple[int, str]:
+    """The row of the query and a note on how it was found ("" when it is one of the tokens).
+
+    The query is a token's label (its occurrence ``query_index`` first), else a whole word
+    of the text the tokenizer split into pieces (its first piece: "unbelievably" is
+    un|##bel|##ie|##va|##bly), matched as the tokenizer reads: case and accents aside. Neither:
+    the first real token, and a note that says so."""
+    wanted = _folded(s.query).lstrip("#")
+    folded = [_folded(label).lstrip("#") for label in labels]
     if s.query_index is not None and s.query_index < len(labels) and \
-            labels[s.query_index].lower().lstrip("#") == wanted:
-        return s.query_index
-    if matches:
-        return matches[0]
+            folded[s.query_index] == wanted:
+        return s.query_index, ""
+    if wanted in folded:
+        return folded.index(wanted), ""
+    words = _words_from(run, shown)
+    starts = [row for row, found in words.items() if wanted in found]
+    if wanted and starts:
+        row = s.query_index if s.query_index in starts else starts[0]
+        pieces = words[row][wanted]
+        return row, (f"'{s.query.strip()}' is {pieces} word pieces here: showing its first, "
+                     f"'{labels[row]}'")
     plain = [i for i, label in enumerate(labels) if not label.startswith("[")]
-    return plain[0] if plain else 0
+    row = plain[0] if plain else 0
+    return row, (f"'{s.query}' is not one of the model's tokens here; showing '{labels[row]}' "
+                 "(pick a token of the text)")
 
 
-def _query_warning(s: Settings, labels: list[str], row: int) -> list[str]:
-    if labels[row].lower().lstrip("#") == s.query.strip().lower().lstrip("#"):
-        return []
-    return [f"'{s.query}' is not one of the model's tokens here; showing '{labels[row]}' "
-            "(pick a token of the text)"]
+def _words_from(run: TransformerRun, shown: np.ndarray) -> dict[int, dict[str, int]]:
+    """For each shown row, the texts made of it and the pieces right after it that touch in
+    the person's text (folded, as `_folded`), each with its number of pieces: row 4, "un", has
+    {"unbel": 2, ..., "unbelievably": 5}. Pieces of one word touch; words are apart (or the
+    next starts with its space, GPT-2's "Ġwas"), or one of them is a special token."""
+    offsets, texts, special = run.encoding.offsets, run.token_texts, run.special
+    found: dict[int, dict[str, int]] = {}
+    for row, i in enumerate(shown):
+        if special[i]:
+            continue
+        text, end, pieces = texts[i], offsets[i][1], {}
+        for count, j in enumerate(shown[row + 1:row + MAX_WORD_PIECES], start=2):
+            if j != i + count - 1 or special[j] or offsets[j][0] != end or \
+                    texts[j][:1].isspace() or \
+                    run.encoding.segments[j] != run.encoding.segments[i]:
+                break
+            text, end = text + texts[j], offsets[j][1]
+            pieces[_folded(text)] = count
+        if pieces:
+            found[row] = pieces
+    return found
+
+
+def _folded(text: str) -> str:
+    """``text`` as an uncased tokenizer compares it: no case, no accents, no outer spaces."""
+    text = text.strip().casefold()
+    if text.isascii():  # most tokens: nothing to decompose (a tenth of the time, per label)
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -149,10 +149,9 @@ def shown_heads(analysis):
 def analysis_steps(analysis, head=None):
     """The step table of the query row in ``head`` (None: the mean of heads), as the window's
     computation dock makes it."""
-    from core.explain.steps import computation_steps
+    from explorer.views.computation_view import analysis_steps as steps_of
 
-    return computation_steps(analysis.result, shown_heads(analysis), head, analysis.query_row,
-                             analysis.row_labels, analysis.col_labels)
+    return steps_of(analysis, shown_heads(analysis), head)
 
 
 def analysis_inputs(analysis):

@@ -57,7 +57,11 @@ def test_npz_adds_hidden_states_and_qkv_and_the_figure_draws_the_layer(env, tmp_
     (["--model", TINY_BERT, "--ablate", "one"], "--ablate wants LAYER:HEAD"),
     (["--layer", "2"], "--layer needs --model"),
     (["--model", "/no/such/folder"], "--model /no/such/folder: does not exist"),
-    (["--model", TINY_GPT2, "--sentence", ""], "the text has no tokens"),
+    # Empty or blank: said as such, whether the tokenizer gives no tokens (GPT-2) or only
+    # [CLS] and [SEP] (BERT), not a computation over the special tokens.
+    (["--model", TINY_GPT2, "--sentence", ""], "The sentence is empty: type a sentence"),
+    (["--model", TINY_BERT, "--sentence", ""], "The sentence is empty: type a sentence"),
+    (["--model", TINY_BERT, "--sentence", "   "], "The sentence is empty: type a sentence"),
 ])
 def test_what_the_model_lacks_is_one_error_line_and_status_2(env, tmp_path, args, message):
     result = subprocess.run([sys.executable, str(ROOT / "main.py"), *args, "--export-data",

@@ -276,3 +276,41 @@ def test_new_steps_that_change_the_column_widths_paint_the_table_once(panel, qtb
         qtbot.wait(20)  # that timer would have fired, and painted again, by now
         assert paints.count == before + 1
         assert _cells_fit(table, table.rows_on_screen())
+
+
+def test_an_outside_query_is_named_by_its_word_not_its_row_label(panel, tiny_kv):
+    from core.pipeline import Pipeline
+    from core.settings import Settings
+
+    a = Pipeline(tiny_kv).run(Settings(sentence="the animal was not swimming", query="cat"))
+    assert a.row_labels[a.query_row] == "cat (query)"  # the heatmap row keeps its marker
+    panel.set_steps(analysis_steps(a, 0))
+    assert panel.title_text().startswith("Query “cat”, head 1 of 4")
+    assert "query “cat” q = [" in panel.formulas_text()
+    panel.set_steps(analysis_steps(run_lesson_analysis("drink_water_cosine"), 0))
+    assert panel.title_text().startswith("Query “I drink water with fine”, one head")
+    assert "(query)" not in panel.title_text() + panel.formulas_text()
+
+
+def test_a_long_key_is_elided_in_its_column_and_whole_in_its_tooltip(qtbot):
+    from explorer.views.statistics_view import KEY_COLUMN, HeadStatisticsView
+
+    view = HeadStatisticsView()
+    qtbot.addWidget(view)
+    view.resize(260, 300)  # the lesson's narrow panel: "I drink" and "ke" were all it showed
+    view.show()
+    qtbot.waitExposed(view)
+    keys = ["I eat salmon", "I drink a white-wine mix"]
+    view.set_statistics(head_statistics(np.array([[[0.2, 0.8]], [[0.9, 0.1]]]), 0, keys))
+    table, model = view._heads, view.models()[0]
+    header = table.horizontalHeader()
+    right = header.sectionViewportPosition(KEY_COLUMN) + header.sectionSize(KEY_COLUMN)
+    assert right <= table.viewport().width()  # nothing cut off at the edge
+    assert header.sectionSize(KEY_COLUMN) >= table.fontMetrics().horizontalAdvance("key")
+    assert header.sectionSize(KEY_COLUMN) < table.fontMetrics().horizontalAdvance(keys[1])
+    assert table.textElideMode() == Qt.TextElideMode.ElideRight  # drawn "I dri…"
+    assert model.cell_tooltip(0, KEY_COLUMN) == keys[1]
+    assert [model.cell_tooltip(0, c) for c in range(KEY_COLUMN)] == [None] * KEY_COLUMN
+    view.resize(700, 300)  # room enough: the whole key
+    qtbot.waitUntil(lambda: header.sectionSize(KEY_COLUMN) > table.fontMetrics()
+                    .horizontalAdvance(keys[1]))

@@ -154,11 +154,30 @@ def test_ablating_a_head_moves_later_layers_and_reset_restores(window, qtbot):
     assert after.model.head_shift[0].max() == 0 and after.model.head_shift[1].max() > 0
     assert after.model.embedding_cosine < 1
     assert window.model_view.ablated_heads() == {(0, 2)}
+    # The step panel says so, and shows the head output the layer used: zero.
+    panel = window.computation.dock.panel
+    assert "head 3 of 4 (ablated: output zeroed)" in panel.title_text()
+    assert not panel.steps().head_output.any() and panel.steps().weighted_sum.any()
     window.model_controls.reset_button.click()
     window.controller.flush()
     restored = window.controller.analysis
     assert window.state.settings.model.ablated == () and restored.model.head_shift is None
     np.testing.assert_array_equal(restored.model.run.attentions, before.model.run.attentions)
+    assert "ablated" not in panel.title_text()
+
+
+def test_the_status_says_the_hidden_tokens_share_of_the_querys_weight(window, qtbot):
+    open_tiny(window, qtbot)
+    window.apply(selected_head=1, model=replace(window.state.settings.model, hide_special=True))
+    window.controller.flush()
+    a = window.controller.analysis
+    share = float(a.model.hidden_share[1, a.query_row])
+    assert f"hidden special tokens take {share:.0%} of the weight of 'it' in head 2" in \
+        window.status.message.text()
+    # The step panel's Σ runs over every key: the hidden ones are a row of their own.
+    panel, n = window.computation.dock.panel, len(a.col_labels)
+    assert panel.cell_text(n, 0) == "hidden: [CLS], [SEP]"
+    assert panel.cell_text(n + 1, 5) == "Σ 1"
 
 
 def test_a_long_text_runs_in_the_background_and_a_newer_edit_wins(window, qtbot):

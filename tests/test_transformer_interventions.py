@@ -39,6 +39,12 @@ def test_zero_ablating_every_head_of_a_layer_leaves_only_its_output_bias(bert):
     ffn = (0.5 * hidden * (1 + erf(hidden / np.sqrt(2)))) @ layer.w_out + layer.b_out
     expected = _layer_norm(y + ffn, *layer.ln_feed_forward)
     np.testing.assert_allclose(run.hidden_states[1], expected, atol=1e-12)
+    # The step panel's layer says so too: its output is the b_o the pass added, its weights
+    # are the heads' own (ablation removes the output, not the pattern).
+    shown = bert.layer_attention(run, 0)
+    np.testing.assert_allclose(shown.output, np.broadcast_to(layer.b_o, x0.shape), atol=1e-12)
+    np.testing.assert_array_equal(shown.concat, 0.0)
+    np.testing.assert_array_equal(shown.weights, bert.run(TEXT, dtype="float64").attentions[0])
 
 
 def test_ablation_changes_later_layers_only_and_reuse_changes_nothing(bert):
@@ -82,10 +88,12 @@ def test_the_step_panel_layer_is_the_run_layer(bert):
 
 
 @pytest.mark.parametrize("interventions", [
-    Interventions(), Interventions(changes=(LayerChange(1, scoring="cosine", temperature=2.0),))])
+    Interventions(), Interventions(changes=(LayerChange(1, scoring="cosine", temperature=2.0),)),
+    Interventions(frozenset({(0, 1), (1, 3)})), Interventions(frozenset({(1, 0)}), "mean")])
 def test_a_kept_layer_result_is_what_a_recomputation_gives(bert, monkeypatch, interventions):
     """Short texts keep each layer's whole result from the pass; long ones recompute the shown
-    layer from its input. Both paths must give the step panel the same numbers."""
+    layer from its input. Both paths must give the step panel the same numbers (an ablated
+    head's output replaced in concat and output, as the pass replaced it)."""
     kept = bert.run(TEXT, interventions=interventions)
     monkeypatch.setattr(forward_module, "KEEP_RESULTS_TOKENS", 0)  # what a long text does
     recomputed = bert.run(TEXT, interventions=interventions)

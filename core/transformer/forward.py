@@ -26,7 +26,7 @@ layers before the first changed one are taken from an earlier pass of the same t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -40,7 +40,7 @@ from core.transformer.interventions import Interventions
 from core.transformer.layers import ACTIVATION_FUNCTIONS, layer_norm
 from core.transformer.weights import LayerWeights, ModelWeights
 
-__all__ = ["ForwardPass", "attention_of_layer", "forward"]
+__all__ = ["ForwardPass", "ablated_result", "attention_of_layer", "forward"]
 
 Array = NDArray[np.floating[Any]]
 NO_INTERVENTIONS = Interventions()
@@ -69,7 +69,8 @@ class ForwardPass:
     layer_inputs: tuple[Array, ...]  #: L x (n, d) what each attention read (GPT-2: after ln_1)
     layer_qkv: tuple[tuple[Array, Array, Array], ...]  #: L x (q, k, v), each (H, n, d_k)
     block_output: Array  #: (n, d) the last layer's output (GPT-2: before the final LayerNorm)
-    #: L x the layer's attention with every intermediate, up to KEEP_RESULTS_TOKENS, else None
+    #: L x the layer's attention with every intermediate, up to KEEP_RESULTS_TOKENS, else None;
+    #: with ablated heads, as the layer used it (see ablated_result)
     layer_results: tuple[MultiHeadResult | None, ...] = ()
 
     @cached_property
@@ -136,10 +137,12 @@ def attention_of_layer(layer: LayerWeights, config: TransformerConfig, x: Array,
         b_q=layer.b_q, b_k=layer.b_k, b_v=layer.b_v, b_o=layer.b_o, **options)
 
 
-def _ablated_output(layer: LayerWeights, result: MultiHeadResult, heads: list[int],
-                    mode: str) -> Array:
-    """The layer's output with these heads' outputs zeroed or set to their token mean, before
-    W_O: (n, H*d_k) -> (n, d)."""
+def ablated_result(layer: LayerWeights, result: MultiHeadResult, heads: list[int],
+                   mode: str) -> MultiHeadResult:
+    """``result`` as the layer used it with ``heads`` ablated: their blocks of ``concat`` zeroed
+    or set to their token mean, and ``output`` = concat W_O + b_O (n, d). The weights and the
+    head outputs stay what the heads computed (ablation removes a head's output, not its
+    pattern). The step panel shows this same result (core.model_pipeline)."""
     concat = np.array(result.concat)  # (n, H*d_k), a writable copy
     d_k = result.head_outputs.shape[-1]
     for h in heads:
@@ -147,7 +150,8 @@ def _ablated_output(layer: LayerWeights, result: MultiHeadResult, heads: list[in
         block[...] = block.mean(axis=0) if mode == "mean" else 0.0
     out = concat @ layer.w_o  # (n, H*d_k) @ (H*d_k, d) -> (n, d)
     out += layer.b_o
-    return out
+    concat.flags.writeable = out.flags.writeable = False
+    return replace(result, concat=concat, output=out)
 
 
 def _feed_forward(layer: LayerWeights, config: TransformerConfig, x: Array) -> Array:
@@ -163,14 +167,16 @@ def _feed_forward(layer: LayerWeights, config: TransformerConfig, x: Array) -> A
 
 def _layer(layer: LayerWeights, index: int, config: TransformerConfig, x: Array,
            interventions: Interventions) -> tuple[Array, Array, MultiHeadResult]:
-    """One layer: (input for attention, output, the attention's result), each (n, d)."""
+    """One layer: (input for attention, output, the attention's result as the layer used it:
+    ablated heads' outputs replaced), the first two (n, d)."""
     eps = config.layer_norm_eps
     a_in = x if config.architecture == "bert" else layer_norm(x, *layer.ln_attention, eps)
     options = interventions.attention_options(index, config, x.shape[0])
     attention = attention_of_layer(layer, config, a_in, **options)  # weights (H, n, n)
     ablated = interventions.heads_ablated_in(index)
-    r = attention.output if not ablated else \
-        _ablated_output(layer, attention, ablated, interventions.ablation)  # (n, d)
+    if ablated:  # what the layer adds is the output without these heads'
+        attention = ablated_result(layer, attention, ablated, interventions.ablation)
+    r = attention.output  # (n, d)
     if config.architecture == "bert":
         x = layer_norm(x + r, *layer.ln_attention, eps)
         return a_in, layer_norm(x + _feed_forward(layer, config, x), *layer.ln_feed_forward,

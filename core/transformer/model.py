@@ -24,7 +24,7 @@ from core.maths.attention import MultiHeadResult
 from core.transformer.bundled import BUNDLED_NAME, Progress, bundled_folder
 from core.transformer.config import TransformerConfig, read_config
 from core.transformer.errors import ModelError
-from core.transformer.forward import ForwardPass, attention_of_layer, forward
+from core.transformer.forward import ForwardPass, ablated_result, attention_of_layer, forward
 from core.transformer.interventions import Interventions
 from core.transformer.safetensors_file import SafetensorsFile
 from core.transformer.tokenizer import Encoding, TextTokenizer
@@ -168,15 +168,21 @@ class TransformerModel:
     def layer_attention(self, run: TransformerRun, layer: int, **options: Any) -> MultiHeadResult:
         """Layer ``layer`` (from 0) of ``run`` again, every intermediate kept (scores, logits,
         head outputs), for the step panel; ``options`` as the core's multi_head_attention (by
-        default the run's own interventions on that layer)."""
+        default the run's own interventions on that layer, ablated heads included: their
+        outputs replaced in ``concat`` and ``output`` as the pass replaced them)."""
         kept = run.passed.layer_results
-        if not options and layer < len(kept) and kept[layer] is not None:
-            return kept[layer]  # what the pass computed: the same numbers, not made again
+        known = kept[layer] if layer < len(kept) else None
+        if not options and known is not None:
+            return known  # what the pass computed: the same numbers, not made again
         weights = self.layers_in(run.dtype)[layer]
         x = run.passed.layer_inputs[layer]  # (n, d)
-        if not options:
-            options = run.interventions.attention_options(layer, self.config, x.shape[0])
-        return attention_of_layer(weights, self.config, x, **options)
+        if options:
+            return attention_of_layer(weights, self.config, x, **options)
+        own = run.interventions
+        result = attention_of_layer(weights, self.config, x,
+                                    **own.attention_options(layer, self.config, x.shape[0]))
+        ablated = own.heads_ablated_in(layer)
+        return ablated_result(weights, result, ablated, own.ablation) if ablated else result
 
 
 def _checkpoint_folder(path: str | os.PathLike[str]) -> Path:

@@ -29,11 +29,10 @@ from PySide6.QtWidgets import (
 
 from core.explain.lessons import Lesson
 from core.explain.matrices import matrix_view
-from core.explain.steps import computation_steps
 from core.inputs import toy_output_is_concat
 from core.maths.statistics import head_statistics
 from core.pipeline import Analysis
-from explorer.views.computation_view import ComputationPanel
+from explorer.views.computation_view import ComputationPanel, analysis_steps
 from explorer.views.inputs_view import MODE_TEXT
 from explorer.views.matrix_view import MatrixView
 
@@ -158,10 +157,7 @@ class ComputationDock(QDockWidget):
         self._analysis, self._head = a, head
         self._inspected = inspected if inspected is not None and inspected < len(a.col_labels) \
             else None
-        s = a.settings
-        steps = computation_steps(a.result, _steps_heads(a), head, a.query_row, a.row_labels,
-                                  a.col_labels, scoring=s.scoring, normalization=s.normalization)
-        self.panel.set_steps(steps)
+        self.panel.set_steps(analysis_steps(a, _steps_heads(a), head))
         self.panel.highlight_key(self._inspected)
         # Only the query row's weights: head_statistics converts what it gets to float64, and
         # converting every row of a long sentence would cost more than the statistics.

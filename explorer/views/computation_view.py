@@ -17,14 +17,42 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
+from core.analysis import Analysis
 from core.explain.names import option_name
-from core.explain.steps import StepTable, format_number, step_formulas
+from core.explain.steps import (
+    ABLATION_TEXT,
+    HiddenKeys,
+    StepTable,
+    computation_steps,
+    format_number,
+    step_formulas,
+)
+from core.maths.heads import HeadProjections
 from core.maths.statistics import HeadStatistics
 from explorer.views.statistics_view import HeadStatisticsView
 from explorer.views.step_model import HIGHLIGHT, STEP_COLUMNS, SUM_ROW, StepsModel, StepsTable
 from explorer.views.steps_figure import steps_figure
 
-__all__ = ["HIGHLIGHT", "STEP_COLUMNS", "SUM_ROW", "ComputationPanel"]
+__all__ = ["HIGHLIGHT", "STEP_COLUMNS", "SUM_ROW", "ComputationPanel", "analysis_steps"]
+
+
+def analysis_steps(a: Analysis, heads: HeadProjections | None, head: int | None) -> StepTable:
+    """The step table of ``a``'s query row in ``head`` (None: head 1, said in its note), with
+    ``heads``' W_O (None: the output is the heads' concatenation).
+
+    A trained model's analysis adds what the shown result leaves out: the keys the maps hide
+    (their weights are part of every Σ) and whether the model replaced this head's output
+    (ablation)."""
+    hidden = ablation = None
+    m = a.model
+    if m is not None:
+        if a.full_result is not None:
+            hidden = HiddenKeys(a.full_result, m.shown, m.run.tokens)
+        shown_head = 0 if head is None else head
+        if (m.layer, shown_head) in m.run.interventions.ablated:
+            ablation = m.run.interventions.ablation
+    return computation_steps(a.result, heads, head, a.query_row, a.row_labels, a.col_labels,
+                             query_label=a.query.text, hidden=hidden, ablation=ablation)
 
 
 class ComputationPanel(QWidget):
@@ -77,6 +105,8 @@ class ComputationPanel(QWidget):
         self._table.new_contents()
         self._filling = False
         head = f"head {steps.head + 1} of {steps.n_heads}" if steps.n_heads > 1 else "one head"
+        if steps.ablation is not None:
+            head += f" (ablated: {ABLATION_TEXT.get(steps.ablation, steps.ablation)})"
         title = (f"<b>Query “{html.escape(steps.query_label)}”</b>, {head}: "
                  f"{option_name(steps.scoring)}, {option_name(steps.normalization)}, "
                  f"T = {format_number(steps.temperature)}")

@@ -11,9 +11,9 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QVBoxLayout, QWidget
 
-from core.explain.steps import format_fixed, format_number, format_percent
+from core.explain.steps import format_fixed, format_percent
 from core.maths.statistics import HeadStatistics
 from explorer.views.table_model import GridModel, read_only_view
 
@@ -21,6 +21,9 @@ HEAD_COLUMNS = ("entropy", "% of max", "max w", "key")
 HEAD_TIPS = ("entropy of the query row in nats: 0 = all weight on one key",
              "entropy as a share of log n, the entropy of uniform weights",
              "the largest weight of the row", "the key that gets it")
+KEY_COLUMN = HEAD_COLUMNS.index("key")
+ENTROPY_PLACES, WEIGHT_PLACES = 2, 3
+"""Fixed decimals, the same in every row: an entropy of 1e-16 (rounding) reads 0.00."""
 
 
 _SHADES = tuple(QColor(255, 140, 0, alpha) for alpha in range(121))
@@ -33,15 +36,25 @@ def _shade(similarity: float) -> QColor:
     return _SHADES[min(max(int(similarity * 120), 0), 120)]
 
 
+class _HeadsModel(GridModel):
+    """The per-head rows; a key too long for its column is elided, its tooltip says it all."""
+
+    def cell_tooltip(self, row: int, col: int) -> str | None:
+        return self.cell_text(row, col) if col == KEY_COLUMN else None
+
+
 class HeadStatisticsView(QWidget):
     """Entropy / max weight / key per head, and a head × head similarity table."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._heads_model = GridModel(self)
+        self._heads_model = _HeadsModel(self)
         self._heads_model.set_headers(HEAD_COLUMNS, col_tips=HEAD_TIPS)
         self._heads_model.set_grid([], cols=len(HEAD_COLUMNS))
         self._heads = read_only_view(self._heads_model)
+        # The key (a whole sentence, in sentence mode) takes the room the numbers leave.
+        self._heads.horizontalHeader().setSectionResizeMode(
+            KEY_COLUMN, QHeaderView.ResizeMode.Stretch)
         self._similarity_label = QLabel("<b>Head similarity</b> (1 − JS divergence)")
         self._similarity_label.setWordWrap(True)
         self._similarity_model = GridModel(self)
@@ -60,8 +73,9 @@ class HeadStatisticsView(QWidget):
         rows = []
         for h in range(n_heads):
             share = stats.entropy[h] / stats.max_entropy if stats.max_entropy else 0.0
-            rows.append([format_number(stats.entropy[h], 3), format_percent(share),
-                         format_number(stats.max_weight[h], 3), stats.max_key_labels[h]])
+            rows.append([format_fixed(stats.entropy[h], ENTROPY_PLACES), format_percent(share),
+                         format_fixed(stats.max_weight[h], WEIGHT_PLACES),
+                         stats.max_key_labels[h]])
         self._heads_model.set_headers(HEAD_COLUMNS, names, HEAD_TIPS)
         self._heads_model.set_grid(rows, cols=len(HEAD_COLUMNS))
         texts: list[list[str]] = []

@@ -152,8 +152,8 @@ def _model_parts(a: Analysis, settings: Settings) -> list[str]:
         shares = m.hidden_share[:, a.query_row]  # (H,) per head, for the query row
         share = float(shares.mean() if head is None or head >= len(shares) else shares[head])
         where = "the mean of the heads" if head is None else f"head {head + 1}"
-        parts.append(f"hidden special tokens take {share:.0%} of '{a.query.text}''s weight in "
-                     f"{where}")
+        parts.append(f"hidden special tokens take {share:.0%} of the weight of "
+                     f"'{a.query.text}' in {where}")
     if m.embedding_cosine is not None:
         parts.append(f"interventions: sentence embedding cosine {m.embedding_cosine:.4f} to the "
                      "model as trained")

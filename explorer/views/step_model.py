@@ -1,11 +1,14 @@
 """The step table of the computation panel: a model over a `core.explain.steps.StepTable` and its
 view.
 
-One row per key (key, score, ÷ scale, ÷ T, mask, weight, weight × value), then the Σ row and,
-with W_O, the W_O row. Texts are formatted when the view asks for them (the rows on screen) and
-kept until the next step table: formatting every cell of a 512-key sentence on each change
-would cost more than the rest of the update. The view fits its columns to the rows it shows
-(and widens them, never narrows, while the person scrolls), for the same reason.
+One row per key (key, score, ÷ scale, ÷ T, mask, weight, weight × value), then: the keys the
+maps hide, as one row, when there are any (their weights are in the Σ); the Σ row; for an
+ablated head the output the model used instead; with W_O, the W_O row.
+
+Texts are formatted when the view asks for them (the rows on screen) and kept until the next
+step table: formatting every cell of a 512-key sentence on each change would cost more than
+the rest of the update. The view fits its columns to the rows it shows (and widens them, never
+narrows, while the person scrolls), for the same reason.
 """
 
 from __future__ import annotations
@@ -45,11 +48,32 @@ HIGHLIGHT = QColor(255, 230, 120)
 SUM_ROW = QColor(225, 235, 250)
 VECTOR_TIP_COMPONENTS = 64
 """The weight × value cell shows 4 components; its tooltip up to this many."""
+EXTRA_TIPS = {
+    "hidden": "The keys Hide [CLS] / [SEP] leaves out of the maps and of this table: the "
+              "softmax still ran over them, so their weight and weight × value are in the Σ.",
+    "sum": "Σ over every key, the hidden ones included: the weights sum to 1, and Σ_j w_j v_j "
+           "is the head's output (unless the head is ablated).",
+    "ablated": "The head is ablated: the model used this in place of Σ_j w_j v_j (zero, or the "
+               "mean of the head's outputs over the tokens); its weights are unchanged.",
+    "wo": "This head's part of the output, o · W_O (its rows of W_O), and the layer's output.",
+}
 
 
-# The StepTable fields each column shows (in any row: keys, Σ, W_O); see StepsModel._format.
-_COLUMN_FIELDS = (("key_labels",), ("raw_scores",), ("scaled",), ("tempered",), ("logits",),
-                  ("weights",), ("weighted_values", "head_output", "wo_part", "output"))
+# The StepTable fields each column shows (in any row: keys, hidden, Σ, ablated, W_O); see
+# StepsModel._format.
+_COLUMN_FIELDS = (("key_labels", "hidden_labels", "ablation"), ("raw_scores",), ("scaled",),
+                  ("tempered",), ("logits",), ("weights", "hidden_weights"),
+                  ("weighted_values", "weighted_sum", "hidden_values", "head_output", "wo_part",
+                   "output"))
+
+
+def extra_rows(steps: StepTable) -> tuple[str, ...]:
+    """The rows after the keys, in order: "hidden" (keys the maps hide), "sum" (Σ), "ablated"
+    (the output the model used instead of Σ), "wo" (the W_O part and the output)."""
+    return (("hidden",) if steps.n_hidden else ()) + ("sum",) + \
+        (("ablated",) if steps.ablation is not None else ()) + \
+        (("wo",) if steps.wo_part is not None else ())
+
 
 
 def _same(a: object, b: object) -> bool:
@@ -68,6 +92,7 @@ class StepsModel(TextTableModel):
         self._steps: StepTable | None = None
         self._texts: dict[tuple[int, int], str] = {}  # formatted cells of the current steps
         self._highlighted: int | None = None
+        self._extra: tuple[str, ...] = ()  # the rows after the keys (extra_rows)
         self._bold = QFont()
         self._bold.setBold(True)
         self.set_headers(STEP_COLUMNS, col_tips=STEP_TIPS)
@@ -82,9 +107,9 @@ class StepsModel(TextTableModel):
         """
         old, self._steps = self._steps, steps
         self._texts = {}
-        rows = len(steps.key_labels) + (1 if steps.wo_part is None else 2)
-        if old is None or rows != self.rowCount() or (old.wo_part is None) != (
-                steps.wo_part is None):
+        extra, old_extra, self._extra = extra_rows(steps), self._extra, extra_rows(steps)
+        rows = len(steps.key_labels) + len(extra)
+        if old is None or rows != self.rowCount() or extra != old_extra:
             self.set_shape(rows, len(STEP_COLUMNS))
             return
         changed = [col for col, fields in enumerate(_COLUMN_FIELDS)
@@ -124,13 +149,28 @@ class StepsModel(TextTableModel):
                 return format_vector(s.weighted_values[row])
             column = (s.raw_scores, s.scaled, s.tempered, s.logits, s.weights)[col - 1]
             return format_number(column[row])
-        if row == n:  # the Σ row
-            return ("Σ = head output", "", "", "", "", f"Σ {format_number(float(s.weights.sum()))}",
-                    format_vector(s.head_output))[col]
-        if s.wo_part is None:
+        kind = self._kind(row)
+        if kind == "hidden":  # one row for them: their share of the Σ
+            return (f"hidden: {s.hidden_names}", "", "", "", "",
+                    format_number(float(s.hidden_weights.sum())),
+                    format_vector(s.hidden_weighted_sum))[col]
+        if kind == "sum":
+            total = float(s.weights.sum() + s.hidden_weights.sum())
+            name = "Σ = head output" if s.ablation is None else "Σ (not used: ablated)"
+            return (name, "", "", "", "", f"Σ {format_number(total)}",
+                    format_vector(s.weighted_sum))[col]
+        if kind == "ablated":
+            name = "o used: 0" if s.ablation == "zero" else "o used: token mean"
+            return (name, "", "", "", "", "", format_vector(s.head_output))[col]
+        if kind != "wo" or s.wo_part is None:
             return ""
         wo = f"{format_vector(s.wo_part)}  (output {format_vector(s.output)})"
         return ("W_O part (output)", "", "", "", "", "", wo)[col]
+
+    def _kind(self, row: int) -> str:
+        """What row ``row`` after the keys is (see extra_rows); "" for a key's row."""
+        after = row - self.n_keys
+        return self._extra[after] if 0 <= after < len(self._extra) else ""
 
     def cell_background(self, row: int, col: int) -> QColor | None:
         if row >= self.n_keys:
@@ -149,9 +189,18 @@ class StepsModel(TextTableModel):
         return LEFT if col == 0 else RIGHT
 
     def cell_tooltip(self, row: int, col: int) -> str | None:
-        if self._steps is None or col != 6 or row >= self.n_keys:
+        s = self._steps
+        if s is None:
             return None
-        return format_vector(self._steps.weighted_values[row], first=VECTOR_TIP_COMPONENTS)
+        if row >= self.n_keys:
+            if col != 0:
+                return None
+            kind = self._kind(row)
+            names = f"\n{', '.join(s.hidden_labels)}" if kind == "hidden" else ""
+            return EXTRA_TIPS.get(kind, "") + names or None
+        if col != 6:
+            return None
+        return format_vector(s.weighted_values[row], first=VECTOR_TIP_COMPONENTS)
 
 
 class StepsTable(OnScreenTableView):

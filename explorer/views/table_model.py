@@ -250,6 +250,8 @@ class FittedGridView(QTableView):
         if len(self._column_widths) > TextWidths.LIMIT:  # texts of many updates: start again
             self._column_widths.clear()
         for col in range(model.columnCount()):
+            if header.sectionResizeMode(col) == QHeaderView.ResizeMode.Stretch:
+                continue  # as wide as the room left: the delegate elides what does not fit
             widest, widest_w = -1, -1.0
             for row in range(model.rowCount()):
                 w = widths(model.cell_text(row, col))
