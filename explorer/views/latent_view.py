@@ -336,7 +336,10 @@ class LatentMap(pg.PlotWidget):
         gaps = ([_TOKEN_SIZE / 2 + 1] * len(keep) + [_QUERY_SIZE / 2 + 1]
                 + [_MIX_SIZE / 2 + 1] * heads + [_OUTPUT_SIZE / 2 + 1])
         must = [False] * len(keep) + [True] + focused + [True]
-        self.labels.set_labels(xy, texts, colours, priority, gaps, must)
+        # The star and the diamond stay visible: on a crowded map a word's or a head's label
+        # that would cover one is left out (its point's tooltip names it).
+        clear = [False] * len(keep) + [True] + [False] * heads + [True]
+        self.labels.set_labels(xy, texts, colours, priority, gaps, must, clear)
 
     def _inside_view(self, xy: np.ndarray) -> bool:
         """True when every (finite) point is inside the visible range."""
