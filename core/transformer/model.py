@@ -170,8 +170,9 @@ class TransformerModel:
         head outputs), for the step panel; ``options`` as the core's multi_head_attention (by
         default the run's own interventions on that layer)."""
         kept = run.passed.layer_results
-        if not options and layer < len(kept) and kept[layer] is not None:
-            return kept[layer]  # what the pass computed: the same numbers, not made again
+        result = kept[layer] if not options and layer < len(kept) else None
+        if result is not None:
+            return result  # what the pass computed: the same numbers, not made again
         weights = self.layers_in(run.dtype)[layer]
         x = run.passed.layer_inputs[layer]  # (n, d)
         if not options:
