@@ -292,12 +292,15 @@ class ModelPipeline:
         neighbours: list[tuple[str, float, float, str]] = []
         settled = True
         if s.show_neighbours:
+            named: set[str] = set()
             for kind, vector in (("query", x[row]), ("output", moved)):
                 key = (layer, int(shown[row]), kind)
                 if live and (self._near_run is not run or key not in self._near_memo):
                     settled = False  # searched by `settle` once the changes stop
                     continue
-                for word in self._near(run, key, vector):
+                # A token near both is drawn once (as the query's): two labels on one point.
+                for word in [w for w in self._near(run, key, vector) if w not in named]:
+                    named.add(word)
                     point = project(np.asarray(self._vocab()[word], dtype=np.float64))
                     neighbours.append((word, float(point[0]), float(point[1]), kind))
         return MapCoordinates(tokens=project(x), query=project(x[row]),

@@ -352,9 +352,13 @@ class Controller(QObject):
 
     def _show_map(self, a: Analysis, head: int | None, query_weights: np.ndarray) -> None:
         c = a.coords
+        mixes = c.head_mixes  # (h, 2)
+        empty = a.result.empty_rows[:, a.query_row]  # (h,) heads whose query row has no weight
+        if empty.any():  # their "mix" of no token is the zero vector: no point to draw
+            mixes = np.where(empty[:, None], np.nan, mixes)
         self._views.latent.set_data(
             c.tokens, a.col_labels, c.query, a.query.text, np.asarray(query_weights),
-            c.head_mixes, c.output, c.neighbours, c.axis_labels, head, frame=c.frame,
+            mixes, c.output, c.neighbours, c.axis_labels, head, frame=c.frame,
         )
 
     def describe_point(self, label: str) -> str:

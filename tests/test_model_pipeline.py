@@ -99,6 +99,22 @@ def test_the_latent_map_has_every_token_the_query_the_heads_and_neighbour_tokens
     assert words and not words & set(bert.model.run("The animal was not swimming in it").tokens)
 
 
+def test_a_vocabulary_token_near_the_query_and_the_output_is_drawn_once(bert):
+    a = bert.run(_settings(layer=0))
+    kinds = {}
+    for word, _, _, kind in a.coords.neighbours:
+        assert word not in kinds, f"{word!r} is drawn twice"
+        kinds[word] = kind
+    # The two searches, made again here: the words they share are the query's.
+    row, x = a.query_row, a.model.run.passed.layer_inputs[0]
+    near_query = bert._near(a.model.run, (0, row, "query"), x[row])
+    near_output = bert._near(a.model.run, (0, row, "output"), x[row] + a.result.output[row])
+    shared = set(near_query) & set(near_output)
+    assert shared, "the case must have a word near both, or it tests nothing"
+    assert set(kinds) == set(near_query) | set(near_output)
+    assert all(kinds[w] == "query" for w in shared)
+
+
 @pytest.mark.parametrize("folder", [TINY_BERT, TINY_GPT2])
 def test_the_all_layers_map_is_the_pca_of_what_it_draws_in_one_frame(folder):
     # The map draws each layer's attention input (GPT-2: after ln_1); its all-layers axes are

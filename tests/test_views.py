@@ -463,6 +463,43 @@ def test_latent_labels_keep_off_the_points_when_there_is_room(qtbot):
         assert not any(dot.intersects(r) for r in rects), (x, y, view.labels.painted)
 
 
+def test_place_labels_never_hide_a_point_kept_clear():
+    """A crowded map lets a label cover drawn points, but not the ones kept clear (the query's
+    star, the output's diamond): an optional label is left out rather than hide them."""
+    bounds = QRectF(0, 0, 200, 200)
+    anchor, size, gap = [QPointF(100, 100)], [(30.0, 12.0)], [5.0]
+    dots = [QRectF(50, 50, 100, 100)]  # every spot around the anchor covers some dot
+    star = QRectF(104, 80, 40, 40)  # over every spot right of the anchor
+    rect = place_labels(anchor, size, gap, [False], bounds, avoid=dots)[0]
+    assert rect is not None and rect.intersects(star)  # the first spot: right of the point
+    rect = place_labels(anchor, size, gap, [False], bounds, avoid=dots, keep_clear=[star])[0]
+    assert rect is not None and not rect.intersects(star) and rect.right() <= 100
+    everywhere = [QRectF(40, 40, 120, 120)]
+    assert place_labels(anchor, size, gap, [False], bounds, keep_clear=everywhere) == [None]
+    assert place_labels(anchor, size, gap, [True], bounds, keep_clear=everywhere)[0] is not None
+
+
+def test_a_crowded_latent_map_keeps_the_star_and_the_diamond_uncovered(qtbot):
+    """Words piled on the query and the output: no word's or head's label hides either."""
+    view = show(qtbot, LatentMap(), (420, 320))
+    rng = np.random.default_rng(3)
+    query, output = np.array([0.0, 0.0]), np.array([0.05, -0.05])
+    token_xy = np.vstack([rng.normal(0, 0.08, (30, 2)), [[1.0, 1.0], [-1.0, -1.0]]])
+    labels = [f"w{i}" for i in range(len(token_xy))]
+    mixes = output + rng.normal(0, 0.03, (6, 2))
+    view.set_data(token_xy, labels, query, "it", np.full(len(labels), 1 / len(labels)), mixes,
+                  output, [], ("x", "y"), None)
+    view.grab()
+    vb = view.getPlotItem().vb
+    to_pixels = vb.childTransform() * vb.sceneTransform() * view.viewportTransform()
+    for (x, y), half in ((query, 10), (output, 8)):  # the markers' half sizes in pixels
+        centre = to_pixels.map(QPointF(float(x), float(y)))
+        marker = QRectF(centre.x() - half + 1, centre.y() - half + 1, 2 * half - 2, 2 * half - 2)
+        covering = [t for t, r in view.labels.painted if r.intersects(marker)
+                    and t not in ("it", "output")]
+        assert not covering, covering
+
+
 def test_place_labels_skips_only_optional_labels():
     bounds = QRectF(0, 0, 200, 200)
     anchors = [QPointF(100, 100)] * 14

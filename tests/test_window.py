@@ -161,6 +161,26 @@ def test_masks_and_head_settings(window):
     assert window.state.settings.d_k is None
 
 
+def test_a_head_that_gives_the_query_no_weight_has_no_mix_on_the_map(window):
+    """Causal and exclude-self leave the first word nothing to attend to: no head mixes any
+    token, so no head's triangle (it would sit where the zero vector projects) or label."""
+    first = window.state.settings.sentence.split()[0]
+    window.apply(causal=True, exclude_self=True, query=first, query_index=0)
+    settle(window)
+    a = window.controller.analysis
+    assert a.query_row == 0 and a.result.empty_rows[:, 0].all()
+    assert "gives no weight" in window.status.message.text()
+    assert len(window.latent.head_mixes.getData()[0]) == 0
+    window.latent.grab()
+    painted = [text for text, _ in window.latent.labels.painted]
+    assert not any(text.startswith("h") and text[1:].isdigit() for text in painted), painted
+    assert first.lower() in {t.lower() for t in painted} and "output" in painted
+    window.apply(exclude_self=False)  # the word sees itself again: every head mixes it
+    settle(window)
+    x, y = window.latent.head_mixes.getData()
+    np.testing.assert_allclose(np.c_[x, y], window.controller.analysis.coords.head_mixes)
+
+
 def test_head_selector_and_neighbours(window):
     window.controls.selected_head.setCurrentIndex(2)  # head 2
     settle(window)

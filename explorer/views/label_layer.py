@@ -96,9 +96,11 @@ def _normalised(left: np.ndarray, top: np.ndarray, w: np.ndarray, h: np.ndarray)
 
 def _place(ax: list[float], ay: list[float], sizes: list[tuple[float, float]],
            gaps: list[float], must: list[bool], outer: Box | None, placed: Cells,
-           points: Cells) -> list[tuple[float, float] | None]:
+           points: Cells, keep_clear: Cells | None = None) -> list[tuple[float, float] | None]:
     """The top-left corner of each label, or None; see :func:`place_labels` (``placed`` holds
-    the labels' boxes as they are placed, ``points`` the boxes to avoid)."""
+    the labels' boxes as they are placed, ``points`` the boxes to avoid, ``keep_clear`` those
+    of ``points`` no label may cover unless it must be shown)."""
+    clear: Cells = keep_clear or {}
     result: list[tuple[float, float] | None] = []
     o_left, o_top, o_right, o_bottom = outer if outer is not None else (0.0, 0.0, 0.0, 0.0)
     for x, y, (w, h), gap, needed in zip(ax, ay, sizes, gaps, must, strict=True):
@@ -124,7 +126,8 @@ def _place(ax: list[float], ay: list[float], sizes: list[tuple[float, float]],
                     if not _meets(points, left, top, right, bottom):
                         choice = corner
                         break
-                    over_points = over_points or corner
+                    if over_points is None and not _meets(clear, left, top, right, bottom):
+                        over_points = corner
         choice = choice or over_points
         if choice is None and needed:
             choice = fallback or _spot(x, y, w, h, gap, "right", -0.5)
@@ -146,17 +149,20 @@ def _spot(ax: float, ay: float, w: float, h: float, gap: float, side: str,
 
 def place_labels(anchors: list[QPointF], sizes: list[tuple[float, float]], gaps: list[float],
                  must: list[bool], bounds: QRectF, taken: Sequence[QRectF] = (),
-                 avoid: Sequence[QRectF] = ()) -> list[QRectF | None]:
+                 avoid: Sequence[QRectF] = (),
+                 keep_clear: Sequence[QRectF] = ()) -> list[QRectF | None]:
     """Greedy de-overlap: a rectangle for each label (in order = priority), or None to skip it.
 
     Label i (``sizes[i]`` = width, height) goes beside ``anchors[i]``, ``gaps[i]`` pixels from it,
     at the first of _SPOTS inside ``bounds`` that meets no earlier label, none of ``taken`` and
     none of ``avoid`` (drawn points); failing that, at the first that only covers some of
-    ``avoid`` (a crowded map keeps its labels). A label that ``must`` be shown and finds no free
-    spot goes at its first spot inside ``bounds``.
+    ``avoid`` (a crowded map keeps its labels), but none of ``keep_clear`` (points that must
+    stay visible: an optional label is left out rather than hide one). A label that ``must``
+    be shown and finds no free spot goes at its first spot inside ``bounds``.
     """
     corners = _place([a.x() for a in anchors], [a.y() for a in anchors], sizes, gaps, must,
-                     _outer(bounds), _filed(_boxes(taken)), _filed(_boxes(avoid)))
+                     _outer(bounds), _filed(_boxes(taken)), _filed(_boxes([*avoid, *keep_clear])),
+                     _filed(_boxes(keep_clear)))
     return [None if c is None else QRectF(c[0], c[1], w, h)
             for c, (w, h) in zip(corners, sizes, strict=True)]
 
@@ -208,6 +214,7 @@ class LabelLayer(pg.GraphicsObject):
         self._order: list[int] = []  # label indices, most important first
         self._gaps: list[float] = []
         self._must: list[bool] = []
+        self._clear: list[bool] = []  # labels whose marker no optional label may cover
         self._sizes: list[tuple[float, float]] = []
         self._text_sizes: dict[str, tuple[float, float]] = {}
         self._static_texts: dict[str, QStaticText] = {}
@@ -219,11 +226,14 @@ class LabelLayer(pg.GraphicsObject):
 
     def set_labels(self, xy: np.ndarray, texts: Sequence[str], colours: Sequence[QColor],
                    priority: Sequence[float] | None = None, gaps: Sequence[float] | None = None,
-                   must: Sequence[bool] | None = None) -> None:
+                   must: Sequence[bool] | None = None,
+                   keep_clear: Sequence[bool] | None = None) -> None:
         """Replace the labels: ``texts[i]`` beside ``xy[i]`` in ``colours[i]``.
 
         Lower ``priority`` is placed first; ``gaps[i]`` is the pixel distance from the point (its
         marker's half size); labels with ``must[i]`` are drawn even when no free spot is left.
+        Point i's marker is never covered by an optional label (of this layer or one below)
+        where ``keep_clear[i]``: on a crowded map such a label is left out instead.
         """
         self.prepareGeometryChange()
         self._xy = np.asarray(xy, dtype=float).reshape(-1, 2)
@@ -233,6 +243,7 @@ class LabelLayer(pg.GraphicsObject):
         self._order = sorted(range(n), key=lambda i: ranks[i])
         self._gaps = list(gaps) if gaps is not None else [4.0] * n
         self._must = list(must) if must is not None else [False] * n
+        self._clear = list(keep_clear) if keep_clear is not None else [False] * n
         self._sizes = [self._size(t) for t in self._texts]
         self._cache = self._markers = None
         self.informViewBoundsChanged()
@@ -276,7 +287,7 @@ class LabelLayer(pg.GraphicsObject):
         sizes = [self._sizes[i] for i in finite]
         corners = _place(x.tolist(), y.tolist(), sizes, [self._gaps[i] for i in finite],
                          [self._must[i] for i in finite], _outer(bounds), _filed(taken),
-                         points)
+                         points, _filed(self._clear_boxes(transform)))
         shown = [(i, QRectF(c[0], c[1], w, h))
                  for i, c, (w, h) in zip(finite, corners, sizes, strict=True) if c is not None]
         self._cache = (key, shown)
@@ -298,6 +309,22 @@ class LabelLayer(pg.GraphicsObject):
             self._filed_cells = (boxes, _filed(boxes))
         return self._filed_cells[1]
 
+    def _clear_boxes(self, transform: QTransform) -> np.ndarray:
+        """(m, 4) device boxes of the markers to keep clear: this layer's and the layers
+        above's (a handful: the query's and the output's)."""
+        own = np.zeros((0, 4))
+        if self._marks_points and any(self._clear):
+            own = self._boxes_of(np.isfinite(self._xy).all(axis=1) & np.array(self._clear),
+                                 transform)
+        return own if self._above is None else np.vstack(
+            [own, self._above._clear_boxes(transform)])
+
+    def _boxes_of(self, rows: np.ndarray, transform: QTransform) -> np.ndarray:
+        """(m, 4) device boxes of the markers of the points where ``rows`` (n,) is True."""
+        x, y = _map_xy(transform, self._xy[rows])
+        halves = np.asarray(self._gaps, dtype=float)[rows] - 1.0
+        return _normalised(x - halves, y - halves, 2 * halves, 2 * halves)
+
     def marker_boxes(self, transform: QTransform) -> np.ndarray:
         """(m, 4) device boxes (left, top, right, bottom) of the markers this layer's points
         are drawn with (see __init__); remembered for the transform until new labels."""
@@ -307,10 +334,7 @@ class LabelLayer(pg.GraphicsObject):
         if not self._marks_points:
             boxes = np.zeros((0, 4))
         else:
-            rows = np.flatnonzero(np.isfinite(self._xy).all(axis=1))
-            x, y = _map_xy(transform, self._xy[rows])
-            halves = np.asarray(self._gaps, dtype=float)[rows] - 1.0
-            boxes = _normalised(x - halves, y - halves, 2 * halves, 2 * halves)
+            boxes = self._boxes_of(np.isfinite(self._xy).all(axis=1), transform)
         self._markers = (key, boxes)
         return boxes
 

@@ -298,12 +298,13 @@ class LatentMap(pg.PlotWidget):
         return named, moved
 
     def _set_head_mixes(self, head_mix_xy: np.ndarray, selected_head: int | None) -> None:
-        """One small triangle per head in its colour; the selected head's larger."""
-        heads = len(head_mix_xy)
-        brushes = [_head_brush(i) for i in range(heads)]
-        sizes = [15 if i == selected_head else 10 for i in range(heads)]
-        self.head_mixes.setData(pos=head_mix_xy, brush=brushes, size=sizes,
-                                data=[f"head {i + 1} mix" for i in range(heads)])
+        """One small triangle per head in its colour, the selected head's larger; none for a
+        head without a mix (NaN: its query row gave no token any weight)."""
+        heads = [i for i in range(len(head_mix_xy)) if np.isfinite(head_mix_xy[i]).all()]
+        brushes = [_head_brush(i) for i in heads]
+        sizes = [15 if i == selected_head else 10 for i in heads]
+        self.head_mixes.setData(pos=head_mix_xy[heads].reshape(-1, 2), brush=brushes,
+                                size=sizes, data=[f"head {i + 1} mix" for i in heads])
 
     def _set_labels(self, token_xy: np.ndarray, token_labels: list[str], query_xy: np.ndarray,
                     query_label: str, head_mix_xy: np.ndarray, output_xy: np.ndarray,
@@ -335,7 +336,10 @@ class LatentMap(pg.PlotWidget):
         gaps = ([_TOKEN_SIZE / 2 + 1] * len(keep) + [_QUERY_SIZE / 2 + 1]
                 + [_MIX_SIZE / 2 + 1] * heads + [_OUTPUT_SIZE / 2 + 1])
         must = [False] * len(keep) + [True] + focused + [True]
-        self.labels.set_labels(xy, texts, colours, priority, gaps, must)
+        # The star and the diamond stay visible: on a crowded map a word's or a head's label
+        # that would cover one is left out (its point's tooltip names it).
+        clear = [False] * len(keep) + [True] + [False] * heads + [True]
+        self.labels.set_labels(xy, texts, colours, priority, gaps, must, clear)
 
     def _inside_view(self, xy: np.ndarray) -> bool:
         """True when every (finite) point is inside the visible range."""
