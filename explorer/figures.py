@@ -31,6 +31,7 @@ from core.files.atomic import ExportError
 if TYPE_CHECKING:
     from core.pipeline import Analysis
 
+LOSSLESS = QPainter.RenderHint.LosslessImageRendering  # images in a PDF: Flate, not JPEG
 CAPTION_PADDING = 8  # logical pixels around the caption text
 Source = QWidget | QGraphicsScene
 PathLike = str | os.PathLike[str]
@@ -191,8 +192,14 @@ def _export_mode(source: Source, painter: QPainter) -> Iterator[None]:
     # one bitmap per view; painting it directly keeps vector output free of such images.
     views = _views(source)
     cache_modes = [view.cacheMode() for view in views]
-    for view in views:
+    # Without this hint QPdfWriter stores every heatmap image as JPEG (cells off by up to
+    # 21/255, faint structure in blotches); a view paints with its own hints, not the
+    # painter's, so each view is given it. Other devices ignore it.
+    lossless = [not view.renderHints() & LOSSLESS for view in views]
+    for view, add in zip(views, lossless, strict=True):
         view.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
+        if add:
+            view.setRenderHint(LOSSLESS, True)
     for item in items:
         item.setExportMode(True, options)
     try:
@@ -200,8 +207,10 @@ def _export_mode(source: Source, painter: QPainter) -> Iterator[None]:
     finally:
         for item in items:
             item.setExportMode(False)
-        for view, mode in zip(views, cache_modes, strict=True):
+        for view, mode, added in zip(views, cache_modes, lossless, strict=True):
             view.setCacheMode(mode)
+            if added:
+                view.setRenderHint(LOSSLESS, False)
 
 
 # ----------------------------------------------------------------------------- sizing
@@ -334,6 +343,7 @@ def paint_on(
     try:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        painter.setRenderHint(LOSSLESS, True)  # a scene drawn directly (see _export_mode)
         painter.scale(*zoom)
         with drawn_afresh(source):
             _paint_figure(painter, source, figure, caption)
