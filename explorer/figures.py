@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from core.explain.names import option_name
 from core.files.atomic import ExportError
+from explorer.header_gradients import rgb_header_gradients
 
 if TYPE_CHECKING:
     from core.pipeline import Analysis
@@ -345,7 +346,9 @@ def paint_on(
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         painter.setRenderHint(LOSSLESS, True)  # a scene drawn directly (see _export_mode)
         painter.scale(*zoom)
-        with drawn_afresh(source):
+        with drawn_afresh(source), ExitStack() as stack:
+            if isinstance(source, QWidget):
+                stack.enter_context(rgb_header_gradients(source))  # a PDF can shade them
             _paint_figure(painter, source, figure, caption)
     finally:
         painter.end()
