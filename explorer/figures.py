@@ -44,15 +44,16 @@ _CAPTION_FLAGS = int(
 # ----------------------------------------------------------------------------- caption
 
 
-def figure_caption(analysis: Analysis) -> str:
+def figure_caption(analysis: Analysis, across: bool = False) -> str:
     """One line stating what the figure shows.
 
     Example: ``GloVe 6B 50d · 4 heads (random, seed 0, d_k=12) · scaled dot · softmax · T=1.00 ·
-    query 'it'``; masks are added when set.
+    query 'it'``; masks are added when set. ``across``: the figure is of the across-layers view
+    (a trained model's rollout or flow), which no single layer or head makes.
     """
     s, heads = analysis.settings, analysis.heads
     if analysis.model is not None:
-        return _model_caption(analysis)
+        return _model_caption(analysis, across)
     how = [option_name(heads.strategy)]
     if heads.strategy == "random":
         how.append(f"seed {s.seed}")  # the seed only changes anything for random projections
@@ -72,13 +73,16 @@ def figure_caption(analysis: Analysis) -> str:
     return " · ".join(parts)
 
 
-def _model_caption(analysis: Analysis) -> str:
+def _model_caption(analysis: Analysis, across: bool) -> str:
     """E.g. ``all-MiniLM-L6-v2 · 6 layers x 12 heads · 384 dims · layer 6, head 12 · query 'it'``
-    with the interventions, when there are any (counted from 1, as on screen)."""
+    with the interventions, when there are any (counted from 1, as on screen); ``across``: the
+    rollout or flow's own title (``Attention rollout, layers 1-6 (...)``) for the layer and head,
+    since it takes every head of every layer up to the one chosen."""
     m, s = analysis.model, analysis.settings
     assert m is not None
     head = "mean of heads" if s.selected_head is None else f"head {s.selected_head + 1}"
-    parts = [analysis.vectors_name, f"layer {m.layer + 1}, {head}"]
+    shown = m.across_title if across and m.across_title else f"layer {m.layer + 1}, {head}"
+    parts = [analysis.vectors_name, shown]
     interventions = m.run.interventions
     if interventions.ablated:
         heads = ", ".join(f"L{lay + 1} H{h + 1}" for lay, h in sorted(interventions.ablated))

@@ -191,6 +191,8 @@ def write_figure(kv: Any, pipeline: Pipeline, request: Request, messages: RunMes
 def write_model_figure(model: Any, settings: Any, request: Request,
                        messages: RunMessages) -> None:
     """The window's view of the trained model (chosen layer and head), off screen."""
+    from explorer.commands.export_actions import ACROSS
+
     across = settings.model.across_layers != "layer"  # --across rollout|flow draws that view
 
     def show(window: Any) -> None:
@@ -203,7 +205,7 @@ def write_model_figure(model: Any, settings: Any, request: Request,
 
     # Built on word-vector settings, so the window does not start opening a model of its own.
     _draw_in_window(settings.updated(source="vectors", n_heads=4, selected_head=None), show,
-                    request, messages, "across" if across else None)
+                    request, messages, ACROSS if across else None)
 
 
 def _draw_in_window(settings: Any, show: Any, request: Request, messages: RunMessages,

@@ -84,3 +84,22 @@ def test_across_rollout_makes_the_figure_the_rollout_view(env, tmp_path):
     assert main.main(["--model", TINY_BERT, "--sentence", TEXT, "--across", "rollout",
                       "--export", str(rollout)]) == 0
     assert rollout.stat().st_size > 5000 and rollout.read_bytes() != plain.read_bytes()
+
+
+@pytest.mark.parametrize(("method", "layer", "named"), [
+    ("rollout", "1", "Attention rollout, layer 1 ("),
+    ("flow", "2", "Attention flow, layers 1-2 ("),
+])
+def test_across_figure_caption_names_the_method_and_layers_not_one_head(env, tmp_path, method,
+                                                                         layer, named):
+    """The caption said "layer 6, mean of heads" under a rollout, which takes every head of
+    every layer, and the title read "layers 1-1" for layer 1."""
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / "across.png"
+    assert main.main(["--model", TINY_BERT, "--sentence", TEXT, "--query", "it", "--across",
+                      method, "--layer", layer, "--export", str(out)]) == 0
+    caption = QImage(str(out)).text("Description")
+    assert caption.startswith("tiny-bert") and named in caption, caption
+    assert "mean of heads" not in caption and "layers 1-1" not in caption
+    assert caption.endswith("query 'it'")

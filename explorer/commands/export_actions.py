@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from explorer.views.status_bar import StatusBar
 
 EXPLORER = "explorer"
+ACROSS = "across"  # the across-layers view: its caption names the rollout or flow
 EXPORT_VIEW_TEXT = "Export this view…"
 COMPUTATION_LABEL = "How it is computed (the open tab: steps or matrices)"
 
@@ -193,7 +194,7 @@ class ExportActions(QObject):
         """The size of the file :meth:`write_figure` makes of view ``key`` (``scale`` None: a
         vector file), measured on what it draws, the caption band included."""
         analysis = self._controller.analysis
-        caption = figure_caption(analysis) if analysis is not None else None
+        caption = figure_caption(analysis, key == ACROSS) if analysis is not None else None
         widget = self.target_widget(key)
         with ExitStack() as stack:
             if key != EXPLORER:
@@ -234,7 +235,7 @@ class ExportActions(QObject):
                 title = f"Attention Explorer: {label}"
             source = stack.enter_context(figure_source(widget))  # a table: all its rows
             analysis = self._controller.analysis  # settled by figure_mode
-            caption = figure_caption(analysis) if analysis is not None else None
+            caption = figure_caption(analysis, key == ACROSS) if analysis is not None else None
             export_figure(source, path, caption=caption, title=title, size=size, scale=scale)
 
     # ------------------------------------------------------------------ data
