@@ -103,3 +103,21 @@ def test_across_figure_caption_names_the_method_and_layers_not_one_head(env, tmp
     assert caption.startswith("tiny-bert") and named in caption, caption
     assert "mean of heads" not in caption and "layers 1-1" not in caption
     assert caption.endswith("query 'it'")
+
+
+def test_model_csv_says_which_layer_it_holds(env, tmp_path):
+    """The CSV of a trained model had no layer column: nothing said which layer it was of."""
+    import csv
+
+    out = tmp_path / "w.csv"
+    assert main.main(["--model", TINY_BERT, "--sentence", TEXT, "--query", "it", "--layer", "2",
+                      "--export-data", str(out)]) == 0
+    with open(out, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["layer", "head", "query_index", "query", "key_index", "key",
+                             "weight"]
+    assert {row["layer"] for row in rows} == {"1"}  # --layer 2, from 0 as in the JSON
+    run = load_model(TINY_BERT).run(TEXT)
+    it = run.tokens.index("it")
+    head2 = [float(r["weight"]) for r in rows if r["head"] == "1" and r["query"] == "it"]
+    np.testing.assert_allclose(head2, run.attentions[1, 1, it], atol=1e-6)
