@@ -70,6 +70,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {one_line(message)}\n")
 
 
+class _StoreOnce(argparse.Action):
+    """argparse's plain "store", refusing an output option given twice: argparse keeps the last
+    value silently, so ``--export-data a.csv --export-data b.npz`` wrote only b.npz. (A setting
+    given twice keeps the usual rule, the last one wins: scripts append their overrides.)"""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        given: dict[str, Any] = namespace.__dict__.setdefault("_given_once", {})
+        if self.dest in given:
+            parser.error(f"{option_string} was given twice ({given[self.dest]}, then {values}): "
+                         "give it once")
+        given[self.dest] = values
+        setattr(namespace, self.dest, values)
+
+
 def one_line(message: str) -> str:
     """``message`` with every run of whitespace (newlines too) collapsed to one space."""
     return " ".join(str(message).split()) or "unknown error"
@@ -136,15 +151,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group("sessions, export and window")
     run.add_argument("--session", metavar="FILE",
                      help="start from a saved session; the options above override it")
-    run.add_argument("--export", metavar="FILE",
+    run.add_argument("--export", metavar="FILE", action=_StoreOnce,
                      help="write the explorer view as a figure (.png, .svg, .pdf) and exit")
-    run.add_argument("--export-data", metavar="FILE",
+    run.add_argument("--export-data", metavar="FILE", action=_StoreOnce,
                      help="write the attention data (.json, .csv, .npz) and exit")
     run.add_argument("--size", metavar="WxH", default=None,
                      help=f"figure or screenshot size in pixels (default {DEFAULT_SIZE})")
     run.add_argument("--fresh", action="store_true",
                      help="start the window from the defaults instead of the remembered settings")
-    run.add_argument("--screenshot", metavar="PATH.png",
+    run.add_argument("--screenshot", metavar="PATH.png", action=_StoreOnce,
                      help="render the window offscreen once the views are drawn, save it, exit")
     run.add_argument("--check-display", action="store_true",
                      help="check that the window can open on this desktop (a display, the "

@@ -266,3 +266,27 @@ def viridis_indices(image) -> np.ndarray:  # noqa: ANN001
     near = distance.min(axis=1) <= 6
     # grey and white are far from viridis; each near colour stands for all its pixels
     return np.repeat(distance.argmin(axis=1)[near], counts[near])
+
+
+
+@pytest.mark.parametrize(("option", "first", "second"), [
+    ("--export-data", "a.csv", "b.npz"),
+    ("--export", "a.png", "b.svg"),
+    ("--screenshot", "a.png", "b.png"),
+])
+def test_an_output_option_given_twice_is_refused(env, capsys, tmp_path, option, first, second):
+    """argparse kept the last value: --export-data a.csv --export-data b.npz wrote only b.npz."""
+    first, second = str(tmp_path / first), str(tmp_path / second)
+    extra = ["--export-data", str(tmp_path / "x.json")] if option == "--export" else []
+    error = fails(capsys, ["--fresh", option, first, option, second, *extra])
+    assert f"{option} was given twice ({first}, then {second})" in error
+    assert not [p for p in ("a.csv", "b.npz", "a.png", "b.svg", "b.png", "x.json")
+                if (tmp_path / p).exists()]  # nothing written
+
+
+def test_ablate_may_still_be_given_more_than_once(env, tmp_path):
+    model = str(ROOT / "tests" / "data" / "transformer" / "tiny-bert")
+    out = tmp_path / "ok.json"
+    assert main.main(["--fresh", "--model", model, "--ablate", "1:1", "--ablate", "1:2",
+                      "--export-data", str(out)]) == 0
+    assert json.loads(out.read_text("utf-8"))["settings"]["model"]["ablated"] == [[0, 0], [0, 1]]
