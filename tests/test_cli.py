@@ -290,3 +290,20 @@ def test_ablate_may_still_be_given_more_than_once(env, tmp_path):
     assert main.main(["--fresh", "--model", model, "--ablate", "1:1", "--ablate", "1:2",
                       "--export-data", str(out)]) == 0
     assert json.loads(out.read_text("utf-8"))["settings"]["model"]["ablated"] == [[0, 0], [0, 1]]
+
+
+def test_a_data_export_as_heads_file_keeps_its_own_heads(env, capsys, vectors, tmp_path):
+    """--heads-file d.npz --heads 2 (d.npz of 3 heads) silently regrouped the file's heads."""
+    exported, again = tmp_path / "d.npz", tmp_path / "again.json"
+    assert main.main(["--vectors", str(vectors), "--heads", "3", "--head-strategy", "random",
+                      "--export-data", str(exported)]) == 0
+    error = fails(capsys, ["--vectors", str(vectors), "--heads-file", str(exported),
+                           "--heads", "2", "--export-data", str(again)])
+    assert "--heads 2" in error and "3 heads" in error and not again.exists()
+    # Without --heads (the default is 4): the file's 3 heads, the same weights as exported.
+    assert main.main(["--vectors", str(vectors), "--heads-file", str(exported),
+                      "--export-data", str(again)]) == 0
+    data = json.loads(again.read_text("utf-8"))
+    assert data["settings"]["n_heads"] == 3
+    with np.load(exported, allow_pickle=False) as z:
+        np.testing.assert_allclose(load_json_weights(again), z["weights"], atol=1e-6)
