@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -196,6 +197,10 @@ def write_model_figure(model: Any, settings: Any, request: Request,
     across = settings.model.across_layers != "layer"  # --across rollout|flow draws that view
 
     def show(window: Any) -> None:
+        # Nobody watches this window: a long text's forward pass runs here, as a short one's
+        # does, instead of on a thread whose result the figure would not wait for (a text over
+        # 64 tokens failed with "the views could not be drawn: Running 74 tokens...").
+        window.controller.sync_tokens = sys.maxsize
         window.state.set_transformer(model, settings.model.path)
         window.state.set_settings(settings)
         if across:

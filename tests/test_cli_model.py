@@ -121,3 +121,23 @@ def test_model_csv_says_which_layer_it_holds(env, tmp_path):
     it = run.tokens.index("it")
     head2 = [float(r["weight"]) for r in rows if r["head"] == "1" and r["query"] == "it"]
     np.testing.assert_allclose(head2, run.attentions[1, 1, it], atol=1e-6)
+
+
+@pytest.mark.parametrize("args", [[], ["--across", "rollout"]])
+def test_a_figure_of_a_text_longer_than_the_window_runs_at_once(env, tmp_path, args):
+    """Over 64 tokens the window runs the model on a thread; the headless figure did not wait:
+    "error: the views could not be drawn: Running 74 tokens through ...", exit status 2."""
+    from PySide6.QtGui import QImage
+
+    from explorer.controller import SYNC_TOKENS
+
+    long_text = " ".join([TEXT] * 6)  # 74 tokens (tiny-bert takes at most 64: the real model)
+    out = tmp_path / "long.png"
+    assert main.main(["--model", "minilm", "--sentence", long_text, "--query", "it", *args,
+                      "--export", str(out), "--export-data", str(tmp_path / "long.json"),
+                      "--size", "900x600"]) == 0
+    assert len(json.loads((tmp_path / "long.json").read_text("utf-8"))["model"]["tokens"]) \
+        > SYNC_TOKENS
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (900, 600)
+    assert image.text("Description").startswith("all-MiniLM-L6-v2")
