@@ -337,7 +337,8 @@ def _across_layers(s: Settings, run: TransformerRun, layer: int, shown: np.ndarr
     for lay, head in run.interventions.ablated:
         kept[lay, head] = False
     method = "flow" if s.model.across_layers == "flow" else "rollout"
-    title = f"{ACROSS_TITLES[method]}, layers 1-{layer + 1} (Abnar & Zuidema 2020)"
+    layers = "layer 1" if layer == 0 else f"layers 1-{layer + 1}"  # not "layers 1-1"
+    title = f"{ACROSS_TITLES[method]}, {layers} (Abnar & Zuidema 2020)"
     n = len(run.tokens)
     try:
         if method == "flow" and n <= MAX_FLOW_TOKENS:

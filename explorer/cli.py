@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
+from core.files.exported_heads import exported_head_count
 from core.files.session import SessionError, load_session, referenced_file_problem
 from core.maths.attention import NORMALIZATIONS, SCORINGS
 from core.maths.heads import HEAD_STRATEGIES
@@ -68,6 +69,21 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {one_line(message)}\n")
+
+
+class _StoreOnce(argparse.Action):
+    """argparse's plain "store", refusing an output option given twice: argparse keeps the last
+    value silently, so ``--export-data a.csv --export-data b.npz`` wrote only b.npz. (A setting
+    given twice keeps the usual rule, the last one wins: scripts append their overrides.)"""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        given: dict[str, Any] = namespace.__dict__.setdefault("_given_once", {})
+        if self.dest in given:
+            parser.error(f"{option_string} was given twice ({given[self.dest]}, then {values}): "
+                         "give it once")
+        given[self.dest] = values
+        setattr(namespace, self.dest, values)
 
 
 def one_line(message: str) -> str:
@@ -136,15 +152,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group("sessions, export and window")
     run.add_argument("--session", metavar="FILE",
                      help="start from a saved session; the options above override it")
-    run.add_argument("--export", metavar="FILE",
+    run.add_argument("--export", metavar="FILE", action=_StoreOnce,
                      help="write the explorer view as a figure (.png, .svg, .pdf) and exit")
-    run.add_argument("--export-data", metavar="FILE",
+    run.add_argument("--export-data", metavar="FILE", action=_StoreOnce,
                      help="write the attention data (.json, .csv, .npz) and exit")
     run.add_argument("--size", metavar="WxH", default=None,
                      help=f"figure or screenshot size in pixels (default {DEFAULT_SIZE})")
     run.add_argument("--fresh", action="store_true",
                      help="start the window from the defaults instead of the remembered settings")
-    run.add_argument("--screenshot", metavar="PATH.png",
+    run.add_argument("--screenshot", metavar="PATH.png", action=_StoreOnce,
                      help="render the window offscreen once the views are drawn, save it, exit")
     run.add_argument("--check-display", action="store_true",
                      help="check that the window can open on this desktop (a display, the "
@@ -335,7 +351,7 @@ def request_from_args(args: argparse.Namespace) -> Request:
         what = "is not a folder (a checkpoint is a folder)" if os.path.exists(args.model) \
             else "does not exist"
         raise CliError(f"--model {args.model}: {what}")
-    _check_heads_file(args, settings)
+    settings = _check_heads_file(args, settings)
     if args.screenshot and (args.export or args.export_data):
         raise CliError("--screenshot cannot be combined with --export or --export-data")
     for option, path, suffixes in (("--export", args.export, FIGURE_SUFFIXES),
@@ -359,19 +375,30 @@ def check_vector_file(path: str, what: str) -> None:
         raise CliError(f"{what}: {one_line(problem)}")
 
 
-def _check_heads_file(args: argparse.Namespace, settings: Settings) -> None:
-    """--head-strategy file needs its .npz; --heads-file goes with no other strategy."""
+def _check_heads_file(args: argparse.Namespace, settings: Settings) -> Settings:
+    """--head-strategy file needs its .npz; --heads-file goes with no other strategy; a data
+    export's .npz is read as the heads it holds. The settings, with that head count."""
     if args.heads_file and settings.head_strategy != "file":
         raise CliError(f"--heads-file is for --head-strategy file, not "
                        f"{settings.head_strategy}: leave one of them out")
     if settings.head_strategy != "file" or settings.source == "model":
-        return
+        return settings
     if settings.heads_file is None:
         raise CliError("--head-strategy file needs --heads-file PATH: an .npz with w_q, w_k, "
                        "w_v and w_o (a data export's .npz is one)")
+    given = args.heads_file or settings.heads_file
     if not os.path.isfile(settings.heads_file):
-        given = args.heads_file or settings.heads_file
         raise CliError(f"--heads-file {given}: no such file")
+    heads = exported_head_count(settings.heads_file)
+    if heads is None or heads == settings.n_heads:
+        return settings  # a plain heads file: its columns split into the heads asked for
+    if args.heads is not None:  # regrouping its heads would show heads nobody made
+        raise CliError(f"--heads {args.heads}: --heads-file {given} is a data export of "
+                       f"{heads} heads; leave --heads out or give --heads {heads}")
+    selected = settings.selected_head
+    return settings.updated(n_heads=heads,
+                            selected_head=selected if selected is None or selected < heads
+                            else None)
 
 
 def check_output(path: str, suffixes: Sequence[str], option: str) -> None:

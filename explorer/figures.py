@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt
@@ -27,10 +27,12 @@ from PySide6.QtWidgets import (
 
 from core.explain.names import option_name
 from core.files.atomic import ExportError
+from explorer.header_gradients import rgb_header_gradients
 
 if TYPE_CHECKING:
     from core.pipeline import Analysis
 
+LOSSLESS = QPainter.RenderHint.LosslessImageRendering  # images in a PDF: Flate, not JPEG
 CAPTION_PADDING = 8  # logical pixels around the caption text
 Source = QWidget | QGraphicsScene
 PathLike = str | os.PathLike[str]
@@ -42,15 +44,16 @@ _CAPTION_FLAGS = int(
 # ----------------------------------------------------------------------------- caption
 
 
-def figure_caption(analysis: Analysis) -> str:
+def figure_caption(analysis: Analysis, across: bool = False) -> str:
     """One line stating what the figure shows.
 
     Example: ``GloVe 6B 50d · 4 heads (random, seed 0, d_k=12) · scaled dot · softmax · T=1.00 ·
-    query 'it'``; masks are added when set.
+    query 'it'``; masks are added when set. ``across``: the figure is of the across-layers view
+    (a trained model's rollout or flow), which no single layer or head makes.
     """
     s, heads = analysis.settings, analysis.heads
     if analysis.model is not None:
-        return _model_caption(analysis)
+        return _model_caption(analysis, across)
     how = [option_name(heads.strategy)]
     if heads.strategy == "random":
         how.append(f"seed {s.seed}")  # the seed only changes anything for random projections
@@ -70,13 +73,16 @@ def figure_caption(analysis: Analysis) -> str:
     return " · ".join(parts)
 
 
-def _model_caption(analysis: Analysis) -> str:
+def _model_caption(analysis: Analysis, across: bool) -> str:
     """E.g. ``all-MiniLM-L6-v2 · 6 layers x 12 heads · 384 dims · layer 6, head 12 · query 'it'``
-    with the interventions, when there are any (counted from 1, as on screen)."""
+    with the interventions, when there are any (counted from 1, as on screen); ``across``: the
+    rollout or flow's own title (``Attention rollout, layers 1-6 (...)``) for the layer and head,
+    since it takes every head of every layer up to the one chosen."""
     m, s = analysis.model, analysis.settings
     assert m is not None
     head = "mean of heads" if s.selected_head is None else f"head {s.selected_head + 1}"
-    parts = [analysis.vectors_name, f"layer {m.layer + 1}, {head}"]
+    shown = m.across_title if across and m.across_title else f"layer {m.layer + 1}, {head}"
+    parts = [analysis.vectors_name, shown]
     interventions = m.run.interventions
     if interventions.ablated:
         heads = ", ".join(f"L{lay + 1} H{h + 1}" for lay, h in sorted(interventions.ablated))
@@ -191,8 +197,14 @@ def _export_mode(source: Source, painter: QPainter) -> Iterator[None]:
     # one bitmap per view; painting it directly keeps vector output free of such images.
     views = _views(source)
     cache_modes = [view.cacheMode() for view in views]
-    for view in views:
+    # Without this hint QPdfWriter stores every heatmap image as JPEG (cells off by up to
+    # 21/255, faint structure in blotches); a view paints with its own hints, not the
+    # painter's, so each view is given it. Other devices ignore it.
+    lossless = [not view.renderHints() & LOSSLESS for view in views]
+    for view, add in zip(views, lossless, strict=True):
         view.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
+        if add:
+            view.setRenderHint(LOSSLESS, True)
     for item in items:
         item.setExportMode(True, options)
     try:
@@ -200,8 +212,10 @@ def _export_mode(source: Source, painter: QPainter) -> Iterator[None]:
     finally:
         for item in items:
             item.setExportMode(False)
-        for view, mode in zip(views, cache_modes, strict=True):
+        for view, mode, added in zip(views, cache_modes, lossless, strict=True):
             view.setCacheMode(mode)
+            if added:
+                view.setRenderHint(LOSSLESS, False)
 
 
 # ----------------------------------------------------------------------------- sizing
@@ -334,8 +348,11 @@ def paint_on(
     try:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        painter.setRenderHint(LOSSLESS, True)  # a scene drawn directly (see _export_mode)
         painter.scale(*zoom)
-        with drawn_afresh(source):
+        with drawn_afresh(source), ExitStack() as stack:
+            if isinstance(source, QWidget):
+                stack.enter_context(rgb_header_gradients(source))  # a PDF can shade them
             _paint_figure(painter, source, figure, caption)
     finally:
         painter.end()

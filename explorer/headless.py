@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -191,9 +192,15 @@ def write_figure(kv: Any, pipeline: Pipeline, request: Request, messages: RunMes
 def write_model_figure(model: Any, settings: Any, request: Request,
                        messages: RunMessages) -> None:
     """The window's view of the trained model (chosen layer and head), off screen."""
+    from explorer.commands.export_actions import ACROSS
+
     across = settings.model.across_layers != "layer"  # --across rollout|flow draws that view
 
     def show(window: Any) -> None:
+        # Nobody watches this window: a long text's forward pass runs here, as a short one's
+        # does, instead of on a thread whose result the figure would not wait for (a text over
+        # 64 tokens failed with "the views could not be drawn: Running 74 tokens...").
+        window.controller.sync_tokens = sys.maxsize
         window.state.set_transformer(model, settings.model.path)
         window.state.set_settings(settings)
         if across:
@@ -203,7 +210,7 @@ def write_model_figure(model: Any, settings: Any, request: Request,
 
     # Built on word-vector settings, so the window does not start opening a model of its own.
     _draw_in_window(settings.updated(source="vectors", n_heads=4, selected_head=None), show,
-                    request, messages, "across" if across else None)
+                    request, messages, ACROSS if across else None)
 
 
 def _draw_in_window(settings: Any, show: Any, request: Request, messages: RunMessages,

@@ -266,3 +266,44 @@ def viridis_indices(image) -> np.ndarray:  # noqa: ANN001
     near = distance.min(axis=1) <= 6
     # grey and white are far from viridis; each near colour stands for all its pixels
     return np.repeat(distance.argmin(axis=1)[near], counts[near])
+
+
+
+@pytest.mark.parametrize(("option", "first", "second"), [
+    ("--export-data", "a.csv", "b.npz"),
+    ("--export", "a.png", "b.svg"),
+    ("--screenshot", "a.png", "b.png"),
+])
+def test_an_output_option_given_twice_is_refused(env, capsys, tmp_path, option, first, second):
+    """argparse kept the last value: --export-data a.csv --export-data b.npz wrote only b.npz."""
+    first, second = str(tmp_path / first), str(tmp_path / second)
+    extra = ["--export-data", str(tmp_path / "x.json")] if option == "--export" else []
+    error = fails(capsys, ["--fresh", option, first, option, second, *extra])
+    assert f"{option} was given twice ({first}, then {second})" in error
+    assert not [p for p in ("a.csv", "b.npz", "a.png", "b.svg", "b.png", "x.json")
+                if (tmp_path / p).exists()]  # nothing written
+
+
+def test_ablate_may_still_be_given_more_than_once(env, tmp_path):
+    model = str(ROOT / "tests" / "data" / "transformer" / "tiny-bert")
+    out = tmp_path / "ok.json"
+    assert main.main(["--fresh", "--model", model, "--ablate", "1:1", "--ablate", "1:2",
+                      "--export-data", str(out)]) == 0
+    assert json.loads(out.read_text("utf-8"))["settings"]["model"]["ablated"] == [[0, 0], [0, 1]]
+
+
+def test_a_data_export_as_heads_file_keeps_its_own_heads(env, capsys, vectors, tmp_path):
+    """--heads-file d.npz --heads 2 (d.npz of 3 heads) silently regrouped the file's heads."""
+    exported, again = tmp_path / "d.npz", tmp_path / "again.json"
+    assert main.main(["--vectors", str(vectors), "--heads", "3", "--head-strategy", "random",
+                      "--export-data", str(exported)]) == 0
+    error = fails(capsys, ["--vectors", str(vectors), "--heads-file", str(exported),
+                           "--heads", "2", "--export-data", str(again)])
+    assert "--heads 2" in error and "3 heads" in error and not again.exists()
+    # Without --heads (the default is 4): the file's 3 heads, the same weights as exported.
+    assert main.main(["--vectors", str(vectors), "--heads-file", str(exported),
+                      "--export-data", str(again)]) == 0
+    data = json.loads(again.read_text("utf-8"))
+    assert data["settings"]["n_heads"] == 3
+    with np.load(exported, allow_pickle=False) as z:
+        np.testing.assert_allclose(load_json_weights(again), z["weights"], atol=1e-6)

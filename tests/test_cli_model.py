@@ -88,3 +88,60 @@ def test_across_rollout_makes_the_figure_the_rollout_view(env, tmp_path):
     assert main.main(["--model", TINY_BERT, "--sentence", TEXT, "--across", "rollout",
                       "--export", str(rollout)]) == 0
     assert rollout.stat().st_size > 5000 and rollout.read_bytes() != plain.read_bytes()
+
+
+@pytest.mark.parametrize(("method", "layer", "named"), [
+    ("rollout", "1", "Attention rollout, layer 1 ("),
+    ("flow", "2", "Attention flow, layers 1-2 ("),
+])
+def test_across_figure_caption_names_the_method_and_layers_not_one_head(env, tmp_path, method,
+                                                                         layer, named):
+    """The caption said "layer 6, mean of heads" under a rollout, which takes every head of
+    every layer, and the title read "layers 1-1" for layer 1."""
+    from PySide6.QtGui import QImage
+
+    out = tmp_path / "across.png"
+    assert main.main(["--model", TINY_BERT, "--sentence", TEXT, "--query", "it", "--across",
+                      method, "--layer", layer, "--export", str(out)]) == 0
+    caption = QImage(str(out)).text("Description")
+    assert caption.startswith("tiny-bert") and named in caption, caption
+    assert "mean of heads" not in caption and "layers 1-1" not in caption
+    assert caption.endswith("query 'it'")
+
+
+def test_model_csv_says_which_layer_it_holds(env, tmp_path):
+    """The CSV of a trained model had no layer column: nothing said which layer it was of."""
+    import csv
+
+    out = tmp_path / "w.csv"
+    assert main.main(["--model", TINY_BERT, "--sentence", TEXT, "--query", "it", "--layer", "2",
+                      "--export-data", str(out)]) == 0
+    with open(out, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["layer", "head", "query_index", "query", "key_index", "key",
+                             "weight"]
+    assert {row["layer"] for row in rows} == {"1"}  # --layer 2, from 0 as in the JSON
+    run = load_model(TINY_BERT).run(TEXT)
+    it = run.tokens.index("it")
+    head2 = [float(r["weight"]) for r in rows if r["head"] == "1" and r["query"] == "it"]
+    np.testing.assert_allclose(head2, run.attentions[1, 1, it], atol=1e-6)
+
+
+@pytest.mark.parametrize("args", [[], ["--across", "rollout"]])
+def test_a_figure_of_a_text_longer_than_the_window_runs_at_once(env, tmp_path, args):
+    """Over 64 tokens the window runs the model on a thread; the headless figure did not wait:
+    "error: the views could not be drawn: Running 74 tokens through ...", exit status 2."""
+    from PySide6.QtGui import QImage
+
+    from explorer.controller import SYNC_TOKENS
+
+    long_text = " ".join([TEXT] * 6)  # 74 tokens (tiny-bert takes at most 64: the real model)
+    out = tmp_path / "long.png"
+    assert main.main(["--model", "minilm", "--sentence", long_text, "--query", "it", *args,
+                      "--export", str(out), "--export-data", str(tmp_path / "long.json"),
+                      "--size", "900x600"]) == 0
+    assert len(json.loads((tmp_path / "long.json").read_text("utf-8"))["model"]["tokens"]) \
+        > SYNC_TOKENS
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (900, 600)
+    assert image.text("Description").startswith("all-MiniLM-L6-v2")

@@ -302,6 +302,33 @@ def test_pdf_is_one_vector_page(figure, tmp_path):
     assert len(np.unique(page.reshape(-1, page.shape[-1]), axis=0)) > 20
 
 
+def test_pdf_heatmap_cells_are_stored_losslessly(figure, tmp_path):
+    """Qt's PDF writer stored images as JPEG (cells off by up to 21/255): every image stream
+    must be lossless, and each cell in a PDF rendering must have the PNG's colour."""
+    import pypdfium2
+    from PySide6.QtGui import QImage
+
+    from explorer.export import export_figure
+
+    export_figure(figure, tmp_path / "cells.pdf")  # no caption: page pixels = widget pixels
+    export_figure(figure, tmp_path / "cells.png")
+    data = (tmp_path / "cells.pdf").read_bytes()
+    assert b"/Subtype /Image" in data
+    assert b"/DCTDecode" not in data
+    png = QImage(str(tmp_path / "cells.png")).convertToFormat(QImage.Format.Format_RGB888)
+    page = pypdfium2.PdfDocument(str(tmp_path / "cells.pdf"))[0].render(scale=96 / 72)
+    pdf = page.to_numpy()[..., 2::-1]  # (h, w, 3): PDFium gives BGR
+    assert pdf.shape[:2] == (png.height(), png.width())
+    rect = _heatmap_rect(figure).adjusted(-4, -4, 4, 4)  # the whole image: 6 x 5 cells
+    for row in range(5):
+        for col in range(6):
+            x = round(rect.left() + (col + 0.5) * rect.width() / 6)
+            y = round(rect.top() + (row + 0.5) * rect.height() / 5)
+            want = png.pixelColor(x, y)
+            got = pdf[y, x].astype(int)
+            assert np.abs(got - [want.red(), want.green(), want.blue()]).max() <= 2, (row, col)
+
+
 def _inflate(stream: bytes) -> bytes:
     try:
         return zlib.decompress(stream)

@@ -205,3 +205,21 @@ def test_figure_dialog_suffix_picks_the_format(qtbot, monkeypatch, tmp_path):
                         lambda *_args: (str(tmp_path / "chosen"), "PDF document (*.pdf)"))
     dialog._on_browse_clicked()
     assert dialog.path.text() == str(tmp_path / "chosen.pdf")
+
+
+def test_computation_pdf_draws_the_table_headers_without_qt_warnings(window, tmp_path, qtlog):
+    """Fusion's header gradient mixed HSV and RGB stops: QPdfWriter printed ~25 "unable to
+    create a gradient between colors of different spec" lines and left the headers unfilled."""
+    from explorer.header_gradients import header_gradient
+
+    path = tmp_path / "computation.pdf"
+    palette = window.computation.dock.tabs.palette()
+    window.exports.write_figure("computation", str(path))
+    assert not [r.message for r in qtlog.records if "gradient" in r.message]
+    assert b"/ShadingType" in path.read_bytes()  # the header sections' shading is in the file
+    stops = header_gradient(palette.button().color()).stops()
+    assert {colour.spec() for _, colour in stops} == {stops[0][1].spec()}
+    from PySide6.QtWidgets import QHeaderView
+
+    headers = window.computation.dock.findChildren(QHeaderView)
+    assert headers and all(h.palette().window().gradient() is None for h in headers)  # put back

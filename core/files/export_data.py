@@ -38,6 +38,7 @@ FORMAT_NAME = "attention-explorer-analysis"
 FORMAT_VERSION = 1
 DATA_SUFFIXES = (".json", ".csv", ".npz")
 CSV_COLUMNS = ("head", "query_index", "query", "key_index", "key", "weight")
+MODEL_CSV_COLUMNS = ("layer", *CSV_COLUMNS)  # a trained model's: which layer the weights are of
 MEAN_HEAD = "mean"
 
 
@@ -204,7 +205,9 @@ def load_json_weights(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def weights_table(analysis: Analysis, *, include_mean: bool = True) -> list[tuple[Any, ...]]:
-    """The long-form weight rows (see :data:`CSV_COLUMNS`), heads first, then the mean.
+    """The long-form weight rows (see :data:`CSV_COLUMNS`), heads first, then the mean; with a
+    trained model each row starts with the layer shown (:data:`MODEL_CSV_COLUMNS`, from 0 like
+    the JSON's ``model.layer``).
 
     The mean rows have ``head == "mean"`` so a filter on integer heads drops them.
     """
@@ -217,13 +220,16 @@ def weights_table(analysis: Analysis, *, include_mean: bool = True) -> list[tupl
         for q, query in enumerate(analysis.row_labels):
             for k, key in enumerate(analysis.col_labels):
                 rows.append((head, q, query, k, key, float(matrix[q, k])))
+    if analysis.model is not None:
+        return [(analysis.model.layer, *row) for row in rows]
     return rows
 
 
 def export_csv(
     analysis: Analysis, path: str | os.PathLike[str], *, include_mean: bool = True
 ) -> list[str]:
-    """Write the attention weights in long form: head,query_index,query,key_index,key,weight.
+    """Write the attention weights in long form: head,query_index,query,key_index,key,weight
+    (a trained model's with a first column, layer).
 
     Returns the warnings the writing added (token text that was not UTF-8).
     """
@@ -231,7 +237,7 @@ def export_csv(
     rows, fields = without_surrogates(weights_table(analysis, include_mean=include_mean))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS if analysis.model is None else MODEL_CSV_COLUMNS)
     # repr-precision floats: the CSV must round-trip the weights, not round them to 6 digits
     writer.writerows(rows)
     write_atomically(path, buffer.getvalue())

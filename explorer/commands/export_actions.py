@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,15 +39,19 @@ from core.files.atomic import ExportError
 from core.files.export_data import export_data
 from explorer.commands import dialogs, export_dialogs
 from explorer.commands.actions import window_action
+from explorer.commands.export_whole import whole_layout
+from explorer.controller import FORWARD
 from explorer.export import export_figure
 from explorer.figures import figure_caption, figure_pixels
 
 if TYPE_CHECKING:
+    from core.analysis import Analysis
     from explorer.controller import Controller
     from explorer.state import LastFolder
     from explorer.views.status_bar import StatusBar
 
 EXPLORER = "explorer"
+ACROSS = "across"  # the across-layers view: its caption names the rollout or flow
 EXPORT_VIEW_TEXT = "Export this view…"
 COMPUTATION_LABEL = "How it is computed (the open tab: steps or matrices)"
 
@@ -192,12 +197,15 @@ class ExportActions(QObject):
                     size: tuple[int, int] | None = None) -> QSize:
         """The size of the file :meth:`write_figure` makes of view ``key`` (``scale`` None: a
         vector file), measured on what it draws, the caption band included."""
-        analysis = self._controller.analysis
-        caption = figure_caption(analysis) if analysis is not None else None
+        caption = self._caption(key)
         widget = self.target_widget(key)
         with ExitStack() as stack:
             if key != EXPLORER:
                 stack.enter_context(revealed(widget))  # as drawn: its page shown, laid out
+            elif size is None:  # laid out as write_figure lays it out: larger, nothing cut off
+                stack.enter_context(figure_mode(self._controller, self._screen_only))
+                size = stack.enter_context(whole_layout(widget, caption))
+                return QSize(*size) if scale is None else QSize(*size) * scale
             source = stack.enter_context(figure_source(widget))
             return figure_pixels(source, caption, size, scale or 1.0, vector=scale is None)
 
@@ -232,9 +240,16 @@ class ExportActions(QObject):
                 if not widget.isVisibleTo(widget.window()) and widget is not widget.window():
                     raise ExportError(f"The view “{label}” is hidden: show it, then export.")
                 title = f"Attention Explorer: {label}"
+            problem = self._not_current()  # after figure_mode, which computes what is pending
+            if problem is not None:
+                raise ExportError(problem)
             source = stack.enter_context(figure_source(widget))  # a table: all its rows
-            analysis = self._controller.analysis  # settled by figure_mode
-            caption = figure_caption(analysis) if analysis is not None else None
+            caption = self._caption(key)
+            if key == EXPLORER and size is None:  # every head and token: no pager, no scrolling
+                width, height = stack.enter_context(whole_layout(source, caption))
+                vector = Path(path).suffix.lower() in (".svg", ".pdf")
+                size = (width, height) if vector else (round(width * scale),
+                                                       round(height * scale))
             export_figure(source, path, caption=caption, title=title, size=size, scale=scale)
 
     # ------------------------------------------------------------------ data
@@ -249,8 +264,8 @@ class ExportActions(QObject):
 
     def export_data_to(self, path: str) -> bool:
         self._controller.settle()  # the output's own nearest words, not the live ones
-        analysis = self._controller.analysis
-        if analysis is None:
+        analysis = self._shown_analysis()
+        if analysis is None or self._not_current() is not None:
             return self._can_export()
         try:
             export_data(analysis, path)
@@ -263,11 +278,42 @@ class ExportActions(QObject):
 
     # ------------------------------------------------------------------ helpers
     def _can_export(self) -> bool:
-        if self._controller.analysis is not None:
-            return True
-        dialogs.show_error(self._owner, "Nothing to export yet",
-                           "There is no result to export yet: wait for the vectors to load.")
-        return False
+        if self._controller.analysis is None:
+            dialogs.show_error(self._owner, "Nothing to export yet",
+                               "There is no result to export yet: wait for the vectors to load.")
+            return False
+        problem = self._not_current()
+        if problem is not None:
+            dialogs.show_error(self._owner, "Nothing current to export", problem)
+            return False
+        return True
+
+    def _not_current(self) -> str | None:
+        """Why the analysis is not what the settings ask for (None: it is): exporting it then
+        would write the previous text's or settings' result as if it were the current one."""
+        if self._controller.jobs.busy(FORWARD):
+            return ("Still computing: the model is running the new text, and the views show "
+                    "the previous one until it is done (see the status bar). Export again then.")
+        if self._controller.failing:
+            return ("The current settings have no result (the views say why): change them, "
+                    "then export.")
+        return None
+
+    def _shown_analysis(self) -> Analysis | None:
+        """The analysis with the head the views show: focusing a head recomputes nothing, so
+        the analysis can be of an earlier focus (a caption said "mean of heads" under the map
+        of head 12)."""
+        analysis = self._controller.analysis
+        if analysis is None:
+            return None
+        head = self._controller.selected_head(analysis)
+        if head == analysis.settings.selected_head:
+            return analysis
+        return replace(analysis, settings=analysis.settings.updated(selected_head=head))
+
+    def _caption(self, key: str) -> str | None:
+        analysis = self._shown_analysis()
+        return figure_caption(analysis, key == ACROSS) if analysis is not None else None
 
 
 def _pyqtgraph_menu_at(receiver: QWidget, pos: QPoint) -> bool:
