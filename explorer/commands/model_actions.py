@@ -69,8 +69,7 @@ class ModelActions(QObject):
         name = Path(path).name if path else BUNDLED
         self._opening = (path, time.perf_counter())
         self._status.start_progress(f"Opening {name}…")
-        if self._state.transformer is None or self._state.settings.source == "model":
-            self._top_bar.set_loading(f"Opening {name}…")
+        self._top_bar.set_loading(f"Opening {name}…", "model")
         cache = self._cache_dir
 
         def work(progress: Any) -> Any:
@@ -139,6 +138,7 @@ class ModelActions(QObject):
         if self._state.transformer is not None:
             self._top_bar.set_model_info(self._state.transformer.config.summary)
         else:
-            self._top_bar.set_loading("No model opened: Open… a checkpoint folder")
+            self._top_bar.set_loading("No model opened: Open… a checkpoint folder", "model")
             if self._state.settings.source == "model":  # nothing to show: back to the vectors
                 self._state.update(**self._state.source_switch("vectors"))
+        self._top_bar.show_source(self._state.settings.source)  # not the model picked there

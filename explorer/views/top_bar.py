@@ -119,8 +119,7 @@ class TopBar(QWidget):
         self.query_edit.setEnabled(settings.mode != "sentences")
         if settings.source != self._source:
             self._source = settings.source
-            self.source_combo.setCurrentIndex(self.source_combo.findData(settings.source))
-            self._show_info()
+            self.show_source(settings.source)
         self.open_button.setToolTip(
             "Open a trained model's checkpoint folder (Ctrl+Alt+O, or drop one on the window)."
             if self._source == "model" else
@@ -136,21 +135,32 @@ class TopBar(QWidget):
         self._model_info = f"<b>{name}</b> · {rest}" if rest else f"<b>{name}</b>"
         self._show_info()
 
-    def set_loading(self, text: str) -> None:
-        """What the current source's label says while its vectors or model load."""
-        if self._source == "model":
+    def set_loading(self, text: str, source: str | None = None) -> None:
+        """What the label of ``source`` ("vectors" or "model"; None: the one the settings show)
+        says while its vectors or model load. A model opening while the vectors are shown
+        leaves the vectors' text alone: it is what the label says until the model is there."""
+        if (source or self._source) == "model":
             self._model_info = text
         else:
             self._vectors_info = text
         self._show_info()
 
+    def show_source(self, source: str) -> None:
+        """Show ``source`` in the box and its text in the label (e.g. back to the settings'
+        source after the model picked there failed to open)."""
+        self.source_combo.setCurrentIndex(self.source_combo.findData(source))
+        self._show_info()
+
     def _show_info(self) -> None:
-        text = self._model_info if self._source == "model" else self._vectors_info
+        # The box's source: the settings' one, or the one just picked there (its model opening).
+        shown = self.source_combo.currentData()
+        text = self._model_info if shown == "model" else self._vectors_info
         self.vectors_label.setText(text)
         self.vectors_label.setToolTip(text.replace("<b>", "").replace("</b>", ""))
 
     @Slot(int)
     def _on_source_activated(self, index: int) -> None:
+        self._show_info()  # the picked source's text (its model may still be opening)
         self.source_chosen.emit(self.source_combo.itemData(index))
 
     def set_vocabulary(self, index: VocabularyIndex | None) -> None:
