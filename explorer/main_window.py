@@ -368,6 +368,7 @@ class MainWindow(QMainWindow):
         self.top_bar.set_settings(settings)
         self.computation.dock.set_mode(settings.mode)
         self.computation.inputs.panel.set_settings(settings)
+        self.computation.inputs.panel.set_model_waiting(self.state.model_before_toy)
         if "mode" in names:  # the editors appear with the mode that needs them
             self.computation.inputs.setVisible(settings.mode != "words")
 

@@ -51,3 +51,48 @@ def test_a_model_that_fails_to_open_leaves_the_vectors_label_and_box(window, qtb
     assert window.state.settings.source == "vectors"
     assert window.top_bar.vectors_label.text() == vectors_text
     assert window.top_bar.source_combo.currentData() == "vectors"
+
+
+def switch_mode(window, mode: str) -> None:
+    """What a pick in the bottom dock's Input box does."""
+    dock = window.computation.dock
+    dock.mode.setCurrentIndex(dock.mode.findData(mode))
+    window.controller.flush()
+
+
+@pytest.mark.parametrize("back_to", ["words", "sentences"])
+def test_toy_mode_with_a_trained_model_says_so_and_the_model_comes_back(window, qtbot, back_to):
+    open_tiny(window, qtbot)
+    panel = window.computation.inputs.panel
+    switch_mode(window, "toy")
+    assert window.state.settings.source == "vectors"  # toy vectors are typed, not the model's
+    assert window.controller.analysis.model is None
+    assert "typed by hand" in panel.toy_note.text()
+    assert "trained model comes back" in panel.toy_note.text()
+    assert window.top_bar.source_combo.currentData() == "vectors"
+    switch_mode(window, back_to)
+    s = window.state.settings
+    assert (s.mode, s.source, s.model.path) == (back_to, "model", TINY_BERT)
+    assert window.controller.analysis.model is not None or back_to == "sentences"
+    assert "tiny-bert" in window.top_bar.vectors_label.text()
+    assert s.n_heads == window.state.transformer.config.n_heads
+
+
+def test_toy_mode_from_word_vectors_stays_with_word_vectors(window, qtbot):
+    open_tiny(window, qtbot)
+    window.models.choose_source("vectors")
+    switch_mode(window, "toy")
+    assert "comes back" not in window.computation.inputs.panel.toy_note.text()
+    switch_mode(window, "words")
+    assert window.state.settings.source == "vectors"
+
+
+def test_sentence_mode_with_a_trained_model_says_each_sentence_is_its_embedding(window, qtbot):
+    open_tiny(window, qtbot)
+    panel = window.computation.inputs.panel
+    switch_mode(window, "sentences")
+    assert "model's sentence embedding" in panel.context_hint.text()
+    assert panel.use_toy.isHidden()  # the model embeds the sentences: no toy words
+    window.models.choose_source("vectors")
+    assert "mean of its words" in panel.context_hint.text()
+    assert not panel.use_toy.isHidden()
