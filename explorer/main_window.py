@@ -243,6 +243,7 @@ class MainWindow(QMainWindow):
         self.top_bar.source_chosen.connect(self.models.choose_source)
         self.model_controls.changed.connect(edits.apply_changes)
         self.model_controls.open_model_requested.connect(self.models.open_dialog)
+        self.model_controls.invalid.connect(self.status.show_error)
         self.model_view.head_clicked.connect(edits.select_layer_head)
         self.across.cell_clicked.connect(self._on_across_clicked)
         self.controller.busy.connect(self._on_busy)

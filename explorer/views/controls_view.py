@@ -43,6 +43,7 @@ from core.settings import (
     field_docs,
     heads_limit,
 )
+from explorer.views.range_spin import RangeSpinBox
 from explorer.views.temperature import (
     SLIDER_STEPS,
     TemperaturePair,
@@ -84,8 +85,8 @@ def head_icon(i: int) -> QIcon:
 
 class ControlsView(QWidget):
     """All the attention settings. Emits ``changed(dict)``, ``heads_file_requested()`` and
-    ``invalid(str)``: a word-pair or axis text that was not applied, and why ("" once the
-    field is right again)."""
+    ``invalid(str)``: a word-pair or axis text or a temperature that was not applied, and why
+    ("" once the field is right again)."""
 
     changed = Signal(dict)
     heads_file_requested = Signal()
@@ -151,7 +152,7 @@ class ControlsView(QWidget):
         self.normalization = self._combo("normalization", NORMALIZATIONS)
         self.temperature_slider = self._tip(QSlider(Qt.Orientation.Horizontal), "temperature")
         self.temperature_slider.setRange(0, SLIDER_STEPS)
-        self.temperature = self._tip(QDoubleSpinBox(), "temperature")
+        self.temperature = self._tip(RangeSpinBox("temperature"), "temperature")
         self.temperature.setRange(*TEMPERATURE_RANGE)
         self.temperature.setDecimals(2)
         self.temperature.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
@@ -210,6 +211,7 @@ class ControlsView(QWidget):
         self.heads_file_button.clicked.connect(self.heads_file_requested)
         self._temperature_pair = TemperaturePair(self.temperature_slider, self.temperature, self)
         self._temperature_pair.changed.connect(lambda value: self._emit(temperature=value))
+        self.temperature.refused.connect(self.invalid)
         for name in ("causal", "exclude_self", "show_neighbours"):
             box: QCheckBox = getattr(self, name)
             box.toggled.connect(lambda on, f=name: self._emit(**{f: on}))
