@@ -208,7 +208,9 @@ class MainWindow(QMainWindow):
         self.exports.add_view("computation", COMPUTATION_LABEL, dock, lambda: dock.tabs)
         self.keys = ArrowKeys(self.state, self.controller, self.edits,
                               (self.token_strip, self.heatmaps, self.lines, self.latent,
-                               self.model_view, self.across, self.tabs), self)
+                               self.model_view, self.across, self.tabs), self,
+                              panels=(self.controls_dock, self.computation.dock,
+                                      self.computation.inputs, self.top_bar))
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
