@@ -9,9 +9,8 @@ from PySide6.QtGui import QColor
 from qt_helpers import settle, show_view
 
 from explorer.views.model_view import HOVER_HINT, STALE_HINT, ModelView
-from explorer.views.small_maps import SHIFT_LEGEND, shift_colour
 from explorer.views.palette import WEIGHT_COLORMAP
-from explorer.views.small_maps import MAX_CELLS, max_pool
+from explorer.views.small_maps import MAX_CELLS, SHIFT_LEGEND, max_pool, shift_colour
 
 LABELS = ["the", "animal", "was", "tired", "it"]
 
