@@ -366,8 +366,8 @@ class MainWindow(QMainWindow):
         layers_page = model_source and settings.mode != "sentences"
         self.controls_stack.setCurrentIndex(1 if layers_page else 0)
         for index in (self.tabs.indexOf(self.model_view), self.tabs.indexOf(self.across)):
-            if self.tabs.isTabVisible(index) != model_source:  # (it lays out, repaints, always)
-                self.tabs.setTabVisible(index, model_source)  # only a trained model has them
+            if self.tabs.isTabVisible(index) != layers_page:  # (it lays out, repaints, always)
+                self.tabs.setTabVisible(index, layers_page)  # only a model's layers have them
         self.top_bar.set_settings(settings)
         self.computation.dock.set_mode(settings.mode)
         self.computation.inputs.panel.set_settings(settings)

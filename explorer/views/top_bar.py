@@ -96,12 +96,13 @@ class TopBar(QWidget):
         row.addWidget(self.source_combo)
         row.addWidget(self.vectors_label)
         row.addWidget(self.open_button)
-        row.addSpacing(12)
-        row.addWidget(QLabel("Sentence:"))
-        row.addWidget(self.sentence_edit, stretch=1)
-        row.addSpacing(6)
-        row.addWidget(QLabel("Query:"))
-        row.addWidget(self.query_edit)
+        # Shown in the modes that type them here: toy and sentence rows come from the inputs
+        # dock, and greyed fields would only take the room the source's label needs.
+        self.sentence_field = _labelled("Sentence:", self.sentence_edit, space=12)
+        self.query_field = _labelled("Query:", self.query_edit, space=6)
+        row.addWidget(self.sentence_field, stretch=1)
+        row.addStretch(0)  # the room the hidden fields leave
+        row.addWidget(self.query_field)
 
     # ------------------------------------------------------------------ set_* (never emit)
     def set_settings(self, settings: Settings) -> None:
@@ -117,6 +118,8 @@ class TopBar(QWidget):
                 edit.setCursorPosition(0 if not edit.hasFocus() else len(text))  # show the start
         self.sentence_edit.setEnabled(settings.mode == "words")
         self.query_edit.setEnabled(settings.mode != "sentences")
+        self.sentence_field.setVisible(settings.mode == "words")
+        self.query_field.setVisible(settings.mode != "sentences")
         if settings.source != self._source:
             self._source = settings.source
             self.show_source(settings.source)
@@ -198,3 +201,13 @@ class TopBar(QWidget):
     def focus_query(self) -> None:
         self.query_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.query_edit.selectAll()
+
+
+def _labelled(text: str, field: QWidget, space: int) -> QWidget:
+    """``field`` after its name (and ``space`` pixels before both), as one widget to hide."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(space, 0, 0, 0)
+    row.addWidget(QLabel(text))
+    row.addWidget(field, stretch=1)
+    return box
