@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
         folder = LastFolder()
         # After the vector actions: a session's settings wait for its vectors to be in the state.
         self.sessions = SessionActions(self, self.state, self.loader, self.vectors.load,
-                                       self.status, folder, self.splitters)
+                                       self.status, folder, self.splitters, self.models)
         self.exports = ExportActions(self, self.controller, self.status, folder,
                                      self.main_splitter,
                                      (self.heatmaps.hover_label, self.model_view.readout,
