@@ -4,7 +4,9 @@ wherever the focus is except in a text field or a spin box.
 
 Plots take the focus when clicked and would swallow the arrows, so :class:`ArrowKeys` sees the
 key presses of every view (and its children) first; the window hands it the keys no focused
-widget took (``keyPressEvent``).
+widget took (``keyPressEvent``). The control panels and docks keep their own arrows (a combo's
+Up/Down picks its next entry), but a combo box or a scroll area there would take Page Up/Down
+for itself: those panels hand their page keys over too, except from a field one types in.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 
 if TYPE_CHECKING:
     from explorer.commands.edits import Edits
@@ -29,15 +38,25 @@ class ArrowKeys(QObject):
     """Arrow keys on ``views`` -> the query and the shown head, through ``edits``."""
 
     def __init__(self, state: ExplorerState, controller: Controller, edits: Edits,
-                 views: Sequence[QWidget], parent: QObject | None = None) -> None:
+                 views: Sequence[QWidget], parent: QObject | None = None,
+                 panels: Sequence[QWidget] = ()) -> None:
         super().__init__(parent)
         self._state, self._controller, self._edits = state, controller, edits
+        self._panel_widgets: set[QObject] = set()  # these hand over only their page keys
         for view in views:
             for widget in (view, *view.findChildren(QWidget)):
                 widget.installEventFilter(self)
+        for panel in panels:
+            for widget in (panel, *panel.findChildren(QWidget)):
+                if not _typed_into(widget):
+                    self._panel_widgets.add(widget)
+                    widget.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if watched in self._panel_widgets and (event.key() not in PAGES
+                                                   or QApplication.activePopupWidget()):
+                return super().eventFilter(watched, event)  # its own key (or an open list's)
             if self.handle(event):
                 return True
         return super().eventFilter(watched, event)
@@ -77,3 +96,10 @@ class ArrowKeys(QObject):
         choices: list[int | None] = [None, *range(self._state.settings.n_heads)]
         index = choices.index(self._state.settings.selected_head) + step
         self._edits.select_head(choices[min(max(index, 0), len(choices) - 1)])
+
+
+def _typed_into(widget: QWidget) -> bool:
+    """A field one types in (its page keys move its cursor or step its value)."""
+    if isinstance(widget, QLineEdit | QAbstractSpinBox):
+        return True
+    return isinstance(widget, QPlainTextEdit | QTextEdit) and not widget.isReadOnly()

@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
         folder = LastFolder()
         # After the vector actions: a session's settings wait for its vectors to be in the state.
         self.sessions = SessionActions(self, self.state, self.loader, self.vectors.load,
-                                       self.status, folder, self.splitters)
+                                       self.status, folder, self.splitters, self.models)
         self.exports = ExportActions(self, self.controller, self.status, folder,
                                      self.main_splitter,
                                      (self.heatmaps.hover_label, self.model_view.readout,
@@ -208,7 +208,9 @@ class MainWindow(QMainWindow):
         self.exports.add_view("computation", COMPUTATION_LABEL, dock, lambda: dock.tabs)
         self.keys = ArrowKeys(self.state, self.controller, self.edits,
                               (self.token_strip, self.heatmaps, self.lines, self.latent,
-                               self.model_view, self.across, self.tabs), self)
+                               self.model_view, self.across, self.tabs), self,
+                              panels=(self.controls_dock, self.computation.dock,
+                                      self.computation.inputs, self.top_bar))
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -243,6 +245,7 @@ class MainWindow(QMainWindow):
         self.top_bar.source_chosen.connect(self.models.choose_source)
         self.model_controls.changed.connect(edits.apply_changes)
         self.model_controls.open_model_requested.connect(self.models.open_dialog)
+        self.model_controls.invalid.connect(self.status.show_error)
         self.model_view.head_clicked.connect(edits.select_layer_head)
         self.across.cell_clicked.connect(self._on_across_clicked)
         self.controller.busy.connect(self._on_busy)
@@ -363,11 +366,12 @@ class MainWindow(QMainWindow):
         layers_page = model_source and settings.mode != "sentences"
         self.controls_stack.setCurrentIndex(1 if layers_page else 0)
         for index in (self.tabs.indexOf(self.model_view), self.tabs.indexOf(self.across)):
-            if self.tabs.isTabVisible(index) != model_source:  # (it lays out, repaints, always)
-                self.tabs.setTabVisible(index, model_source)  # only a trained model has them
+            if self.tabs.isTabVisible(index) != layers_page:  # (it lays out, repaints, always)
+                self.tabs.setTabVisible(index, layers_page)  # only a model's layers have them
         self.top_bar.set_settings(settings)
         self.computation.dock.set_mode(settings.mode)
         self.computation.inputs.panel.set_settings(settings)
+        self.computation.inputs.panel.set_model_waiting(self.state.model_before_toy)
         if "mode" in names:  # the editors appear with the mode that needs them
             self.computation.inputs.setVisible(settings.mode != "words")
 

@@ -86,6 +86,8 @@ class ExplorerState(QObject):
         self._batch_depth = 0
         self._pending: set[str] = set()
         self._before_lesson: Settings | None = None  # the person's own, while a lesson is open
+        # Toy mode was chosen with the trained model shown: leaving it brings the model back.
+        self._model_before_toy = False
 
     # ------------------------------------------------------------------ read-only views
     @property
@@ -146,11 +148,24 @@ class ExplorerState(QObject):
 
     def mode_switch(self, mode: str) -> dict[str, object]:
         """The changes that switch to input ``mode`` (see :func:`mode_changes`); toy vectors are
-        typed by hand, so they bring the word-vector source back from a trained model."""
-        changes = mode_changes(mode, self._settings, self._words_query)
-        if mode == "toy" and self._settings.source == "model":
+        typed by hand, so they bring the word-vector source back from a trained model, and
+        leaving toy mode for another brings that model back."""
+        s = self._settings
+        changes: dict[str, object] = {}
+        if mode == "toy" and s.source == "model":
             changes.update(self.source_switch("vectors"))
+            self._model_before_toy = True
+        elif mode != "toy" and s.mode == "toy" and self._model_before_toy \
+                and self._transformer is not None and s.source == "vectors":
+            changes["source"] = "model"
+            changes["n_heads"] = self._transformer.config.n_heads
+        changes.update(mode_changes(mode, s, self._words_query))
         return changes
+
+    @property
+    def model_before_toy(self) -> bool:
+        """True in toy mode chosen while the trained model was shown (it comes back after)."""
+        return self._model_before_toy and self._settings.mode == "toy"
 
     # ------------------------------------------------------------------ changes
     def update(self, **changes: Any) -> set[str]:
@@ -249,6 +264,8 @@ class ExplorerState(QObject):
             self._inspected_col = None
         if new.mode == "words":
             self._words_query = new.query
+        if new.mode != "toy" or new.source == "model":
+            self._model_before_toy = False  # toy mode left, or the model chosen again
         self._notify(names)
         return names
 

@@ -8,9 +8,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 from qt_helpers import settle, show_view
 
-from explorer.views.model_view import HOVER_HINT, ModelView
+from explorer.views.model_view import HOVER_HINT, STALE_HINT, ModelView
 from explorer.views.palette import WEIGHT_COLORMAP
-from explorer.views.small_maps import MAX_CELLS, max_pool
+from explorer.views.small_maps import MAX_CELLS, SHIFT_LEGEND, max_pool, shift_colour
 
 LABELS = ["the", "animal", "was", "tired", "it"]
 
@@ -134,7 +134,11 @@ def test_hover_reads_the_query_rows_strongest_key_and_the_key_under_the_mouse(qt
     assert view.readout.text().endswith("(ablated) (not current)")
     qtbot.wait(20)  # pyqtgraph drops moves less than 10 ms apart (its mouseRateLimit)
     qtbot.mouseMove(view.canvas.viewport(), QPoint(2, 2))  # off the maps
-    qtbot.waitUntil(lambda: view.readout.text() == HOVER_HINT, timeout=1000)
+    qtbot.waitUntil(lambda: view.readout.text() == STALE_HINT, timeout=1000)  # not "point at"
+    view.set_stale(None)
+    assert view.readout.text() == f"{HOVER_HINT} {SHIFT_LEGEND}"  # what the corners say
+    view.set_shift(None)
+    assert view.readout.text() == HOVER_HINT
 
 
 def test_ablated_heads_are_greyed_and_crossed_out(qtbot):
@@ -177,7 +181,7 @@ def test_shift_badges_show_each_heads_shift_and_hide(qtbot):
     shift = np.array([[0.0, 0.42, 1.0], [0.05, 0.5, 0.999]])
     view.set_shift(shift)
     assert view.badges.isVisible()
-    assert [view.badges.text(1, h) for h in range(3)] == ["0.05", "0.50", "1.00"]
+    assert [view.badges.text(1, h) for h in range(3)] == ["0.05", "0.5", "1"]
     assert view.badges.text(0, 1) == "0.42"
     view.grab()  # paints without error
     view.set_shift(None)
@@ -274,3 +278,33 @@ def test_pooled_maps_are_made_once_per_result_whichever_thread_asks_first():
     again = first.copy()
     assert pooled_maps(again) is not made[0]
     np.testing.assert_array_equal(pooled_maps(again), made[0])
+
+
+def test_small_shifts_read_in_significant_digits_and_differ_in_colour(qtbot):
+    """One ablation moves most later heads by 0.001 to 0.01: neither "0.00" in the hover line
+    nor one pale colour for all of them."""
+    view = shown(qtbot)
+    view.set_attentions(random_attentions(2, 3, 5), LABELS, query_row=0)
+    view.set_shift(np.array([[0.0, 0.00123, 0.0087], [0.00004, 0.05, 0.3]]))
+    assert [view.badges.text(0, h) for h in range(3)] == ["0", "0.0012", "0.0087"]
+    assert view.badges.text(1, 0) == "<1e-4"
+    rect = view.map_scene_rect(0, 1)
+    qtbot.wait(20)  # pyqtgraph drops moves less than 10 ms apart (its mouseRateLimit)
+    qtbot.mouseMove(view.canvas.viewport(), viewport_point(view, rect.center()))
+    qtbot.waitUntil(lambda: "shift" in view.readout.text(), timeout=1000)
+    assert view.readout.text().endswith("; shift 0.00123")
+    lightness = [shift_colour(v).lightnessF() for v in (0.0, 0.001, 0.01, 0.1, 1.0)]
+    assert lightness == sorted(lightness, reverse=True)  # darker with every tenfold shift
+    assert lightness[1] - lightness[2] > 0.1  # 0.001 and 0.01 are told apart at a glance
+    assert view.readout.toolTip() == SHIFT_LEGEND or SHIFT_LEGEND in view.readout.toolTip()
+
+
+def test_a_long_overlay_message_is_set_smaller_to_fit(qtbot):
+    view = shown(qtbot)
+    view.set_attentions(random_attentions(2, 3, 5), LABELS, query_row=0)
+    view.set_stale("updating…")
+    big = view.overlay.styleSheet()
+    view.set_stale("sentence mode: each sentence is one embedding, so there are no layers and "
+                   "heads to show")
+    assert view.overlay.styleSheet() != big and "11pt" in view.overlay.styleSheet()
+    assert view.readout.text() == STALE_HINT

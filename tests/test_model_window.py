@@ -203,6 +203,7 @@ def test_a_long_text_runs_in_the_background_and_a_newer_edit_wins(window, qtbot)
 def test_a_broken_model_folder_is_refused_and_the_window_keeps_its_model(window, qtbot,
                                                                          tmp_path, errors):
     open_tiny(window, qtbot)
+    window.controller.settle()  # now, not by its timer while the folder fails (a busy machine)
     shown = window.controller.analysis
     broken = tmp_path / "broken"
     shutil.copytree(TINY_BERT, broken)

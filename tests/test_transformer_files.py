@@ -42,6 +42,13 @@ def _edit_config(folder: Path, **changes) -> None:
     path.write_text(json.dumps(config))
 
 
+def _drop_from_config(folder: Path, key: str) -> None:
+    path = folder / "config.json"
+    config = json.loads(path.read_text())
+    del config[key]
+    path.write_text(json.dumps(config))
+
+
 def _message(path) -> str:
     with pytest.raises(ModelError) as info:
         load_model(path)
@@ -68,14 +75,19 @@ def test_memory_mapped_tensors_equal_what_safetensors_reads():
     (lambda f: (f / "config.json").write_text("[1, 2]"), "expected a JSON object"),
     (lambda f: _edit_config(f, model_type="t5"),
      "model_type 't5' is not supported; supported: bert, gpt2"),
-    (lambda f: _edit_config(f, num_hidden_layers=10**9), "out of range for n_layers"),
+    (lambda f: _edit_config(f, num_hidden_layers=10**9), "out of range for the number of layers"),
+    (lambda f: _drop_from_config(f, "type_vocab_size"),
+     "config.json has no 'type_vocab_size' (BERT needs it: the number of token types)"),
+    (lambda f: _edit_config(f, hidden_size="wide"),
+     "'hidden_size' (the hidden size) must be a whole number, got 'wide'"),
     (lambda f: _edit_config(f, num_attention_heads=5), "not a multiple of 5 heads"),
     (lambda f: _edit_config(f, hidden_act="swish"), "activation hidden_act = 'swish'"),
     (lambda f: _edit_config(f, vocab_size=10), "do not belong together"),
     (lambda f: (f / "tokenizer.json").write_text("{}"), "tokenizer.json: not a tokenizer"),
     (lambda f: (f / "tokenizer.json").write_bytes(b"\xff\xfe"), "not UTF-8"),
 ], ids=["no folder", "no tokenizer", "no config", "config not JSON", "config a list",
-        "unknown model_type", "absurd layers", "heads do not divide", "unknown activation",
+        "unknown model_type", "absurd layers", "no type_vocab_size", "hidden size not a number",
+        "heads do not divide", "unknown activation",
         "tokenizer larger than embeddings", "tokenizer not a tokenizer", "tokenizer not UTF-8"])
 def test_a_broken_folder_is_refused_with_the_file_and_the_reason(bert_copy, setup, expected):
     setup(bert_copy)

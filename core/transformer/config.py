@@ -58,12 +58,24 @@ class TransformerConfig:
         return f"{self.name} · {self.n_layers} layers x {self.n_heads} heads · {self.d_model} dims"
 
 
+# What each number is, in the person's words (the messages name the key and say what it means).
+_MEANINGS = {"n_layers": "the number of layers", "n_heads": "the heads per layer",
+             "d_model": "the hidden size", "d_ff": "the feed-forward width",
+             "vocab_size": "the vocabulary size", "max_positions": "the most tokens it takes",
+             "type_vocab_size": "the number of token types"}
+_NAMES = {"bert": "BERT", "gpt2": "GPT-2"}
+
+
 def _int(raw: dict[str, Any], key: str, what: str, path: str, *, low: int = 1) -> int:
     value = raw.get(key)
+    meaning = _MEANINGS[what]
+    if value is None:
+        needs = _NAMES.get(str(raw.get("model_type")), "the model")
+        raise ModelError(f"{path} has no '{key}' ({needs} needs it: {meaning})")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ModelError(f"{path}: '{key}' ({what}) must be a whole number, got {value!r}")
+        raise ModelError(f"{path}: '{key}' ({meaning}) must be a whole number, got {value!r}")
     if not low <= value <= _LIMITS[what]:
-        raise ModelError(f"{path}: '{key}' = {value} is out of range for {what} "
+        raise ModelError(f"{path}: '{key}' = {value} is out of range for {meaning} "
                          f"({low}..{_LIMITS[what]})")
     return value
 

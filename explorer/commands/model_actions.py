@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -39,7 +39,17 @@ class ModelActions(QObject):
     jobs : runs the opening in the background.
     top_bar, status : show what is open and the progress.
     cache_dir : where the bundled model is extracted (None: the per-user cache folder).
+
+    Signals
+    -------
+    opened(object)
+        The folder (None: the bundled model) of a model now in the state.
+    open_failed(object, str)
+        The folder of a model that did not open, and why (already shown to the person).
     """
+
+    opened = Signal(object)
+    open_failed = Signal(object, str)
 
     def __init__(self, owner: QWidget, state: ExplorerState, jobs: BackgroundJobs,
                  top_bar: TopBar, status: StatusBar, cache_dir: str | None = None) -> None:
@@ -69,8 +79,7 @@ class ModelActions(QObject):
         name = Path(path).name if path else BUNDLED
         self._opening = (path, time.perf_counter())
         self._status.start_progress(f"Opening {name}…")
-        if self._state.transformer is None or self._state.settings.source == "model":
-            self._top_bar.set_loading(f"Opening {name}…")
+        self._top_bar.set_loading(f"Opening {name}…", "model")
         cache = self._cache_dir
 
         def work(progress: Any) -> Any:
@@ -126,11 +135,13 @@ class ModelActions(QObject):
         self._state.set_transformer(model, path)
         self._status.stop_progress(
             f"Opened {model.config.summary} in {time.perf_counter() - started:.1f} s")
+        self.opened.emit(path)
 
     @Slot(str, object)
     def _on_failed(self, kind: str, error: Any) -> None:
         if kind != MODEL:
             return
+        path = self._opening[0] if self._opening is not None else None
         self._opening = None
         message = str(error) if isinstance(error, ValueError) else \
             f"Could not open the model: {type(error).__name__}: {error}"
@@ -139,6 +150,8 @@ class ModelActions(QObject):
         if self._state.transformer is not None:
             self._top_bar.set_model_info(self._state.transformer.config.summary)
         else:
-            self._top_bar.set_loading("No model opened: Open… a checkpoint folder")
+            self._top_bar.set_loading("No model opened: Open… a checkpoint folder", "model")
             if self._state.settings.source == "model":  # nothing to show: back to the vectors
                 self._state.update(**self._state.source_switch("vectors"))
+        self._top_bar.show_source(self._state.settings.source)  # not the model picked there
+        self.open_failed.emit(path, message)

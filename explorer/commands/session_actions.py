@@ -8,7 +8,10 @@ tab titles), the splitter sizes, which docks are shown and the inspected key col
 Opening checks the whole file first: a malformed file, or one from a newer version, is reported
 with :func:`explorer.commands.dialogs.show_error` and changes nothing. A session naming other
 vectors than the loaded ones loads them through the window's normal background loader, and the
-settings are applied when they arrive (not at all if the load fails or is cancelled).
+settings are applied when they arrive (not at all if the load fails or is cancelled). A session
+showing a trained model other than the open one opens that model first, in the background, the
+same way: a model folder that is missing or broken leaves the settings and the model on screen
+as they were, and the message names the folder and what is wrong.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from explorer.commands import dialogs, export_dialogs
 from explorer.commands.actions import window_action
 
 if TYPE_CHECKING:
+    from explorer.commands.model_actions import ModelActions
     from explorer.loader import LoadedVectors, VectorLoader
     from explorer.state import ExplorerState, LastFolder
     from explorer.views.status_bar import StatusBar
@@ -55,18 +59,27 @@ class SessionActions(QObject):
     status : where an opened or saved session is reported.
     folder : where the file dialogs start, shared with the export actions.
     splitters : the splitters whose sizes a session keeps, by the name saved for each.
+    models : opens a session's trained model before its settings are applied (None: sessions
+        are applied without opening one).
     """
 
     def __init__(self, owner: QWidget, state: ExplorerState, loader: VectorLoader,
                  load_vectors: Callable[[str | None, str], bool], status: StatusBar,
-                 folder: LastFolder, splitters: Mapping[str, QSplitter]) -> None:
+                 folder: LastFolder, splitters: Mapping[str, QSplitter],
+                 models: ModelActions | None = None) -> None:
         super().__init__(owner)
         self._owner, self._state, self._status = owner, state, status
         self._load_vectors = load_vectors
+        self._models = models
         self.folder = folder
         self._splitters = dict(splitters)
         self.path: str | None = None  # the session file last opened or saved
-        self._pending: tuple[str, Settings, dict[str, Any]] | None = None  # waiting for vectors
+        # A session waiting for its vectors, then (``_model_wait``) for its model to open.
+        self._pending: tuple[str, Settings, dict[str, Any]] | None = None
+        self._model_wait = False
+        if models is not None:
+            models.opened.connect(self._on_model_opened)
+            models.open_failed.connect(self._on_model_not_opened)
         self.open_action = window_action(owner, "&Open session…", self.open_dialog,
                                          "Ctrl+Shift+O")
         self.save_action = window_action(owner, "&Save session", self.save, "Ctrl+S")
@@ -82,7 +95,7 @@ class SessionActions(QObject):
 
     @property
     def waiting(self) -> bool:
-        """True while an opened session waits for its vectors to load."""
+        """True while an opened session waits for its vectors to load (or its model to open)."""
         return self._pending is not None
 
     # ------------------------------------------------------------------ saving
@@ -130,29 +143,62 @@ class SessionActions(QObject):
         if problem is not None:
             dialogs.show_error(self._owner, "Could not open the session", problem)
             return False
+        self._pending, self._model_wait = (path, settings, view), False
         if loaded:
-            self._apply(path, settings, view)
+            self._open_model_or_apply()
             return True
-        vectors = settings.vectors_path
-        self._pending = (path, settings, view)
-        if not self._load_vectors(vectors, settings.vectors_format):
+        if not self._load_vectors(settings.vectors_path, settings.vectors_format):
             self._pending = None  # a pickled file the person did not trust
             return False
         return True
 
+    def _open_model_or_apply(self) -> None:
+        """Apply the pending session, once the trained model it shows is the one open."""
+        assert self._pending is not None
+        model = self._pending[1].model
+        needs_model = self._pending[1].source == "model" and self._models is not None and (
+            self._state.transformer is None or self._state.transformer_path != model.path)
+        if needs_model and self._models is not None:
+            self._model_wait = True
+            self._models.open(model.path)
+            return
+        pending, self._pending = self._pending, None
+        self._apply(*pending)
+
     @Slot(object)
     def _on_vectors_loaded(self, result: LoadedVectors) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None and result.path == pending[1].vectors_path:
-            self._apply(*pending)
+        if self._pending is None or self._model_wait:
+            return
+        if result.path == self._pending[1].vectors_path:
+            self._open_model_or_apply()
+        else:
+            self._pending = None  # other vectors were opened meanwhile: they win
 
     @Slot()
     def _on_vectors_not_loaded(self, *_: Any) -> None:
-        if self._pending is not None:
-            name = Path(self._pending[0]).name
-            self._pending = None
-            self._status.show_message(
-                f"Session {name} not opened: its word vectors did not load.", error=True)
+        if self._pending is not None and not self._model_wait:
+            self._not_opened("its word vectors did not load")
+
+    @Slot(object)
+    def _on_model_opened(self, folder: str | None) -> None:
+        if self._pending is not None and self._model_wait:
+            if folder == self._pending[1].model.path:
+                self._model_wait = False
+                self._open_model_or_apply()
+            else:
+                self._pending = None  # another model was opened meanwhile: it wins
+
+    @Slot(object, str)
+    def _on_model_not_opened(self, folder: str | None, why: str) -> None:
+        if self._pending is not None and self._model_wait:
+            self._not_opened(f"its model {folder or 'the bundled model'} did not open: {why}")
+
+    def _not_opened(self, why: str) -> None:
+        """Say the pending session was left unopened (its settings were not applied)."""
+        assert self._pending is not None
+        name = Path(self._pending[0]).name
+        self._pending, self._model_wait = None, False
+        self._status.show_message(f"Session {name} not opened: {why}", error=True)
 
     def _apply(self, path: str, settings: Settings, view: dict[str, Any]) -> None:
         self._state.set_settings(settings)

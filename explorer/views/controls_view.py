@@ -43,6 +43,7 @@ from core.settings import (
     field_docs,
     heads_limit,
 )
+from explorer.views.range_spin import RangeSpinBox
 from explorer.views.temperature import (
     SLIDER_STEPS,
     TemperaturePair,
@@ -70,6 +71,10 @@ CHOICE_TEXT: dict[str, str] = {
     "error": "stop with an error",
     "pca_view": "PCA of shown points", "pca_vocab": "PCA of vocabulary",
 }
+TOY_MAP_NOTE = ("Toy vectors are drawn as they are (two dimensions) or by PCA of the shown "
+                "points; they have no vocabulary around them.")
+MODEL_MAP_NOTE = ("The model's sentence embeddings are drawn by PCA of the shown points; "
+                  "each sentence attends through one head.")
 W = TypeVar("W", bound=QWidget)
 _INVALID_BUTTON = "QPushButton { border: 2px solid #d62728; padding: 3px; }"
 
@@ -84,8 +89,8 @@ def head_icon(i: int) -> QIcon:
 
 class ControlsView(QWidget):
     """All the attention settings. Emits ``changed(dict)``, ``heads_file_requested()`` and
-    ``invalid(str)``: a word-pair or axis text that was not applied, and why ("" once the
-    field is right again)."""
+    ``invalid(str)``: a word-pair or axis text or a temperature that was not applied, and why
+    ("" once the field is right again)."""
 
     changed = Signal(dict)
     heads_file_requested = Signal()
@@ -121,7 +126,7 @@ class ControlsView(QWidget):
         return widget
 
     def _heads_group(self) -> QGroupBox:
-        box = QGroupBox("Heads")
+        self.heads_box = box = QGroupBox("Heads")
         self.heads_form = form = QFormLayout(box)
         self.n_heads = self._tip(QSpinBox(), "n_heads")
         self.n_heads.setRange(1, MAX_HEADS)
@@ -142,6 +147,10 @@ class ControlsView(QWidget):
                               ("Matrices", self.heads_file_button), ("d_k", self.d_k),
                               ("Show head", self.selected_head)):
             form.addRow(label, widget)
+        self.heads_note = QLabel()  # the toy's W matrices cannot be cut into that many heads
+        self.heads_note.setWordWrap(True)
+        self.heads_note.setStyleSheet("color: #b00020;")
+        form.insertRow(1, self.heads_note)
         return box
 
     def _attention_group(self) -> QGroupBox:
@@ -151,7 +160,7 @@ class ControlsView(QWidget):
         self.normalization = self._combo("normalization", NORMALIZATIONS)
         self.temperature_slider = self._tip(QSlider(Qt.Orientation.Horizontal), "temperature")
         self.temperature_slider.setRange(0, SLIDER_STEPS)
-        self.temperature = self._tip(QDoubleSpinBox(), "temperature")
+        self.temperature = self._tip(RangeSpinBox("temperature"), "temperature")
         self.temperature.setRange(*TEMPERATURE_RANGE)
         self.temperature.setDecimals(2)
         self.temperature.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
@@ -186,9 +195,7 @@ class ControlsView(QWidget):
         self.axis_words_row.setLayout(grid)
         grid.setContentsMargins(0, 0, 0, 0)
         self.show_neighbours = self._tip(QCheckBox("Show nearest words"), "show_neighbours")
-        self.toy_map_note = QLabel("Toy vectors are drawn as they are (two dimensions) or by "
-                                   "PCA of the shown points; they have no vocabulary around "
-                                   "them.")
+        self.toy_map_note = QLabel(TOY_MAP_NOTE)
         self.toy_map_note.setWordWrap(True)
         form.addRow("Projection", self.projection)
         form.addRow("Axes", self.axis_words_row)
@@ -210,6 +217,7 @@ class ControlsView(QWidget):
         self.heads_file_button.clicked.connect(self.heads_file_requested)
         self._temperature_pair = TemperaturePair(self.temperature_slider, self.temperature, self)
         self._temperature_pair.changed.connect(lambda value: self._emit(temperature=value))
+        self.temperature.refused.connect(self.invalid)
         for name in ("causal", "exclude_self", "show_neighbours"):
             box: QCheckBox = getattr(self, name)
             box.toggled.connect(lambda on, f=name: self._emit(**{f: on}))
@@ -273,7 +281,7 @@ class ControlsView(QWidget):
         for edit, word in zip(self.axis_words, s.projection_axes, strict=True):
             if edit.text().strip() != word:
                 edit.setText(word)
-        self._show_head_choices(s.n_heads)
+        self._show_head_choices(computed_heads(s))
         self.selected_head.setCurrentIndex(0 if s.selected_head is None else s.selected_head + 1)
 
     def _show_head_choices(self, n_heads: int) -> None:
@@ -295,16 +303,25 @@ class ControlsView(QWidget):
         # Only the options of the chosen strategy/projection are shown, so the panel stays short;
         # a toy table's heads are its own W matrices and its vectors have no vocabulary, so
         # what makes heads from word vectors, or looks words up, is hidden with it.
+        # A trained model's sentence mode: its embeddings through one identity head, PCA of
+        # the shown points, no vocabulary: only the attention settings mean something.
         toy, toy_rows = uses_toy(s), s.mode == "toy"
+        model_sentences = s.source == "model" and s.mode == "sentences"
+        self.heads_box.setVisible(not model_sentences)
+        note = toy_heads_note(s)
+        self.heads_note.setText(note)
+        self.heads_form.setRowVisible(self.heads_note, bool(note))
         for widget, shown in ((self.head_strategy, not toy), (self.d_k, not toy),
                               (self.seed, not toy and s.head_strategy in ("random", "axes")),
                               (self.head_axes, not toy and s.head_strategy == "axes"),
                               (self.heads_file_button, not toy and s.head_strategy == "file")):
             self.heads_form.setRowVisible(widget, shown)
-        self.oov_form.setRowVisible(self.oov_policy, not toy_rows)
-        for widget, shown in ((self.projection, not toy), (self.show_neighbours, not toy),
-                              (self.axis_words_row, not toy and s.projection == "axes"),
-                              (self.toy_map_note, toy)):
+        self.oov_form.setRowVisible(self.oov_policy, not toy_rows and not model_sentences)
+        words = not toy and not model_sentences
+        self.toy_map_note.setText(MODEL_MAP_NOTE if model_sentences else TOY_MAP_NOTE)
+        for widget, shown in ((self.projection, words), (self.show_neighbours, words),
+                              (self.axis_words_row, words and s.projection == "axes"),
+                              (self.toy_map_note, not words)):
             self.map_form.setRowVisible(widget, shown)
 
     # ------------------------------------------------------------------ what the person did
@@ -376,6 +393,23 @@ class ControlsView(QWidget):
         button_style = _INVALID_BUTTON if self._culprit == "heads_file" else ""
         if self.heads_file_button.styleSheet() != button_style:
             self.heads_file_button.setStyleSheet(button_style)
+
+
+def computed_heads(s: Settings) -> int:
+    """The heads ``s`` computes: a toy table's W matrices give ``n_heads`` heads only when that
+    divides their columns, else one (as ``core.inputs.toy_heads`` rules)."""
+    if not uses_toy(s) or s.toy is None or not s.toy.w_q or not s.toy.w_v:
+        return s.n_heads
+    cols, v_cols = len(s.toy.w_q[0]), len(s.toy.w_v[0])
+    return s.n_heads if cols % s.n_heads == 0 and v_cols % s.n_heads == 0 else 1
+
+
+def toy_heads_note(s: Settings) -> str:
+    """Why fewer heads are computed than the box asks for ("" when they are the same)."""
+    if computed_heads(s) == s.n_heads or s.toy is None:
+        return ""
+    return (f"Not applied: {s.n_heads} heads do not divide W_Q's {len(s.toy.w_q[0])} / W_V's "
+            f"{len(s.toy.w_v[0])} columns, so one head is computed.")
 
 
 def _short_name(path: str | None) -> str:

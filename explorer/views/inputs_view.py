@@ -35,6 +35,13 @@ from explorer.views.toy_editor import ToyVectorEditor
 # sentence is its sentence embedding rather than the mean of word vectors.
 MODE_TEXT = {"words": "The sentence's words", "sentences": "Whole sentences (one vector each)",
              "toy": "Toy vectors (typed by hand)"}
+# What one context sentence's vector is, per source (or the toy table's words).
+CONTEXT_HINT = {
+    "vectors": "Context sentences, one per line (each is the mean of its words):",
+    "model": "Context sentences, one per line (each is the model's sentence embedding):",
+    "toy": "Context sentences, one per line (each is the mean of its toy vectors):"}
+TOY_NOTE = "Toy vectors are typed by hand: the heads are made up from them, not a trained model's."
+TOY_MODEL_WAITS = " The trained model comes back when you choose another input mode."
 MAX_TOY_TOKENS = 12
 _INVALID_STYLE = "QLineEdit { border: 2px solid #d62728; }"
 
@@ -113,9 +120,9 @@ class InputsPanel(QWidget):
         self.use_toy = QCheckBox("Words from the toy table (not the word vectors)")
         form = QFormLayout(box)
         form.addRow("Query sentence:", self.query_sentence)
-        hint = QLabel("Context sentences, one per line (each is the mean of its words):")
-        hint.setWordWrap(True)
-        form.addRow(hint)
+        self.context_hint = QLabel(CONTEXT_HINT["vectors"])
+        self.context_hint.setWordWrap(True)
+        form.addRow(self.context_hint)
         form.addRow(self.context)
         form.addRow(self.use_toy)
         return box
@@ -130,7 +137,10 @@ class InputsPanel(QWidget):
         self.outside_query.setPlaceholderText("e.g. 1, 0, 1 (empty: the query is a token)")
         self.outside_label = QLineEdit()
         self.editor = ToyVectorEditor()
+        self.toy_note = QLabel(TOY_NOTE)
+        self.toy_note.setWordWrap(True)
         toy_form = QFormLayout(box)
+        toy_form.addRow(self.toy_note)
         toy_form.addRow("Tokens n:", self.n_tokens)
         toy_form.addRow("Dimensions d:", self.n_dims)
         toy_form.addRow("Outside query vector:", self.outside_query)
@@ -150,8 +160,12 @@ class InputsPanel(QWidget):
         if _sentences(self.context.toPlainText()) != s.context_sentences:
             self.context.setPlainText("\n".join(s.context_sentences))
         self.use_toy.setChecked(s.sentences_use_toy)
+        # A trained model embeds the sentences itself: the toy table's words mean nothing then.
+        toy_words = s.sentences_use_toy and s.source == "vectors"
+        self.use_toy.setVisible(s.source == "vectors")
+        self.context_hint.setText(CONTEXT_HINT["toy" if toy_words else s.source])
         self.sentences_box.setVisible(s.mode == "sentences")
-        self.toy_box.setVisible(s.mode == "toy" or (s.mode == "sentences" and s.sentences_use_toy))
+        self.toy_box.setVisible(s.mode == "toy" or (s.mode == "sentences" and toy_words))
         spec = s.toy
         if spec is not None:
             self.n_tokens.setValue(len(spec.tokens))
@@ -164,6 +178,11 @@ class InputsPanel(QWidget):
             if shown is None or _plain(ToySpec.from_inputs(shown)) != _plain(spec):
                 self.editor.set_toy(spec.tokens, spec.x, spec.w_q, spec.w_k, spec.w_v, spec.w_o)
         del blockers
+
+    def set_model_waiting(self, waiting: bool) -> None:
+        """Say (True) that toy mode was chosen with a trained model shown, which comes back with
+        another input mode."""
+        self.toy_note.setText(TOY_NOTE + (TOY_MODEL_WAITS if waiting else ""))
 
     # ----------------------------------------------------------------------------- handlers
     @Slot(str)

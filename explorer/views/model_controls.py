@@ -45,6 +45,7 @@ from explorer.views.controls_view import (
     head_icon,
     temperature_to_slider,
 )
+from explorer.views.range_spin import RangeSpinBox
 
 __all__ = ["NO_MODEL", "ModelControls", "format_heads"]
 
@@ -65,10 +66,12 @@ def format_heads(heads: tuple[tuple[int, int], ...]) -> str:
 
 
 class ModelControls(QWidget):
-    """The trained model's settings. Emits ``changed(dict)`` and ``open_model_requested()``."""
+    """The trained model's settings. Emits ``changed(dict)``, ``open_model_requested()`` and
+    ``invalid(str)`` (a typed temperature out of range, and why)."""
 
     changed = Signal(object)
     open_model_requested = Signal()
+    invalid = Signal(str)  # a typed value that was refused, and why
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,7 +154,7 @@ class ModelControls(QWidget):
         doc = _MODEL_DOCS["what_if_temperature"]
         self.temperature_slider = self._tip(QSlider(Qt.Orientation.Horizontal), doc)
         self.temperature_slider.setRange(0, SLIDER_STEPS)
-        self.temperature = self._tip(QDoubleSpinBox(), doc)
+        self.temperature = self._tip(RangeSpinBox("temperature"), doc)
         self.temperature.setRange(*TEMPERATURE_RANGE)
         self.temperature.setDecimals(2)
         self.temperature.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
@@ -202,6 +205,7 @@ class ModelControls(QWidget):
         self._temperature_pair = TemperaturePair(self.temperature_slider, self.temperature, self)
         self._temperature_pair.changed.connect(
             lambda value: self._emit_model(what_if_temperature=value))
+        self.temperature.refused.connect(self.invalid)
         self.ablate_button.clicked.connect(self._on_ablate_clicked)
         self.reset_button.clicked.connect(
             lambda: self.changed.emit({"model": self._model.without_interventions()}))

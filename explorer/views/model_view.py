@@ -29,11 +29,14 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from explorer.views.arrays import frozen
+from explorer.views.elided_label import ElidedLabel
 from explorer.views.map_grid import MapGrid
 from explorer.views.palette import BACKGROUND, FOREGROUND
-from explorer.views.small_maps import GridGeometry, ShiftBadges, pooled_maps
+from explorer.views.small_maps import SHIFT_LEGEND, GridGeometry, ShiftBadges, pooled_maps
 
 HOVER_HINT = "Point at a map to read it; click one to focus that head."
+STALE_HINT = "The greyed maps are not current."
+_LONG_MESSAGE = 40  # characters: a longer overlay message is set smaller, to fit the grid
 _TICK_POINTS = 8.0
 _LEFT_AXIS, _TOP_AXIS = 30, 18  # pixels for "L12" and "H12"
 _PAD = 4  # pixels around everything
@@ -41,8 +44,8 @@ _OUTLINE_COLOUR = "#1f1f1f"
 _QUERY_COLOUR = QColor(214, 39, 40, 200)  # the heatmaps' query-row red, a little see-through
 _ABLATED_FILL = QColor(215, 215, 215, 190)  # the map shows through, faintly
 _ABLATED_PEN = QColor(110, 110, 110)
-_STALE_STYLE = ("background: rgba(238, 238, 238, 200); color: #202020; font-size: 15pt;"
-                " font-weight: bold;")
+_STALE_STYLE = ("background: rgba(238, 238, 238, 200); color: #202020; font-size: {}pt;"
+                " font-weight: bold; padding: 12px;")
 
 
 class ModelView(QWidget):
@@ -60,7 +63,7 @@ class ModelView(QWidget):
         super().__init__(parent)
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(BACKGROUND)
-        self.readout = QLabel(HOVER_HINT)
+        self.readout = ElidedLabel(HOVER_HINT)  # a long line never widens the view
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -93,7 +96,7 @@ class ModelView(QWidget):
         self.overlay = QLabel(self.canvas)  # over the grid when the data is not current
         self.overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.overlay.setWordWrap(True)
-        self.overlay.setStyleSheet(_STALE_STYLE)
+        self.overlay.setStyleSheet(_STALE_STYLE.format(15))
         # Clicks and hover reach the maps through it: the person may pick a head meanwhile.
         self.overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.overlay.hide()
@@ -190,6 +193,7 @@ class ModelView(QWidget):
         with QSignalBlocker(self):
             self._shift = None if shift is None else frozen(shift, np.float64, ndmin=2)
             self.badges.set_shift(self._geometry, self._fitting_shift())
+            self.readout.setToolTip("" if self._shift is None else SHIFT_LEGEND)
             self._show_readout()
 
     def set_ablated(self, heads: Iterable[tuple[int, int]]) -> None:
@@ -205,6 +209,9 @@ class ModelView(QWidget):
             if message is None:
                 self.overlay.hide()
             else:
+                style = _STALE_STYLE.format(15 if len(message) <= _LONG_MESSAGE else 11)
+                if style != self.overlay.styleSheet():
+                    self.overlay.setStyleSheet(style)
                 self.overlay.setText(message)
                 self.overlay.setGeometry(self.canvas.rect())
                 self.overlay.show()
@@ -295,7 +302,7 @@ class ModelView(QWidget):
         hovered = self._hovered
         if (hovered is None or not self._in_grid(*hovered[:2])
                 or not hovered[2] < len(self._labels)):
-            self.readout.setText(HOVER_HINT)
+            self.readout.setText(self._hint())
             return
         layer, head, key = hovered
         row = self._attentions[layer, head, self._query_row]  # (n,)
@@ -306,12 +313,20 @@ class ModelView(QWidget):
                 f"{float(row[key]):.3f}")
         shift = self._fitting_shift()
         if shift is not None:  # small maps show only a coloured corner: the number is here
-            text += f"; shift {float(shift[layer, head]):.2f}"
+            # Significant digits, not decimals: one ablation moves later heads by thousandths.
+            text += f"; shift {float(shift[layer, head]):.3g}"
         if (layer, head) in self._ablated:
             text += " (ablated)"
         if not self.overlay.isHidden():
             text += " (not current)"
         self.readout.setText(text)
+
+    def _hint(self) -> str:
+        """The line under the grid when no map is pointed at: how to read the maps (and their
+        corners), or that the greyed maps are not current."""
+        if not self.overlay.isHidden():
+            return STALE_HINT
+        return HOVER_HINT if self._fitting_shift() is None else f"{HOVER_HINT} {SHIFT_LEGEND}"
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.canvas and event.type() == QEvent.Type.Resize:

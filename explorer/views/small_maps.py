@@ -22,7 +22,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsObject
 
-__all__ = ["MAX_CELLS", "GridGeometry", "ShiftBadges", "max_pool", "pooled_maps", "shift_colour"]
+__all__ = ["MAX_CELLS", "SHIFT_FLOOR", "SHIFT_LEGEND", "GridGeometry", "ShiftBadges", "max_pool",
+           "pooled_maps", "shift_colour"]
 
 MAX_CELLS = 48
 """Most cells per side of a thumbnail: about its size in pixels at 12 x 12 heads."""
@@ -146,18 +147,26 @@ class GridGeometry(NamedTuple):
 
 
 _LOW, _HIGH = QColor("#fff1e0"), QColor("#b2182b")  # shift 0 -> pale, shift 1 -> dark red
+SHIFT_FLOOR = 1e-4
+"""Shifts up to this get the palest colour: one ablation moves most later heads by 0.001 to
+0.01, which a linear scale drew all alike, as pale as no change."""
+SHIFT_LEGEND = ("Corner colour: how far the intervention moved the head's attention "
+                "(Jensen-Shannon, 0 to 1; log scale: pale below 0.0001, dark red 1).")
 
 
 def shift_colour(shift: float) -> QColor:
-    """The badge colour of a Jensen-Shannon shift in [0, 1] (pale to dark red)."""
-    t = min(max(float(shift), 0.0), 1.0) if np.isfinite(shift) else 0.0
+    """The badge colour of a Jensen-Shannon shift in [0, 1]: pale to dark red on a log scale
+    from :data:`SHIFT_FLOOR` (0.0001 -> pale, 0.001 a quarter, 0.01 half way, 1 dark red)."""
+    value = float(shift) if np.isfinite(shift) else 0.0
+    floor = np.log10(SHIFT_FLOOR)
+    t = 0.0 if value <= SHIFT_FLOOR else min((np.log10(value) - floor) / -floor, 1.0)
     return QColor.fromRgbF(_LOW.redF() + (_HIGH.redF() - _LOW.redF()) * t,
                            _LOW.greenF() + (_HIGH.greenF() - _LOW.greenF()) * t,
                            _LOW.blueF() + (_HIGH.blueF() - _LOW.blueF()) * t)
 
 
 class ShiftBadges(QGraphicsObject):
-    """A coloured badge with the shift ("0.42") in the top-right corner of every map.
+    """A coloured badge with the shift ("0.42", "0.0042") in the top-right corner of every map.
 
     One item paints every badge (no text item per map: hundreds would make updates slow). The
     item lives in view coordinates, which stretch with the widget; badges are drawn in device
@@ -201,7 +210,7 @@ class ShiftBadges(QGraphicsObject):
         painter.resetTransform()  # from here on, device pixels
         painter.setFont(self._font)
         height = self._metrics.height()
-        width = self._metrics.horizontalAdvance("0.00") + 4
+        width = self._metrics.horizontalAdvance("0.0042") + 4
         rows, cols = min(shift.shape[0], self._geometry.layers), min(shift.shape[1],
                                                                      self._geometry.heads)
         for layer in range(rows):
@@ -219,11 +228,16 @@ class ShiftBadges(QGraphicsObject):
                     continue
                 badge = QRectF(rect.right() - width, rect.top(), width, height)
                 painter.drawRect(badge)
-                painter.setPen(QColor("white") if value > 0.5 else QColor("black"))
+                painter.setPen(QColor("white") if colour.lightnessF() < 0.55 else QColor("black"))
                 painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, _badge_text(value))
         painter.restore()
 
 
 def _badge_text(value: float) -> str:
-    """A shift as two decimals ("0.42"); "n/a" for a missing (NaN) value."""
-    return f"{value:.2f}" if np.isfinite(value) else "n/a"
+    """A shift with two significant digits ("0.42", "0.0042": one ablation moves later heads by
+    thousandths), "<1e-4" below :data:`SHIFT_FLOOR`; "n/a" for a missing (NaN) value."""
+    if not np.isfinite(value):
+        return "n/a"
+    if 0 < value < SHIFT_FLOOR:
+        return "<1e-4"
+    return f"{value:.2g}"

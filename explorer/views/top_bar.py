@@ -96,12 +96,13 @@ class TopBar(QWidget):
         row.addWidget(self.source_combo)
         row.addWidget(self.vectors_label)
         row.addWidget(self.open_button)
-        row.addSpacing(12)
-        row.addWidget(QLabel("Sentence:"))
-        row.addWidget(self.sentence_edit, stretch=1)
-        row.addSpacing(6)
-        row.addWidget(QLabel("Query:"))
-        row.addWidget(self.query_edit)
+        # Shown in the modes that type them here: toy and sentence rows come from the inputs
+        # dock, and greyed fields would only take the room the source's label needs.
+        self.sentence_field = _labelled("Sentence:", self.sentence_edit, space=12)
+        self.query_field = _labelled("Query:", self.query_edit, space=6)
+        row.addWidget(self.sentence_field, stretch=1)
+        row.addStretch(0)  # the room the hidden fields leave
+        row.addWidget(self.query_field)
 
     # ------------------------------------------------------------------ set_* (never emit)
     def set_settings(self, settings: Settings) -> None:
@@ -117,10 +118,11 @@ class TopBar(QWidget):
                 edit.setCursorPosition(0 if not edit.hasFocus() else len(text))  # show the start
         self.sentence_edit.setEnabled(settings.mode == "words")
         self.query_edit.setEnabled(settings.mode != "sentences")
+        self.sentence_field.setVisible(settings.mode == "words")
+        self.query_field.setVisible(settings.mode != "sentences")
         if settings.source != self._source:
             self._source = settings.source
-            self.source_combo.setCurrentIndex(self.source_combo.findData(settings.source))
-            self._show_info()
+            self.show_source(settings.source)
         self.open_button.setToolTip(
             "Open a trained model's checkpoint folder (Ctrl+Alt+O, or drop one on the window)."
             if self._source == "model" else
@@ -136,21 +138,32 @@ class TopBar(QWidget):
         self._model_info = f"<b>{name}</b> · {rest}" if rest else f"<b>{name}</b>"
         self._show_info()
 
-    def set_loading(self, text: str) -> None:
-        """What the current source's label says while its vectors or model load."""
-        if self._source == "model":
+    def set_loading(self, text: str, source: str | None = None) -> None:
+        """What the label of ``source`` ("vectors" or "model"; None: the one the settings show)
+        says while its vectors or model load. A model opening while the vectors are shown
+        leaves the vectors' text alone: it is what the label says until the model is there."""
+        if (source or self._source) == "model":
             self._model_info = text
         else:
             self._vectors_info = text
         self._show_info()
 
+    def show_source(self, source: str) -> None:
+        """Show ``source`` in the box and its text in the label (e.g. back to the settings'
+        source after the model picked there failed to open)."""
+        self.source_combo.setCurrentIndex(self.source_combo.findData(source))
+        self._show_info()
+
     def _show_info(self) -> None:
-        text = self._model_info if self._source == "model" else self._vectors_info
+        # The box's source: the settings' one, or the one just picked there (its model opening).
+        shown = self.source_combo.currentData()
+        text = self._model_info if shown == "model" else self._vectors_info
         self.vectors_label.setText(text)
         self.vectors_label.setToolTip(text.replace("<b>", "").replace("</b>", ""))
 
     @Slot(int)
     def _on_source_activated(self, index: int) -> None:
+        self._show_info()  # the picked source's text (its model may still be opening)
         self.source_chosen.emit(self.source_combo.itemData(index))
 
     def set_vocabulary(self, index: VocabularyIndex | None) -> None:
@@ -188,3 +201,13 @@ class TopBar(QWidget):
     def focus_query(self) -> None:
         self.query_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.query_edit.selectAll()
+
+
+def _labelled(text: str, field: QWidget, space: int) -> QWidget:
+    """``field`` after its name (and ``space`` pixels before both), as one widget to hide."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(space, 0, 0, 0)
+    row.addWidget(QLabel(text))
+    row.addWidget(field, stretch=1)
+    return box
