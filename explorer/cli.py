@@ -49,7 +49,8 @@ examples:
 
 keys: Ctrl+O open vectors, Ctrl+E export a figure, Ctrl+S save the session, Ctrl+Shift+O open
 a session, Left/Right move the query along the sentence, Up/Down step through the heads (mean,
-1..h), Ctrl+Q quit. Settings are remembered between runs (not by --export).
+1..h), Page Up/Page Down the trained model's layers, Ctrl+Q quit. Settings are remembered
+between runs (not by --export).
 
 The window needs a display (X11 or Wayland) and, on X11, system libraries of Qt's xcb plugin
 that pip cannot install; without them it says what is missing and the install line for this

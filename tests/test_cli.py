@@ -87,6 +87,22 @@ def test_the_cli_knows_the_cores_names():
     assert cli.FIGURE_SUFFIXES == FIGURE_SUFFIXES and cli.DATA_SUFFIXES == DATA_SUFFIXES
 
 
+def test_help_names_every_key_the_window_listens_to():
+    """The keys line of --help against the window's own key table (explorer/keyboard.py)."""
+    from PySide6.QtCore import Qt
+
+    from explorer import keyboard
+
+    text = " ".join(cli.build_parser().format_help().split())
+    names = {Qt.Key.Key_Left: "Left", Qt.Key.Key_Right: "Right", Qt.Key.Key_Up: "Up",
+             Qt.Key.Key_Down: "Down", Qt.Key.Key_PageUp: "Page Up",
+             Qt.Key.Key_PageDown: "Page Down"}
+    assert set(keyboard.PAGES) <= set(names)
+    for key in (*keyboard.PAGES, Qt.Key.Key_Up, Qt.Key.Key_Down):
+        assert names[key] in text, names[key]
+    assert "Page Up/Page Down the trained model's layers" in text
+
+
 def test_a_session_then_the_options(tmp_path):
     session = tmp_path / "s.aexp.json"
     save_session(session, Settings(n_heads=2, query="sea", temperature=2.0, selected_head=1))

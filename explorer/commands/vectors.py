@@ -84,7 +84,7 @@ class VectorActions(QObject):
         name = Path(path).name if path else DEFAULT_NAME
         self._status.start_progress(f"Loading {name}…")
         if self._state.kv is None:
-            self._top_bar.set_loading(f"Loading {name}…")
+            self._top_bar.set_loading(f"Loading {name}…", "vectors")
         self._loader.load(path, fmt, trust_pickle=trusted, warm_up=self._state.settings)
         return True
 
@@ -135,7 +135,7 @@ class VectorActions(QObject):
         self._status.stop_progress(message, error=True)
         dialogs.show_error(self._owner, "Could not open the word vectors", message)
         if self._state.kv is None and self._state.settings.vectors_path is None:
-            self._top_bar.set_loading(NONE_LOADED)
+            self._top_bar.set_loading(NONE_LOADED, "vectors")
         elif self._state.kv is None:  # a remembered file is gone: fall back to the default set
             self._state.update(vectors_path=None)
             self.load(None)
@@ -146,4 +146,4 @@ class VectorActions(QObject):
         still = f"; still using {getattr(kv, 'source_name', 'the previous vectors')}" if kv else ""
         self._status.stop_progress(f"Loading cancelled{still}.")
         if kv is None:
-            self._top_bar.set_loading(NONE_LOADED)
+            self._top_bar.set_loading(NONE_LOADED, "vectors")
