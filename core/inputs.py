@@ -51,12 +51,15 @@ def uses_toy(s: Settings) -> bool:
 # ----------------------------------------------------------------------------- rows
 
 
-def _units(texts: Sequence[str], vectors: np.ndarray, source: str = "vocab") -> EmbeddedSentence:
+def _units(texts: Sequence[str], vectors: np.ndarray, source: str = "vocab",
+           reasons: Sequence[str] = ()) -> EmbeddedSentence:
     """Rows that are not words of a typed sentence (toy tokens, sentences) as an
-    `EmbeddedSentence`; character offsets are those in the texts joined by " | "."""
+    `EmbeddedSentence`; character offsets are those in the texts joined by " | ". ``reasons``:
+    what each row is made of (a sentence chip's tooltip)."""
     tokens, start = [], 0
-    for text in texts:
-        tokens.append(Token(text, start, start + len(text), text, source))
+    for i, text in enumerate(texts):
+        reason = reasons[i] if i < len(reasons) else ""
+        tokens.append(Token(text, start, start + len(text), text, source, reason))
         start += len(text) + 3
     return EmbeddedSentence(tuple(tokens), vectors, ())
 
@@ -123,7 +126,7 @@ def sentence_rows(sentences: Sequence[str], kv: KeyedVectors,
     if len(found.labels) == 0:
         raise ValueError("no context sentence has a word these vectors know: type sentences, "
                          "one per line")
-    units = _units(found.labels, found.vectors)
+    units = _units(found.labels, found.vectors, reasons=found.reasons)
     return EmbeddedSentence(units.tokens, units.vectors, found.warnings)
 
 
@@ -156,6 +159,7 @@ class SentenceVectors:
     labels: tuple[str, ...]  #: (m,) the sentences that got a vector
     vectors: np.ndarray  #: (m, d)
     warnings: tuple[str, ...]
+    reasons: tuple[str, ...] = ()  #: (m,) which words each mean is of, which were left out
 
 
 def sentence_vectors(
@@ -168,6 +172,7 @@ def sentence_vectors(
     labels: list[str] = []
     rows: list[np.ndarray] = []
     warnings: list[str] = []
+    reasons: list[str] = []
     for sentence in sentences:
         embedded = embed_sentence(sentence, kv, oov_policy)
         warnings += [f"{sentence!r}: {w}" for w in embedded.warnings]
@@ -176,6 +181,24 @@ def sentence_vectors(
             continue
         labels.append(sentence)
         rows.append(embedded.vectors.mean(axis=0))  # (n_words, d) -> (d,)
+        reasons.append(_made_of(embedded))
     d = int(kv.vector_size)
     matrix = np.array(rows, dtype=kv.vectors.dtype).reshape(-1, d)  # (m, d)
-    return SentenceVectors(tuple(labels), matrix, tuple(warnings))
+    return SentenceVectors(tuple(labels), matrix, tuple(warnings), tuple(reasons))
+
+
+def _made_of(embedded: EmbeddedSentence) -> str:
+    """What a sentence's vector is the mean of, and which of its words it leaves out (the
+    sentence is shown whole: its chip's tooltip says what it stands for)."""
+    def words(source: str) -> str:
+        return ", ".join(t.text for t in embedded.tokens if t.source == source)
+
+    used = [text for text in (words("vocab"), _prefixed("zero vectors for ", words("zero")),
+                              _prefixed("n-gram vectors for ", words("subword"))) if text]
+    text = f"the mean of the vectors of: {'; '.join(used)}"
+    left_out = words("skipped")
+    return text + f"; left out, not in the vectors: {left_out}" if left_out else text
+
+
+def _prefixed(prefix: str, text: str) -> str:
+    return prefix + text if text else ""

@@ -9,6 +9,8 @@ from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
+from explorer.views.elided_label import ElidedLabel
+
 if TYPE_CHECKING:
     from core.pipeline import Analysis
     from core.settings import Settings
@@ -25,7 +27,7 @@ class StatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = QLabel()
+        self.message = ElidedLabel()  # a long line of warnings ends in "…", whole on hover
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
