@@ -3,6 +3,7 @@ the views show of a long sentence is whole or visibly cut ("…"), never cut mid
 
 from __future__ import annotations
 
+from PySide6.QtGui import QFontMetricsF
 from qt_helpers import settle
 
 from core.settings import Settings
@@ -39,3 +40,26 @@ def test_a_sentence_chip_names_the_words_left_out_of_its_mean(open_window, glove
     assert "the mean of the vectors of: I, drink, water" in tip
     assert "left out, not in the vectors: qqzzx" in tip
     assert "left out" not in chips[0].toolTip()
+
+
+def test_the_lines_views_sentence_labels_fit_or_end_in_an_ellipsis(open_window, glove):
+    window = sentence_window(open_window, glove)
+    window.tabs.setCurrentWidget(window.lines)
+    settle()
+    lines = window.lines
+    metrics = QFontMetricsF(lines._geometry()[4])  # the labels' font (it follows the rows)
+    cut = 0
+    for side, labels in (("q", [*SENTENCES, "I drink water with fine (query)"]),
+                         ("k", list(SENTENCES))):
+        for i, full in enumerate(labels):
+            shown = lines.shown_label(side, i)
+            rect = lines.label_rect(side, i)
+            assert metrics.horizontalAdvance(shown) <= rect.width(), (side, shown)
+            if shown != full:  # cut: visibly, keeping its start, the whole name on hover
+                cut += 1
+                assert "…" in shown and full.startswith(shown.split("…")[0]), shown
+                assert lines.label_tooltip(rect.center()) == full
+            else:
+                assert lines.label_tooltip(rect.center()) == ""
+    assert cut  # at 1400x900 the columns are narrower than the longest sentences
+
