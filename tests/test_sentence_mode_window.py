@@ -3,10 +3,13 @@ the views show of a long sentence is whole or visibly cut ("…"), never cut mid
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QStyle
 from qt_helpers import settle
 
 from core.settings import Settings
+from explorer.views.computation_dock import MATRICES_TAB
 
 SENTENCES = ("I eat salmon", "I eat steak", "I drink red-wine", "I drink water",
              "I drink a white-wine mix")
@@ -63,3 +66,36 @@ def test_the_lines_views_sentence_labels_fit_or_end_in_an_ellipsis(open_window, 
                 assert lines.label_tooltip(rect.center()) == ""
     assert cut  # at 1400x900 the columns are narrower than the longest sentences
 
+
+
+def test_the_matrices_number_grids_fit_their_panels_or_cut_numbers_visibly(open_window, glove):
+    # Q is 12 x 6 here: its columns were cut at the panel's edge ("-0.0774" read "-0.07",
+    # a header "I eat salmo"), the scroll bar below the dock's fold.
+    window = sentence_window(open_window, glove)
+    dock = window.computation.dock
+    dock.tabs.setCurrentIndex(MATRICES_TAB)
+    window.controller.flush()
+    settle()
+    cut = 0
+    for symbol in ("Q", "K", "V"):
+        panel = dock.matrices.panels[symbol]
+        table, model = panel.table, panel.model
+        assert not panel.is_heatmap()
+        header = table.horizontalHeader()
+        assert header.length() <= table.viewport().width(), symbol  # no column past the edge
+        metrics = QFontMetricsF(table.font())
+        margin = table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1
+        for col in range(model.columnCount()):
+            label = model.headerData(col, Qt.Orientation.Horizontal)
+            assert model.headerData(col, Qt.Orientation.Horizontal,
+                                    Qt.ItemDataRole.ToolTipRole) == label  # whole on hover
+            room = header.sectionSize(col) - 2 * margin
+            for row in range(model.rowCount()):
+                text = model.cell_text(row, col)
+                tip = model.data(model.index(row, col), Qt.ItemDataRole.ToolTipRole)
+                assert tip.startswith(f"{symbol}[“") and f"“{label}”] = " in tip
+                if metrics.horizontalAdvance(text) > room:  # drawn cut: it says so
+                    cut += 1
+                    shown = metrics.elidedText(text, table.textElideMode(), room)
+                    assert shown.endswith("…"), (symbol, text, shown)
+    assert cut  # at 1400x900 the grids are squeezed

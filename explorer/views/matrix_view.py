@@ -19,6 +19,7 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 from core.explain.matrices import MatrixViewData, NamedMatrix
 from core.explain.steps import format_number, format_vector
 from explorer.views.matrix_heatmap import MatrixHeatmap
-from explorer.views.table_model import GridModel, read_only_view
+from explorer.views.table_model import FittedGridView, GridModel, read_only_view
 
 MAX_NUMBERS = 12
 """Matrices up to 12×12 show their numbers; larger ones are heatmaps."""
@@ -45,6 +46,65 @@ WEIGHT_MAP = pg.colormap.get("viridis")
 SIGNED_MAP = pg.colormap.get("CET-D1")  # diverging: negative blue, zero grey, positive red
 
 
+class MatrixGridModel(GridModel):
+    """A matrix's numbers as texts, each cell's tooltip naming it with more digits (a squeezed
+    column shows its numbers cut, with "…")."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._matrix: NamedMatrix | None = None
+
+    def set_matrix(self, m: NamedMatrix) -> None:
+        rows, cols = m.array.shape
+        self._matrix = m
+        texts = [[format_number(m.array[i, j], 3) for j in range(cols)] for i in range(rows)]
+        self.set_headers(m.col_labels, m.row_labels, col_tips=m.col_labels)
+        self.set_grid(texts, cols=cols)
+
+    def cell_tooltip(self, row: int, col: int) -> str | None:
+        m = self._matrix
+        if m is None or row >= len(m.row_labels) or col >= len(m.col_labels):
+            return None
+        return (f"{m.symbol}[“{m.row_labels[row]}”, “{m.col_labels[col]}”] = "
+                f"{format_number(m.array[row, col])}")
+
+
+class SqueezedGridView(FittedGridView):
+    """A number grid whose columns fit their texts while it is wide enough; in a narrower view
+    they share its width and a number that does not fit ends in "…" (whole in its tooltip).
+
+    Columns wider than the view were cut at its edge, "-0.0774" reading "-0.07" (and a header
+    "I eat salmo"), with the horizontal scroll bar below the dock's fold: a cut number looked
+    like a real one.
+    """
+
+    def __init__(self, model: GridModel, parent: QWidget | None = None) -> None:
+        super().__init__(model, parent)
+        self.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)  # Qt's: none
+
+    def shown_widths(self, fitted: list[int]) -> list[int]:
+        room = self.viewport().width()
+        if sum(fitted) <= room or not fitted:
+            return fitted
+        least = self.horizontalHeader().minimumSectionSize()
+        # Narrow columns keep their width; the others share what is left equally.
+        shown, wide = list(fitted), sorted(range(len(fitted)), key=fitted.__getitem__)
+        left = room
+        for count, col in enumerate(wide):
+            share = left // (len(wide) - count)
+            if fitted[col] <= share:
+                left -= fitted[col]
+                continue
+            for other in wide[count:]:
+                shown[other] = max(least, left // (len(wide) - count))
+            break
+        return shown
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)  # (the viewport's resizes come here too)
+        self.fit_columns()
+
+
 class MatrixPanel(QWidget):
     """One matrix: a title with its shape over a number grid or a heatmap."""
 
@@ -53,8 +113,8 @@ class MatrixPanel(QWidget):
         self.symbol = symbol
         self.title = QLabel(symbol)
         self.title.setWordWrap(True)
-        self.model = GridModel(self)
-        self.table: QTableView = read_only_view(self.model)
+        self.model = MatrixGridModel(self)
+        self.table: QTableView = read_only_view(self.model, SqueezedGridView)
         self.table.horizontalHeader().setMinimumSectionSize(20)
         self.table.verticalHeader().setMinimumSectionSize(16)
         self.table.verticalHeader().setDefaultSectionSize(18)
@@ -105,10 +165,7 @@ class MatrixPanel(QWidget):
         return self.model.data(self.model.index(row, col))
 
     def _show_numbers(self, m: NamedMatrix) -> None:
-        rows, cols = m.array.shape
-        texts = [[format_number(m.array[i, j], 3) for j in range(cols)] for i in range(rows)]
-        self.model.set_headers(m.col_labels, m.row_labels)
-        self.model.set_grid(texts, cols=cols)
+        self.model.set_matrix(m)
 
     def _show_heatmap(self, m: NamedMatrix) -> None:
         data = np.array(m.array, dtype=np.float64)  # a copy: ImageItem keeps the array it is given
