@@ -52,14 +52,14 @@ def uses_toy(s: Settings) -> bool:
 
 
 def _units(texts: Sequence[str], vectors: np.ndarray, source: str = "vocab",
-           reasons: Sequence[str] = ()) -> EmbeddedSentence:
+           found: SentenceVectors | None = None) -> EmbeddedSentence:
     """Rows that are not words of a typed sentence (toy tokens, sentences) as an
-    `EmbeddedSentence`; character offsets are those in the texts joined by " | ". ``reasons``:
-    what each row is made of (a sentence chip's tooltip)."""
+    `EmbeddedSentence`; character offsets are those in the texts joined by " | ". ``found``:
+    what each sentence's vector is made of (its chip's tooltip) and which words it left out."""
     tokens, start = [], 0
     for i, text in enumerate(texts):
-        reason = reasons[i] if i < len(reasons) else ""
-        tokens.append(Token(text, start, start + len(text), text, source, reason))
+        reason, left_out = (found.reasons[i], found.left_out[i]) if found is not None else ("", ())
+        tokens.append(Token(text, start, start + len(text), text, source, reason, left_out))
         start += len(text) + 3
     return EmbeddedSentence(tuple(tokens), vectors, ())
 
@@ -126,7 +126,7 @@ def sentence_rows(sentences: Sequence[str], kv: KeyedVectors,
     if len(found.labels) == 0:
         raise ValueError("no context sentence has a word these vectors know: type sentences, "
                          "one per line")
-    units = _units(found.labels, found.vectors, reasons=found.reasons)
+    units = _units(found.labels, found.vectors, found=found)
     return EmbeddedSentence(units.tokens, units.vectors, found.warnings)
 
 
@@ -160,6 +160,7 @@ class SentenceVectors:
     vectors: np.ndarray  #: (m, d)
     warnings: tuple[str, ...]
     reasons: tuple[str, ...] = ()  #: (m,) which words each mean is of, which were left out
+    left_out: tuple[tuple[tuple[int, int], ...], ...] = ()  #: (m,) spans of the left-out words
 
 
 def sentence_vectors(
@@ -173,6 +174,7 @@ def sentence_vectors(
     rows: list[np.ndarray] = []
     warnings: list[str] = []
     reasons: list[str] = []
+    left_out: list[tuple[tuple[int, int], ...]] = []
     for sentence in sentences:
         embedded = embed_sentence(sentence, kv, oov_policy)
         warnings += [f"{sentence!r}: {w}" for w in embedded.warnings]
@@ -182,9 +184,11 @@ def sentence_vectors(
         labels.append(sentence)
         rows.append(embedded.vectors.mean(axis=0))  # (n_words, d) -> (d,)
         reasons.append(_made_of(embedded))
+        left_out.append(tuple((t.start, t.end) for t in embedded.tokens if not t.used))
     d = int(kv.vector_size)
     matrix = np.array(rows, dtype=kv.vectors.dtype).reshape(-1, d)  # (m, d)
-    return SentenceVectors(tuple(labels), matrix, tuple(warnings), tuple(reasons))
+    return SentenceVectors(tuple(labels), matrix, tuple(warnings), tuple(reasons),
+                           tuple(left_out))
 
 
 def _made_of(embedded: EmbeddedSentence) -> str:

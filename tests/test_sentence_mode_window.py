@@ -3,13 +3,16 @@ the views show of a long sentence is whole or visibly cut ("…"), never cut mid
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetricsF
+from dataclasses import replace
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QStyle
 from qt_helpers import settle
 
 from core.settings import Settings
 from explorer.views.computation_dock import MATRICES_TAB
+from explorer.views.token_chip import TokenChip
 
 SENTENCES = ("I eat salmon", "I eat steak", "I drink red-wine", "I drink water",
              "I drink a white-wine mix")
@@ -43,6 +46,23 @@ def test_a_sentence_chip_names_the_words_left_out_of_its_mean(open_window, glove
     assert "the mean of the vectors of: I, drink, water" in tip
     assert "left out, not in the vectors: qqzzx" in tip
     assert "left out" not in chips[0].toolTip()
+    assert chips[1].left_out_words() == ["qqzzx"] and chips[0].left_out_words() == []
+    # ... and struck through where the sentence is shown: the chip paints a line over it.
+    struck, plain = (chip_image(chips[1], token) for token in (
+        chips[1].token, replace(chips[1].token, left_out=())))
+    assert struck != plain
+
+
+def chip_image(chip, token) -> QImage:  # noqa: ANN001
+    """``chip`` painted alone with ``token``'s text and marks."""
+    copy = TokenChip(token, None, chip.font, chip.font.key())
+    copy.rect = QRect(0, 0, *copy.size)
+    image = QImage(copy.rect.size(), QImage.Format.Format_ARGB32)
+    image.fill(0)
+    painter = QPainter(image)
+    copy.paint(painter)
+    painter.end()
+    return image
 
 
 def test_the_lines_views_sentence_labels_fit_or_end_in_an_ellipsis(open_window, glove):

@@ -41,6 +41,9 @@ class Token:
     key: str | None  # the vocabulary key used, None when out of vocabulary
     source: str  # "vocab", "subword", "zero" or "skipped"
     reason: str = ""  # why the token is not a plain vocabulary word (for tooltips)
+    # (start, end) offsets into ``text`` of words left out of its vector: a sentence's unknown
+    # words in sentence mode, struck through on its chip.
+    left_out: tuple[tuple[int, int], ...] = ()
 
     @property
     def used(self) -> bool:
