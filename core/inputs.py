@@ -51,12 +51,15 @@ def uses_toy(s: Settings) -> bool:
 # ----------------------------------------------------------------------------- rows
 
 
-def _units(texts: Sequence[str], vectors: np.ndarray, source: str = "vocab") -> EmbeddedSentence:
+def _units(texts: Sequence[str], vectors: np.ndarray, source: str = "vocab",
+           found: SentenceVectors | None = None) -> EmbeddedSentence:
     """Rows that are not words of a typed sentence (toy tokens, sentences) as an
-    `EmbeddedSentence`; character offsets are those in the texts joined by " | "."""
+    `EmbeddedSentence`; character offsets are those in the texts joined by " | ". ``found``:
+    what each sentence's vector is made of (its chip's tooltip) and which words it left out."""
     tokens, start = [], 0
-    for text in texts:
-        tokens.append(Token(text, start, start + len(text), text, source))
+    for i, text in enumerate(texts):
+        reason, left_out = (found.reasons[i], found.left_out[i]) if found is not None else ("", ())
+        tokens.append(Token(text, start, start + len(text), text, source, reason, left_out))
         start += len(text) + 3
     return EmbeddedSentence(tuple(tokens), vectors, ())
 
@@ -123,7 +126,7 @@ def sentence_rows(sentences: Sequence[str], kv: KeyedVectors,
     if len(found.labels) == 0:
         raise ValueError("no context sentence has a word these vectors know: type sentences, "
                          "one per line")
-    units = _units(found.labels, found.vectors)
+    units = _units(found.labels, found.vectors, found=found)
     return EmbeddedSentence(units.tokens, units.vectors, found.warnings)
 
 
@@ -156,6 +159,8 @@ class SentenceVectors:
     labels: tuple[str, ...]  #: (m,) the sentences that got a vector
     vectors: np.ndarray  #: (m, d)
     warnings: tuple[str, ...]
+    reasons: tuple[str, ...] = ()  #: (m,) which words each mean is of, which were left out
+    left_out: tuple[tuple[tuple[int, int], ...], ...] = ()  #: (m,) spans of the left-out words
 
 
 def sentence_vectors(
@@ -168,6 +173,8 @@ def sentence_vectors(
     labels: list[str] = []
     rows: list[np.ndarray] = []
     warnings: list[str] = []
+    reasons: list[str] = []
+    left_out: list[tuple[tuple[int, int], ...]] = []
     for sentence in sentences:
         embedded = embed_sentence(sentence, kv, oov_policy)
         warnings += [f"{sentence!r}: {w}" for w in embedded.warnings]
@@ -176,6 +183,26 @@ def sentence_vectors(
             continue
         labels.append(sentence)
         rows.append(embedded.vectors.mean(axis=0))  # (n_words, d) -> (d,)
+        reasons.append(_made_of(embedded))
+        left_out.append(tuple((t.start, t.end) for t in embedded.tokens if not t.used))
     d = int(kv.vector_size)
     matrix = np.array(rows, dtype=kv.vectors.dtype).reshape(-1, d)  # (m, d)
-    return SentenceVectors(tuple(labels), matrix, tuple(warnings))
+    return SentenceVectors(tuple(labels), matrix, tuple(warnings), tuple(reasons),
+                           tuple(left_out))
+
+
+def _made_of(embedded: EmbeddedSentence) -> str:
+    """What a sentence's vector is the mean of, and which of its words it leaves out (the
+    sentence is shown whole: its chip's tooltip says what it stands for)."""
+    def words(source: str) -> str:
+        return ", ".join(t.text for t in embedded.tokens if t.source == source)
+
+    used = [text for text in (words("vocab"), _prefixed("zero vectors for ", words("zero")),
+                              _prefixed("n-gram vectors for ", words("subword"))) if text]
+    text = f"the mean of the vectors of: {'; '.join(used)}"
+    left_out = words("skipped")
+    return text + f"; left out, not in the vectors: {left_out}" if left_out else text
+
+
+def _prefixed(prefix: str, text: str) -> str:
+    return prefix + text if text else ""

@@ -135,7 +135,7 @@ class Pipeline:
             lambda: embed_sentence(s.sentence, self.kv, s.oov_policy),
         )
         if len(sentence.vectors) == 0:
-            raise AnalysisError("The sentence has no words these vectors know: type a sentence.")
+            raise AnalysisError(_no_known_words(sentence))
         query = resolve_query(s.query, sentence, self.kv, s.query_index)
         return sentence, query, self._word_heads(s), self.kv, _capped_heads(s, self.kv)
 
@@ -367,6 +367,19 @@ def _degenerate_warnings(
             "largest scores share all the weight."
         )
     return notes
+
+
+def _no_known_words(sentence: EmbeddedSentence) -> str:
+    """Why a sentence gave no rows: it is empty, or none of its words (named) is in the
+    vectors (the person typed a sentence: asking for one would not help)."""
+    if not sentence.tokens:
+        return "The sentence is empty: type a sentence."
+    unknown = list(dict.fromkeys(t.text for t in sentence.tokens))  # in order, once each
+    shown = ", ".join(unknown[:_NAMED_WORDS]) + (", …" if len(unknown) > _NAMED_WORDS else "")
+    return f"None of the sentence's words is in these vectors: {shown}."
+
+
+_NAMED_WORDS = 8  # unknown words named in a message; a pasted paragraph is not repeated
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -315,7 +315,7 @@ _VALUED_OPTIONS = ("vectors", "query", "head", "model", "ablate", "session", "ex
                    "export_data", "size", "screenshot", "heads_file")
 """Options whose value is text: an empty one is a mistake (a shell variable that was not set),
 never "use the default". Choices and numbers are rejected by argparse itself; an empty
---sentence is answered by the pipeline ("has no words these vectors know")."""
+--sentence is answered by the pipeline ("None of the sentence's words is in these vectors")."""
 
 
 def check_no_empty_values(args: argparse.Namespace) -> None:
@@ -373,7 +373,7 @@ def check_vector_file(path: str, what: str) -> None:
         raise CliError(f"{what} {path}: no such file")
     problem = file_problem(path)
     if problem is not None:
-        raise CliError(f"{what}: {one_line(problem)}")
+        raise CliError(one_line(problem))  # it names the file, as a load error does
 
 
 def _check_heads_file(args: argparse.Namespace, settings: Settings) -> Settings:

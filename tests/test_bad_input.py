@@ -78,14 +78,14 @@ def with_rows(kv: KeyedVectors, rows: dict[str, np.ndarray]) -> KeyedVectors:
 
 @pytest.mark.parametrize("sentence", ["", "   ", "\n\t"])
 def test_empty_sentence_is_a_clear_error(tiny_kv: KeyedVectors, sentence: str) -> None:
-    with pytest.raises(AnalysisError, match="no words"):
+    with pytest.raises(AnalysisError, match="The sentence is empty: type a sentence"):
         Pipeline(tiny_kv).run(Settings(sentence=sentence))
 
 
 def test_punctuation_only(glove: KeyedVectors, tiny_kv: KeyedVectors) -> None:
     analysis = run(glove, sentence="?! ... , ;", query="it")  # GloVe knows punctuation
     assert analysis.col_labels == ["?", "!", ".", ".", ".", ",", ";"]
-    with pytest.raises(AnalysisError, match="no words"):  # the tiny table knows only . and ,
+    with pytest.raises(AnalysisError, match=r"words is in these vectors: \?, !, ;"):  # only . ,
         Pipeline(tiny_kv).run(Settings(sentence="?! ;", query="cat"))
 
 
@@ -93,8 +93,12 @@ def test_punctuation_only(glove: KeyedVectors, tiny_kv: KeyedVectors) -> None:
 def test_all_words_unknown(kv_name: str, request: pytest.FixtureRequest) -> None:
     kv = request.getfixturevalue(kv_name)
     assert not any(w in kv.key_to_index for w in UNKNOWN.split())
-    with pytest.raises(AnalysisError, match="no words these vectors know"):
+    with pytest.raises(AnalysisError, match="None of the sentence's words is in these vectors: "
+                       + ", ".join(UNKNOWN.split())) as caught:
         Pipeline(kv).run(Settings(sentence=UNKNOWN, query="the"))
+    assert "type a sentence" not in str(caught.value)  # it was typed: its words are named
+    with pytest.raises(AnalysisError, match="The sentence is empty"):
+        Pipeline(kv).run(Settings(sentence="  ", query="the"))
     with pytest.raises(AnalysisError, match="not in the vocabulary"):
         Pipeline(kv).run(Settings(sentence=SENTENCE, query="qwxzv"))
 
@@ -136,7 +140,7 @@ def test_right_to_left_words(kv_name: str, request: pytest.FixtureRequest) -> No
     try:
         assert_sane(only_rtl.run(Settings(sentence=rtl, query="the")))
     except AnalysisError as error:  # nothing known: the ordinary clear message
-        assert "no words" in str(error)
+        assert "words is in these vectors" in str(error) and rtl.split()[0] in str(error)
 
 
 # ------------------------------------------------------------------------------- settings

@@ -308,3 +308,12 @@ def test_a_sessions_missing_heads_file_names_the_session_and_the_field(tmp_path,
                                  str(out / "d.json")], tmp_path))
     assert "talk.json" in message and "heads_file" in message and "gone.npz" in message
     assert not list(out.iterdir())
+
+
+def test_an_empty_vectors_file_is_said_like_every_other_bad_file(tmp_path, out):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    message = error_of(run_main(["--vectors", str(empty), "--export", str(out / "f.png")],
+                                tmp_path))
+    assert message.startswith("error: empty.txt: file is empty"), message  # no "--vectors:"
+    assert not list(out.iterdir())

@@ -125,7 +125,20 @@ def test_toy_mode_hides_what_means_nothing_for_typed_vectors(window):
     assert not c.toy_map_note.isVisible()
 
 
-def test_an_automatic_d_k_that_leaves_dimensions_out_is_said_in_words(open_window):
-    window = open_window(make_tiny_vectors(dim=10))  # 4 heads x d_k 2: 8 of 10 dimensions
+@pytest.mark.parametrize(("strategy", "said"), [
+    ("split", "each of the 4 heads uses 2 of the 10 dimensions, 2 are left unused (10 is not a "
+              "multiple of 4)"),
+    ("random", "each of the 4 heads mixes all 10 dimensions into d_k = 2 (10 / 4 rounded down)"),
+    ("pca", "each of the 4 heads mixes all 10 dimensions into 2 principal components; the 2 "
+            "with the least variance are left out (10 is not a multiple of 4)"),
+])
+def test_an_automatic_d_k_that_leaves_dimensions_out_is_said_in_words(open_window, strategy,
+                                                                      said):
+    # 4 heads x d_k 2 of 10 dimensions: only split heads see slices (2 dimensions unseen);
+    # random and PCA heads each mix all 10 input dimensions.
+    window = open_window(make_tiny_vectors(dim=10))
+    assert window.apply(head_strategy=strategy)
+    recompute(window)
     message = window.status.message.text()
-    assert "each of the 4 heads uses 2 of the 10 dimensions, 2 are left unused" in message
+    assert said in message
+    assert strategy == "split" or "dimensions, 2 are left unused" not in message

@@ -55,7 +55,7 @@ def test_vectors_that_know_no_word_of_the_sentence_hide_the_old_result(window, q
     assert window.controller.analysis is old  # nothing newer could be computed...
     steps = window.computation.dock.widget()  # the step panel's old arithmetic too
     for view in (window.heatmaps, window.latent, window.token_strip, steps):  # none is shown
-        assert "No result" in sheet_text(view) and "no words these vectors know" in \
+        assert "No result" in sheet_text(view) and "the sentence's words is in these" in \
             sheet_text(view), view
     assert window.top_bar.sentence_edit.styleSheet()  # the sentence is the field at fault
 

@@ -77,3 +77,22 @@ def test_an_error_then_a_message_changes_the_colour_back(qtbot):
     assert status.message.styleSheet() == ""
     status.show_message("again", error=True)
     assert "b00020" in status.message.styleSheet()
+
+
+def test_a_message_too_long_for_the_bar_ends_in_an_ellipsis_and_is_whole_on_hover(qtbot):
+    # Sentence mode on GloVe: two out-of-vocabulary warnings ran past the window's edge, cut
+    # mid-word ("white-w") with no sign that more was there.
+    window, status = _window(qtbot)
+    text = ("5 tokens x 4 heads in 20.8 ms · 'I drink red-wine': Out of vocabulary: red-wine · "
+            "'I drink a white-wine mix': Out of vocabulary: white-wine")
+    status.show_message(text, tip="heads: 4 heads x d_k=12")
+    QApplication.processEvents()
+    label = status.message
+    shown = label.shown_text()
+    assert label.text() == text  # what the views and tests read is the whole message
+    assert shown.endswith("…") and text.startswith(shown[:-1])
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+    assert text in label.toolTip() and "heads: 4 heads x d_k=12" in label.toolTip()
+    window.resize(1600, 200)  # room for it all: shown whole, the tip alone on hover
+    QApplication.processEvents()
+    assert label.shown_text() == text and label.toolTip() == "heads: 4 heads x d_k=12"

@@ -23,6 +23,23 @@ def test_split_keeps_punctuation_and_inner_hyphens():
     ]
 
 
+def test_a_hyphenated_word_the_vectors_do_not_know_is_its_known_parts(glove, tiny_kv):
+    # GloVe 6B has "red" and "wine" but no "red-wine": the sentence-mode example's words.
+    assert "red-wine" not in glove.key_to_index
+    text = "I drink red-wine"
+    sentence = embed_sentence(text, glove)
+    assert [t.key for t in sentence.tokens] == ["i", "drink", "red", "wine"]
+    assert sentence.warnings == ()  # nothing is out of vocabulary, nothing left out
+    assert [text[t.start:t.end] for t in sentence.tokens] == ["I", "drink", "red", "wine"]
+    assert "part of 'red-wine'" in sentence.tokens[2].reason  # the chip's tooltip says why
+    np.testing.assert_array_equal(sentence.vectors[3], glove["wine"])
+    # A set that knows the whole word keeps it whole; an unknown part keeps it one OOV word.
+    assert [t.key for t in embed_sentence(text, tiny_kv).tokens][-1] == "red-wine"
+    unknown = embed_sentence("red-qqzx", glove)
+    assert [t.text for t in unknown.tokens] == ["red-qqzx"] and not unknown.tokens[0].used
+    assert unknown.warnings == ("Out of vocabulary: red-qqzx",)
+
+
 def test_offsets_point_into_the_sentence():
     text = "The cat  sat."
     for token, start, end in split_tokens(text):

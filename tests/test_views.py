@@ -401,6 +401,19 @@ def test_selected_head_set_before_data_is_kept(qtbot):
     assert grid.focused.plot.titleLabel.text == "head 3"
     assert lines.line_alphas()[:2].max() == 0
     grid.set_data(LABELS, LABELS, weights[:1], query_row=0)  # one head: show the mean
+    assert grid.focused.plot.titleLabel.text == "head 1"  # the mean of one head is that head
+
+
+def test_the_mean_of_one_head_is_called_head_1(qtbot):
+    grid = show(qtbot, HeatmapGrid(), (700, 450))
+    weights = softmax_weights(1, 5, 5)
+    grid.set_data(LABELS, LABELS, weights, query_row=0)
+    qtbot.wait(10)
+    assert grid.focused.plot.titleLabel.text == "head 1"
+    centre = grid.focused.image.mapToScene(QPointF(3.5, 4.5))
+    grid._on_mouse_moved(centre)  # the readout under the pointer names it alike
+    assert grid.hover_label.text().startswith("head 1: the → on")
+    grid.set_data(LABELS, LABELS, softmax_weights(2, 5, 5), query_row=0)
     assert grid.focused.plot.titleLabel.text == "mean of heads"
 
 

@@ -402,8 +402,8 @@ def test_real_default_vectors_load_in_the_background(qtbot, tmp_path, errors):
         a = window.controller.analysis
         assert a.vectors_name == "GloVe 6B 50d" and a.query.text == "it"
         assert "400,000 words" in window.top_bar.vectors_label.text()
-        assert "each of the 4 heads uses 12 of the 50 dimensions, 2 are left unused" in \
-            window.status.message.text()
+        assert "each of the 4 heads mixes all 50 dimensions into d_k = 12" in \
+            window.status.message.text()  # random heads: no dimension is left out
         window.top_bar.query_edit.clear()
         qtbot.keyClicks(window.top_bar.query_edit, "swim")
         assert window.top_bar.suggestions()[0] == "swimming"

@@ -3,6 +3,9 @@
 The tokeniser keeps words (with inner hyphens and apostrophes, "red-wine", "don't") and single
 punctuation marks as tokens, because GloVe and word2vec vocabularies contain ",", "." and the like.
 Lookup tries the word as typed and then lower-cased, so one rule serves cased and uncased sets.
+A hyphenated word the vectors do not know as one word ("red-wine" is not in GloVe 6B, "red"
+and "wine" are) is its parts, when the vectors know every part: a real vector for each part
+says more than leaving the word out.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ class Token:
     key: str | None  # the vocabulary key used, None when out of vocabulary
     source: str  # "vocab", "subword", "zero" or "skipped"
     reason: str = ""  # why the token is not a plain vocabulary word (for tooltips)
+    # (start, end) offsets into ``text`` of words left out of its vector: a sentence's unknown
+    # words in sentence mode, struck through on its chip.
+    left_out: tuple[tuple[int, int], ...] = ()
 
     @property
     def used(self) -> bool:
@@ -103,14 +109,15 @@ def embed_sentence(
     OutOfVocabularyError
         Under the "error" policy, when any word is unknown.
     """
-    pieces = split_tokens(sentence)
+    pieces = [part for piece in split_tokens(sentence) for part in _known_parts(*piece, kv)]
     warnings: list[str] = []
     if len(pieces) > max_tokens:
         warnings.append(
             f"The sentence has {len(pieces)} tokens; only the first {max_tokens} are used."
         )
         pieces = pieces[:max_tokens]
-    tokens = [_make_token(text, start, end, kv, oov_policy) for text, start, end in pieces]
+    tokens = [_make_token(text, start, end, kv, oov_policy, whole)
+              for text, start, end, whole in pieces]
     unknown = [t.text for t in tokens if t.key is None]
     if unknown and oov_policy == "error":
         raise OutOfVocabularyError(f"not in the vocabulary: {', '.join(unknown)}")
@@ -122,10 +129,29 @@ def embed_sentence(
     return EmbeddedSentence(tuple(tokens), vectors.reshape(-1, dim), tuple(warnings))
 
 
-def _make_token(text: str, start: int, end: int, kv: KeyedVectors, policy: str) -> Token:
+def _known_parts(text: str, start: int, end: int,
+                 kv: KeyedVectors) -> list[tuple[str, int, int, str]]:
+    """``(text, start, end, whole)`` pieces of one token: the token itself (``whole`` "") or,
+    for a hyphenated word the vectors do not know but whose every part they know, its parts
+    (``whole`` the word they come from)."""
+    if "-" not in text or lookup_key(kv, text) is not None:
+        return [(text, start, end, "")]
+    parts, offset = [], start
+    for part in text.split("-"):
+        parts.append((part, offset, offset + len(part), text))
+        offset += len(part) + 1
+    if any(lookup_key(kv, part) is None for part, *_ in parts):
+        return [(text, start, end, "")]  # out of vocabulary as a whole (the policy decides)
+    return parts
+
+
+def _make_token(text: str, start: int, end: int, kv: KeyedVectors, policy: str,
+                whole: str = "") -> Token:
     key = lookup_key(kv, text)
     if key is not None:
-        return Token(text, start, end, key, "vocab")
+        reason = (f"part of '{whole}', which these vectors do not know as one word"
+                  if whole else "")
+        return Token(text, start, end, key, "vocab", reason)
     if policy == "subword" and has_subwords(kv):
         return Token(text, start, end, None, "subword", "not in the vocabulary: built from n-grams")
     if policy == "zero":

@@ -50,10 +50,11 @@ def describe_row(row: np.ndarray) -> str:
     finite = np.isfinite(magnitude)
     if not finite.all():
         column = int(np.argmin(finite))
-        return (
-            f"contains NaN or infinity (number {column + 1} is {row[column]!s}, which may be a "
-            f"number too large for float32); expected finite numbers within ±{MAX_ABS_VALUE:.0e}"
-        )
+        value = row[column]
+        what = ("not a number (NaN)" if np.isnan(value) else
+                "infinity (or a number too large for float32)")
+        return (f"number {column + 1} is {value!s}: {what}; expected finite numbers within "
+                f"±{MAX_ABS_VALUE:.0e}")
     column = int(np.argmax(magnitude))
     return f"number {column + 1} is {row[column]!s}, too large: {WHY_BOUND}"
 

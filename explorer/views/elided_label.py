@@ -1,4 +1,4 @@
-"""A one-line label that ends in "…" when its text does not fit (QLabel cuts it mid-letter)."""
+"""A label whose lines end in "…" when they do not fit (QLabel cuts them mid-letter)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 class ElidedLabel(QLabel):
-    """Plain text on one line, cut at the right with "…" in a narrow window, when the whole
-    text becomes the tooltip. It asks for no width of its own, so a long hint never widens its
-    row (which squeezed the views beside it). The shown text stays selectable."""
+    """Plain text, each line cut at the right with "…" in a narrow window, when the whole
+    text (and the label's own tooltip under it) becomes the tooltip. It asks for no width of
+    its own, so a long hint never widens its row (which squeezed the views beside it). The
+    shown text stays selectable."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,7 +39,9 @@ class ElidedLabel(QLabel):
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         margins = self.contentsMargins()
-        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + \
+        widest = max(self.fontMetrics().horizontalAdvance(line) for line in
+                     self._full.split("\n"))
+        width = widest + margins.left() + \
             margins.right() + 2 * self.margin() + 2  # the whole text, not the cut one
         return QSize(width, super().sizeHint().height())
 
@@ -50,8 +53,12 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
-        width = self.contentsRect().width()
-        shown = (self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
-                 if width > 0 else self._full)
+        width, metrics = self.contentsRect().width(), self.fontMetrics()
+        shown = "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+                          for line in self._full.split("\n")) if width > 0 else self._full
         super().setText(shown)
-        super().setToolTip(self._full if shown != self._full else self._own_tooltip)
+        if shown == self._full:
+            super().setToolTip(self._own_tooltip)
+        else:  # the whole text first: it is what the person could not read
+            own = self._own_tooltip if self._own_tooltip != self._full else ""
+            super().setToolTip("\n\n".join(t for t in (self._full, own) if t))

@@ -349,8 +349,15 @@ class HeatmapGrid(QWidget):
             selected = head == self._selected_head
             self._small[i].set_title(text, colour, f"{_SMALL_TITLE_POINTS:g}pt", selected,
                                      SMALL_TITLE_H)
-        title = MEAN_TITLE if self._selected_head is None else f"head {self._selected_head + 1}"
-        self.focused.set_title(title, "k", "10pt", True, _FOCUS_TITLE_H)
+        self.focused.set_title(self._focus_name(self._selected_head), "k", "10pt", True,
+                               _FOCUS_TITLE_H)
+
+    def _focus_name(self, head: int | None) -> str:
+        """What the focused map (or a cell's readout) of ``head`` is called: the mean of one
+        head is that head, so it is named "head 1", not "mean of heads"."""
+        if head is None and self._heads != 1:
+            return MEAN_TITLE
+        return f"head {1 if head is None else head + 1}"
 
     def _update_ticks(self) -> None:
         """Token names as ticks on the focused heatmap: always the query row's and the inspected
@@ -399,6 +406,6 @@ class HeatmapGrid(QWidget):
             return
         head, row, col, _ = hit
         matrix = self._mean if head is None else self._weights[head]
-        name = MEAN_TITLE if head is None else f"head {head + 1}"
+        name = self._focus_name(head)
         self.hover_label.setText(
             f"{name}: {self._rows[row]} → {self._cols[col]}  {float(matrix[row, col]):.4f}")

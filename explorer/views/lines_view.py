@@ -15,14 +15,32 @@ sentence every k-th one is shown (always the query's and the hovered one), not s
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from explorer.views.arrays import frozen
 from explorer.views.palette import head_colour
+
+
+def _elided(text: str, width: float, metrics: QFontMetricsF) -> str:
+    """``text`` cut in the middle with "…" to fit ``width`` (as the heatmaps cut their names:
+    "I drink water with fine (query)" keeps its start and its "(query)")."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    return metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, max(width, 0.0))
 
 
 def line_colour(head: int, strength: float) -> QColor:
@@ -213,7 +231,8 @@ class LinesView(QWidget):
                       x_right: float) -> None:
         """Query labels right-aligned on the left, key labels left-aligned on the right."""
         hover_kind, hover_index = self._hover if self._hover else ("", -1)
-        height = QFontMetricsF(painter.font()).height()
+        metrics = QFontMetricsF(painter.font())
+        height = metrics.height()
         for side, labels in (("q", self._rows), ("k", self._cols)):
             for i in self.labelled(side):
                 text = labels[i]
@@ -230,7 +249,40 @@ class LinesView(QWidget):
                 if strong:
                     painter.fillRect(rect, QColor("#e8e8e8"))
                 painter.setPen(QColor("black") if strong else QColor("#444444"))
-                painter.drawText(rect, align, text)
+                painter.drawText(rect, align, _elided(text, rect.width(), metrics))
+
+    def shown_label(self, side: str, index: int) -> str:
+        """The text drawn for label ``index`` of side "q" or "k": the whole name, or its start
+        and end around "…" when the column is too narrow (cut, it lost its start or end)."""
+        *_, font = self._geometry()
+        labels = self._rows if side == "q" else self._cols
+        return _elided(labels[index], self._label_width(side), QFontMetricsF(font))
+
+    def _label_width(self, side: str) -> float:
+        """The width a label of side "q" or "k" is drawn in (as `_paint_labels` draws it)."""
+        _, _, x_left, x_right, _ = self._geometry()
+        return x_left - _MARGIN - 2 if side == "q" else self.width() - _MARGIN - x_right
+
+    def label_tooltip(self, pos: QPointF) -> str:
+        """The whole name of the label at ``pos`` when it is drawn cut, else ""."""
+        hit = self._hit(pos)
+        if hit is None:
+            return ""
+        side, index = hit
+        full = (self._rows if side == "q" else self._cols)[index]
+        return full if self.shown_label(side, index) != full else ""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:  # a cut label's whole name
+            help_event = cast(QHelpEvent, event)
+            text = self.label_tooltip(QPointF(help_event.pos()))
+            if text:
+                QToolTip.showText(help_event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
 
     def _paint_legend(self, painter: QPainter) -> None:
         """A coloured square per head above the columns; the selected head alone if one is."""

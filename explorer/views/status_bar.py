@@ -9,11 +9,15 @@ from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
+from explorer.views.elided_label import ElidedLabel
+
 if TYPE_CHECKING:
     from core.pipeline import Analysis
     from core.settings import Settings
 
 __all__ = ["StatusBar"]
+
+_SLICED = ("split", "random", "pca")  # head strategies whose automatic d_k is d // h
 
 
 class StatusBar(QStatusBar):
@@ -23,7 +27,7 @@ class StatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = QLabel()
+        self.message = ElidedLabel()  # a long line of warnings ends in "…", whole on hover
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
@@ -72,8 +76,8 @@ class StatusBar(QStatusBar):
         if a.model is not None:
             parts.extend(_model_parts(a, settings))
         elif settings.d_k is None:  # say how the automatic choice came out when it is not exact
-            if d_model % h and a.heads.d_k == d_model // h:
-                parts.append(_unused_dimensions(d_model, h, a.heads.d_k))
+            if d_model % h and a.heads.d_k == d_model // h and a.heads.strategy in _SLICED:
+                parts.append(_unused_dimensions(d_model, h, a.heads.d_k, a.heads.strategy))
             elif h * a.heads.d_k != d_model or h != settings.n_heads:
                 parts.append(a.heads.note)
         parts.extend(a.warnings)
@@ -133,12 +137,22 @@ class _MessageBox(QWidget):
         super().resizeEvent(event)
 
 
-def _unused_dimensions(d_model: int, heads: int, d_k: int) -> str:
-    """The automatic d_k in words, for a first screen: why some dimensions are not used."""
+def _unused_dimensions(d_model: int, heads: int, d_k: int, strategy: str) -> str:
+    """The automatic d_k in words, for a first screen: what each head sees when ``heads`` does
+    not divide ``d_model``. Only "split" heads see slices of the dimensions (some then left
+    out); random and PCA heads each mix every dimension."""
     unused = d_model - heads * d_k
-    return (f"each of the {heads} heads uses {d_k} of the {d_model} dimensions, {unused} "
-            f"{'is' if unused == 1 else 'are'} left unused ({d_model} is not a multiple of "
-            f"{heads})")
+    left = f"{unused} {'is' if unused == 1 else 'are'} left unused"
+    why = f"({d_model} is not a multiple of {heads})"
+    if strategy == "split":
+        return f"each of the {heads} heads uses {d_k} of the {d_model} dimensions, {left} {why}"
+    if strategy == "pca":
+        least = "the one" if unused == 1 else f"the {unused}"
+        return (f"each of the {heads} heads mixes all {d_model} dimensions into {d_k} principal "
+                f"components; {least} with the least variance {'is' if unused == 1 else 'are'}"
+                f" left out {why}")
+    return (f"each of the {heads} heads mixes all {d_model} dimensions into d_k = {d_k} "
+            f"({d_model} / {heads} rounded down)")
 
 
 def _model_parts(a: Analysis, settings: Settings) -> list[str]:

@@ -244,9 +244,21 @@ class FittedGridView(QTableView):
 
     def fit_columns(self, *_: Any) -> None:
         """Give each column the width of its widest cell or its header, whichever is more."""
+        header = self.horizontalHeader()
+        shown = self.shown_widths(self.fitted_widths())
+        resize_columns(self, {col: width for col, width in enumerate(shown)
+                              if header.sectionSize(col) != width})
+
+    def shown_widths(self, fitted: list[int]) -> list[int]:
+        """The column widths to show for columns that fit their texts at ``fitted``: those
+        (a subclass may narrow them to fit its viewport)."""
+        return fitted
+
+    def fitted_widths(self) -> list[int]:
+        """Each column's width fitted to its widest cell or its header, whichever is more."""
         model, header = self._grid, self.horizontalHeader()
         widths = self._cells_delegate.widths()
-        changed: dict[int, int] = {}
+        fitted: list[int] = []
         if len(self._column_widths) > TextWidths.LIMIT:  # texts of many updates: start again
             self._column_widths.clear()
         for col in range(model.columnCount()):
@@ -265,9 +277,8 @@ class FittedGridView(QTableView):
             width = self._column_widths.get(key)
             if width is None:
                 width = self._column_widths[key] = self._measure(col, widest)
-            if header.sectionSize(col) != width:
-                changed[col] = width
-        resize_columns(self, changed)
+            fitted.append(width)
+        return fitted
 
     def _measure(self, col: int, row: int) -> int:
         """Column ``col``'s width as ResizeToContents makes it, for a widest cell in ``row``
@@ -288,9 +299,10 @@ class FittedGridView(QTableView):
             self.fit_columns()
 
 
-def read_only_view(model: GridModel) -> QTableView:
-    """A compact, read-only table view of ``model`` whose columns fit their contents."""
-    table = FittedGridView(model)
+def read_only_view(model: GridModel, kind: type[FittedGridView] = FittedGridView) -> QTableView:
+    """A compact, read-only table view of ``model`` (a ``kind``) whose columns fit their
+    contents."""
+    table = kind(model)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
     table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no focus frame around a "current" cell

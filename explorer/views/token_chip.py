@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
 from core.vectors.tokens import Token
@@ -143,6 +143,10 @@ class TokenChip:
                 f" (the tokenizer's {t.key})" if t.key and t.key != p.label else ""))
         return "\n".join([*lines, t.reason] if t.reason else lines)
 
+    def left_out_words(self) -> list[str]:
+        """The words struck through on the chip (left out of its vector)."""
+        return [self.token.text[a:b] for a, b in self.token.left_out]
+
     def paint(self, painter: QPainter) -> None:
         """Draw the chip in its rect (the painter in the strip's coordinates)."""
         rect = self.rect
@@ -178,3 +182,19 @@ class TokenChip:
         # Centred between the paddings (the rect itself when no side is joined).
         text_box = rect.adjusted(self.pads[0] - _PAD_X, 0, _PAD_X - self.pads[1], 0)
         painter.drawText(text_box, Qt.AlignmentFlag.AlignCenter, self.piece.label)
+        if self.token.left_out and self.piece.label == self.token.text:
+            self._strike_left_out(painter, text_box)
+
+    def _strike_left_out(self, painter: QPainter, text_box: QRect) -> None:
+        """Strike through the words left out of the token's vector (a sentence's unknown
+        words): the chip shows the whole sentence, and this shows what its mean lacks."""
+        metrics = QFontMetrics(self.font)
+        label = self.piece.label
+        left = text_box.left() + (text_box.width() - metrics.horizontalAdvance(label)) / 2
+        baseline = text_box.top() + (text_box.height() - metrics.height()) / 2 + metrics.ascent()
+        y = baseline - metrics.strikeOutPos()
+        painter.setPen(QPen(self.text_colour, max(1, metrics.lineWidth())))
+        for start, end in self.token.left_out:
+            x0 = left + metrics.horizontalAdvance(label[:start])
+            x1 = left + metrics.horizontalAdvance(label[:end])
+            painter.drawLine(QPointF(x0, y), QPointF(x1, y))
