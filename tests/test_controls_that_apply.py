@@ -45,6 +45,8 @@ def test_sentence_mode_with_a_trained_model_shows_only_what_applies(window, qtbo
     assert not tabs.isTabVisible(tabs.indexOf(window.across))
     assert window.top_bar.sentence_field.isHidden()  # the sentences are typed in the dock
     assert window.top_bar.query_field.isHidden()
+    status = window.status.message.text()  # no made-up heads' note: none were asked for
+    assert "d_k" not in status and "raw vectors" not in status, status
     window.edits.switch_mode("words")
     window.controller.flush()
     assert window.controls_stack.currentWidget().widget() is window.model_controls

@@ -75,7 +75,9 @@ class StatusBar(QStatusBar):
         d_model = a.sentence.vectors.shape[1]
         if a.model is not None:
             parts.extend(_model_parts(a, settings))
-        elif settings.d_k is None:  # say how the automatic choice came out when it is not exact
+        elif settings.d_k is None and settings.source != "model":
+            # Say how the automatic choice came out when it is not exact (word vectors: with a
+            # model, sentence mode compares its sentence embeddings, and no heads are asked).
             if d_model % h and a.heads.d_k == d_model // h and a.heads.strategy in _SLICED:
                 parts.append(_unused_dimensions(d_model, h, a.heads.d_k, a.heads.strategy))
             elif h * a.heads.d_k != d_model or h != settings.n_heads:
