@@ -314,3 +314,30 @@ def test_a_long_key_is_elided_in_its_column_and_whole_in_its_tooltip(qtbot):
     view.resize(700, 300)  # room enough: the whole key
     qtbot.waitUntil(lambda: header.sectionSize(KEY_COLUMN) > table.fontMetrics()
                     .horizontalAdvance(keys[1]))
+
+
+def test_the_formula_box_is_as_tall_as_its_wrapped_lines_and_only_then_relaid(qtbot):
+    """At a narrow width the formulas wrap to more lines than the box's usual ten: it grows in
+    whole lines (the last one was cut in half by the table under it), up to MAX_LINES; new
+    numbers in the same lines leave its height, so the dock is not laid out again."""
+    from explorer.views.formula_box import MAX_LINES, MIN_LINES, FormulaBox
+
+    box = FormulaBox()
+    qtbot.addWidget(box)
+    box.resize(900, 100)
+    box.show()
+    line = box.fontMetrics().lineSpacing()
+    formula = "head output o = Σ_j w_j v_j = " + " + ".join(["0.5514·[-0.1519, 0.6829]"] * 3)
+    box.show_html("<br>".join([formula] * 6))
+    assert box.height() == MIN_LINES * line + 8  # six lines fit in the usual ten
+    box.resize(420, box.height())  # a narrow window: each formula wraps to two lines
+    qtbot.waitUntil(lambda: box.height() > MIN_LINES * line + 8)
+    assert MIN_LINES < (box.height() - 8) // line < MAX_LINES
+    assert box.verticalScrollBar().maximum() == 0  # every line in view, none cut
+    heights = []
+    box.resizeEvent = lambda event, own=box.resizeEvent: (own(event), heights.append(event))
+    for value in ("0.5515", "0.5516", "0.5517"):  # the next updates: other numbers
+        box.show_html("<br>".join([formula.replace("0.5514", value)] * 6))
+    assert heights == []  # the same number of lines: no new height, no layout
+    box.show_html("<br>".join([formula] * 40))  # far too long: the box stops, the text scrolls
+    assert box.height() == MAX_LINES * line + 8 and box.verticalScrollBar().maximum() > 0

@@ -14,8 +14,7 @@ import PySide6  # noqa: F401  (before pyqtgraph, which would try PyQt6 first)
 
 # isort: split
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from core.analysis import Analysis
 from core.explain.names import option_name
@@ -29,6 +28,7 @@ from core.explain.steps import (
 )
 from core.maths.heads import HeadProjections
 from core.maths.statistics import HeadStatistics
+from explorer.views.formula_box import FormulaBox
 from explorer.views.statistics_view import HeadStatisticsView
 from explorer.views.step_model import HIGHLIGHT, STEP_COLUMNS, SUM_ROW, StepsModel, StepsTable
 from explorer.views.steps_figure import steps_figure
@@ -73,7 +73,7 @@ class ComputationPanel(QWidget):
         self._title_html = "No computation yet."
         self._formulas_html = ""
         self._shown_html = ""
-        self._text = _formula_box()
+        self._text = FormulaBox()
         self._model = StepsModel(self)
         self._table = StepsTable(self._model)
         self._filling = False  # True while the model changes shape: not a click
@@ -138,7 +138,7 @@ class ComputationPanel(QWidget):
         shown = f"<p>{self._title_html}</p><p>{self._formulas_html}</p>"
         if shown != self._shown_html:  # set_steps and then the dock's highlight ask alike
             self._shown_html = shown
-            self._text.setHtml(shown)
+            self._text.show_html(shown)
         if col is not None and 0 <= col < n:
             self._table.scrollTo(self._model.index(col, 0))
 
@@ -186,27 +186,6 @@ class ComputationPanel(QWidget):
         if not self._filling and self._steps is not None and 0 <= row < len(self._steps.key_labels):
             self.highlight_key(row)
             self.key_selected.emit(row)
-
-
-def _formula_box() -> QTextBrowser:
-    """The title and formulas, in one read-only text box of fixed height.
-
-    Not word-wrapped QLabels: their height follows their text, so every new temperature
-    re-laid out and repainted the whole dock (four full passes per update); this box's size
-    never depends on its text, and long formulas scroll inside it.
-    """
-    box = QTextBrowser()
-    box.setFrameShape(QFrame.Shape.NoFrame)
-    box.setOpenLinks(False)
-    # Opaque, in the panel's own colour: a transparent box made Qt repaint every widget behind
-    # it (six of them, the tab widget's frame included) whenever its text changed.
-    palette = box.palette()
-    palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
-    box.setPalette(palette)
-    box.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-    box.setFixedHeight(box.fontMetrics().lineSpacing() * 10 + 8)  # title, note, six formulas
-    box.setHtml("No computation yet.")
-    return box
 
 
 def _plain(markup: str) -> str:
