@@ -752,3 +752,28 @@ def test_chips_grow_with_the_strips_font(qtbot):
     after = [chip.rect for chip in strip.chips]
     assert all(a.height() > b.height() and a.width() > b.width()
                for a, b in zip(after, before, strict=True))
+
+
+def test_the_top_bars_source_label_ends_in_an_ellipsis_when_cut(qtbot):
+    """A narrow window cut "GloVe 6B 50d · 400" mid-word (a rich-text QLabel cannot elide):
+    the rest gives way first, then the bold name, and the tooltip has the whole text."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from explorer.views.source_label import SourceLabel
+
+    label = show(qtbot, SourceLabel(), (600, 30))
+    label.set_parts("GloVe 6B 50d", " · 400,000 words · 50 dims")
+    whole = "GloVe 6B 50d · 400,000 words · 50 dims"
+    assert label.shown_text() == whole and label.toolTip() == whole
+    bold = QFont(label.font())
+    bold.setBold(True)
+    name_width = QFontMetrics(bold).horizontalAdvance("GloVe 6B 50d")
+    label.resize(name_width + 40, 30)
+    shown = label.shown_text()
+    assert shown.startswith("GloVe 6B 50d") and shown.endswith("…") and shown != whole
+    assert label.toolTip() == whole and label.text() == "<b>GloVe 6B 50d</b>" + \
+        " · 400,000 words · 50 dims"  # text() is the whole text, as set
+    label.resize(name_width // 2, 30)
+    assert label.shown_text().endswith("…") and "·" not in label.shown_text()
+    label.resize(600, 30)
+    assert label.shown_text() == whole

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.settings import Settings, field_docs
+from explorer.views.source_label import SourceLabel
 
 if TYPE_CHECKING:
     from explorer.loader import VocabularyIndex
@@ -53,16 +54,15 @@ class TopBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         docs = field_docs()
-        self.vectors_label = QLabel("Loading vectors…")
-        self.vectors_label.setToolTip(docs["vectors_path"])
-        self.vectors_label.setMinimumWidth(80)  # may be cut in a narrow window; the tip has it all
+        self.vectors_label = SourceLabel("Loading vectors…")
+        self.vectors_label.setMinimumWidth(80)  # "…" in a narrow window; the tip has it all
         self.source_combo = QComboBox()
         self.source_combo.addItem("Word vectors", "vectors")
         self.source_combo.addItem("Trained model", "model")
         self.source_combo.setToolTip(docs["source"] + " Word vectors get made-up heads; a trained "
                                      "transformer shows its own layers and heads.")
-        self._vectors_info = "Loading vectors…"
-        self._model_info = "No model opened yet"
+        self._vectors_info: tuple[str, str] = ("", "Loading vectors…")  # (bold name, the rest)
+        self._model_info: tuple[str, str] = ("", "No model opened yet")
         self._source = "vectors"
         self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open a word-vector file (Ctrl+O, or drop one on the window).")
@@ -129,13 +129,13 @@ class TopBar(QWidget):
             "Open a word-vector file (Ctrl+O, or drop one on the window).")
 
     def set_vectors_info(self, name: str, words: int, dims: int) -> None:
-        self._vectors_info = f"<b>{name}</b> · {words:,} words · {dims} dims"
+        self._vectors_info = (name, f" · {words:,} words · {dims} dims")
         self._show_info()
 
     def set_model_info(self, summary: str) -> None:
         """E.g. "all-MiniLM-L6-v2 · 6 layers x 12 heads · 384 dims"."""
         name, _, rest = summary.partition(" · ")
-        self._model_info = f"<b>{name}</b> · {rest}" if rest else f"<b>{name}</b>"
+        self._model_info = (name, f" · {rest}" if rest else "")
         self._show_info()
 
     def set_loading(self, text: str, source: str | None = None) -> None:
@@ -143,9 +143,9 @@ class TopBar(QWidget):
         says while its vectors or model load. A model opening while the vectors are shown
         leaves the vectors' text alone: it is what the label says until the model is there."""
         if (source or self._source) == "model":
-            self._model_info = text
+            self._model_info = ("", text)
         else:
-            self._vectors_info = text
+            self._vectors_info = ("", text)
         self._show_info()
 
     def show_source(self, source: str) -> None:
@@ -157,9 +157,8 @@ class TopBar(QWidget):
     def _show_info(self) -> None:
         # The box's source: the settings' one, or the one just picked there (its model opening).
         shown = self.source_combo.currentData()
-        text = self._model_info if shown == "model" else self._vectors_info
-        self.vectors_label.setText(text)
-        self.vectors_label.setToolTip(text.replace("<b>", "").replace("</b>", ""))
+        self.vectors_label.set_parts(*(self._model_info if shown == "model" else
+                                       self._vectors_info))
 
     @Slot(int)
     def _on_source_activated(self, index: int) -> None:
