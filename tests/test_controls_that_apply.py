@@ -68,7 +68,9 @@ def test_toy_heads_that_do_not_divide_the_matrices_say_one_head_is_computed(wind
     assert "4 heads do not divide W_Q's 3 / W_V's 3 columns" in note and "one head" in note
     assert not controls.heads_note.isHidden()
     choices = [controls.selected_head.itemText(i) for i in range(controls.selected_head.count())]
-    assert choices == ["mean of heads", "head 1"]  # the heads computed, not four
+    assert choices == ["head 1"]  # the head computed, not four (and its mean is itself)
+    assert controls.selected_head.currentText() == "head 1"
+    assert window.state.settings.selected_head is None
     window.apply(n_heads=3)
     window.controller.flush()
     assert window.controller.analysis.weights.shape[0] == 3

@@ -282,13 +282,18 @@ class ControlsView(QWidget):
             if edit.text().strip() != word:
                 edit.setText(word)
         self._show_head_choices(computed_heads(s))
-        self.selected_head.setCurrentIndex(0 if s.selected_head is None else s.selected_head + 1)
+        one = self._n_heads_shown == 1  # its one item is that head (and the mean)
+        self.selected_head.setCurrentIndex(0 if s.selected_head is None or one
+                                           else s.selected_head + 1)
 
     def _show_head_choices(self, n_heads: int) -> None:
         if n_heads == self._n_heads_shown:
             return
         self._n_heads_shown = n_heads
         self.selected_head.clear()
+        if n_heads == 1:  # the mean of one head is that head: one choice, named as the heatmap
+            self.selected_head.addItem(head_icon(0), "head 1", None)
+            return
         self.selected_head.addItem("mean of heads", None)
         for i in range(n_heads):
             self.selected_head.addItem(head_icon(i), f"head {i + 1}", i)
