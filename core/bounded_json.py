@@ -37,8 +37,13 @@ def parse_json(text: str) -> Any:
         return json.loads(text, parse_int=_bounded_int, parse_float=_finite_float,
                           parse_constant=_no_constant)
     except json.JSONDecodeError as error:
+        # json's own messages end in "at" or name the spot ("Unterminated string starting
+        # at"): the place goes after them, or the reader gets "starting at." and no place.
+        what = error.msg[:-3] if error.msg.endswith(" at") else error.msg
+        cut = " (the text ends there: is the file cut off?)" if not text[error.pos:].strip() \
+            or error.msg.startswith("Unterminated") else ""
         raise JsonLimitError(
-            f"not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}"
+            f"not valid JSON: {what} at line {error.lineno}, column {error.colno}{cut}"
         ) from None
 
 

@@ -64,7 +64,7 @@ def test_newer_version_is_refused_with_a_clear_message():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{not json", "not valid JSON \\(line 1"),
+        ("{not json", "not valid JSON: Expecting property name .* at line 1, column 2$"),
         ("[1, 2]", "expected a JSON object"),
         ('{"version": 1, "colour": "red"}', "unknown settings field\\(s\\): colour"),
         ('{"sentence": "x"}', "no integer 'version'"),
