@@ -318,8 +318,8 @@ def test_a_long_key_is_elided_in_its_column_and_whole_in_its_tooltip(qtbot):
 
 def test_the_formula_box_is_as_tall_as_its_wrapped_lines_and_only_then_relaid(qtbot):
     """At a narrow width the formulas wrap to more lines than the box's usual ten: it grows in
-    whole lines (the last one was cut in half by the table under it), up to MAX_LINES; new
-    numbers in the same lines leave its height, so the dock is not laid out again."""
+    whole lines (the last one was cut in half by the table under it), up to MAX_LINES; a new
+    text never shrinks it (no layout of the dock at each step), a new width fits it again."""
     from explorer.views.formula_box import MAX_LINES, MIN_LINES, FormulaBox
 
     box = FormulaBox()
@@ -339,5 +339,10 @@ def test_the_formula_box_is_as_tall_as_its_wrapped_lines_and_only_then_relaid(qt
     for value in ("0.5515", "0.5516", "0.5517"):  # the next updates: other numbers
         box.show_html("<br>".join([formula.replace("0.5514", value)] * 6))
     assert heights == []  # the same number of lines: no new height, no layout
+    grown = box.height()
+    box.show_html(formula)  # one formula: the box keeps its height (no layout at each step)
+    assert box.height() == grown
+    box.resize(900, box.height())  # a new width fits the box to its text again
+    qtbot.waitUntil(lambda: box.height() == MIN_LINES * line + 8)
     box.show_html("<br>".join([formula] * 40))  # far too long: the box stops, the text scrolls
     assert box.height() == MAX_LINES * line + 8 and box.verticalScrollBar().maximum() > 0

@@ -1,10 +1,11 @@
 """The computation dock's title and formulas: one read-only text box, as tall as they need.
 
 Not word-wrapped QLabels: their height follows their text, so every new temperature re-laid out
-and repainted the whole dock (four full passes per update). This box keeps one height while its
-text keeps its number of lines (the usual update: new numbers, the same formulas), and grows or
-shrinks in whole lines only when the text wraps to more or fewer of them (a narrower window,
-another kind of step), between ``MIN_LINES`` and ``MAX_LINES``; beyond that it scrolls.
+and repainted the whole dock (four full passes per update). This box changes its height only in
+whole lines, between ``MIN_LINES`` and ``MAX_LINES`` (beyond that it scrolls): a new text makes
+it grow when it needs more lines, never shrink (stepping layers, the formulas wrap to 10 or 11
+lines in turn: a box following them laid out and repainted the whole dock at every step, 6 ms),
+and a new width fits it to the text exactly.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ class FormulaBox(QTextBrowser):
         self.setHtml("No computation yet.")
 
     def show_html(self, markup: str) -> None:
-        """Show ``markup`` and take the height its lines need at this width."""
+        """Show ``markup``, growing to the lines it needs at this width (see the module doc)."""
         self.setHtml(markup)
-        self._fit(self._lines_needed())
+        self._fit(max(self._lines_needed(), self._lines))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
