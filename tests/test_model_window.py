@@ -142,6 +142,29 @@ def test_the_show_box_and_the_across_layers_tab_are_one_choice(window, qtbot):
     assert tabs.currentWidget() is window.across
 
 
+def test_the_matrices_with_special_tokens_hidden_are_over_every_token(window, qtbot):
+    """With [CLS] / [SEP] hidden, O = V A' holds only over every key: the Matrices tab shows the
+    layer's real matrices, the hidden tokens named so, and its O equals V A' to the last bit of
+    float32 arithmetic, its A' columns sum to 1."""
+    open_tiny(window, qtbot)
+    window.apply(model=replace(window.state.settings.model, hide_special=True), selected_head=1)
+    window.controller.flush()
+    dock = window.computation.dock
+    dock.tabs.setCurrentIndex(1)  # Matrices I -> Q, K, V -> A, A' -> O
+    data = dock.matrices._data
+    run = window.controller.analysis.model.run
+    n = len(run.tokens)
+    a_prime, v, o = (data.by_symbol(s).array for s in ("A′", "V", "O"))
+    assert a_prime.shape == (n, n)  # every key, every query
+    np.testing.assert_allclose(a_prime.sum(axis=0), 1.0, atol=1e-5)
+    np.testing.assert_allclose(v.astype(np.float64) @ a_prime, o, atol=1e-5)
+    labels = data.by_symbol("A′").col_labels
+    assert labels[0] == "[CLS] (hidden)" and labels[-1] == "[SEP] (hidden)"
+    assert labels[data.query_row] == "it"
+    it = run.tokens.index("it")
+    np.testing.assert_array_equal(a_prime[:, data.query_row], run.attentions[-1, 1, it])
+
+
 def test_ablating_a_head_moves_later_layers_and_reset_restores(window, qtbot):
     open_tiny(window, qtbot)
     before = window.controller.analysis

@@ -31,6 +31,7 @@ from core.explain.lessons import Lesson
 from core.explain.matrices import matrix_view
 from core.inputs import toy_output_is_concat
 from core.maths.statistics import head_statistics
+from core.model_pipeline import display_labels
 from core.pipeline import Analysis
 from explorer.views.computation_view import ComputationPanel, analysis_steps
 from explorer.views.inputs_view import MODE_TEXT
@@ -170,12 +171,31 @@ class ComputationDock(QDockWidget):
         a = self._analysis
         if a is None:
             return
+        if a.full_result is not None and a.model is not None:
+            self._show_every_token(a)
+            return
         x_kv = a.sentence.vectors  # (n, d)
         outside = a.query.position is None
         x_q = np.vstack([x_kv, a.query.vector[None, :]]) if outside else x_kv  # (r, d)
         self.matrices.set_matrices(matrix_view(
             a.result, _steps_heads(a), x_q, x_kv, self._head, row=a.query_row,
             row_labels=a.row_labels, col_labels=a.col_labels, key=self._inspected))
+
+    def _show_every_token(self, a: Analysis) -> None:
+        """The trained layer's matrices over every token, the hidden special ones named so:
+        over the shown ones only, O = V A′ would not hold (each output mixes the hidden keys'
+        values too, with most of the weight)."""
+        m = a.model
+        assert m is not None and a.full_result is not None
+        shown = [int(i) for i in m.shown]
+        labels = display_labels(m.run)
+        labels = [text if i in shown else f"{text} (hidden)" for i, text in enumerate(labels)]
+        x = m.run.passed.layer_inputs[m.layer]  # (n, d) every token's input to this layer
+        key = None if self._inspected is None or not 0 <= self._inspected < len(shown) \
+            else shown[self._inspected]
+        self.matrices.set_matrices(matrix_view(
+            a.full_result, None, x, x, self._head, row=shown[a.query_row], row_labels=labels,
+            col_labels=labels, key=key))
 
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:
