@@ -74,7 +74,7 @@ UNKNOWN_FIELD = {**Settings().to_dict(), "colour": "red"}
         ("", "not valid JSON"),
         # Cut off mid-string: the place is said, and that the file may be cut off (the message
         # ended "Unterminated string starting at." with no place).
-        (_document()[:60], "Unterminated string starting at line 1, column 56 (the text ends there"),
+        (_document()[:60], "Unterminated string starting at line 1, column 56 (the text ends"),
         ("[1, 2, 3]", "expected a JSON object"),
         (_document(format="something-else"), "not an Attention Explorer session"),
         (_document(format=...), "not an Attention Explorer session"),
