@@ -50,9 +50,11 @@ class FormulaBox(QTextBrowser):
             self._fit(self._lines_needed())
 
     def _lines_needed(self) -> int:
-        """Whole lines of the text laid out at the box's width (its margins included)."""
-        height = self.document().size().height()  # pixels, at the viewport's width
-        return math.ceil(height / self.fontMetrics().lineSpacing())
+        """Whole lines of the text laid out at the box's width (the document's own margins,
+        top and bottom, are the box's 8 extra pixels, not a line)."""
+        document = self.document()
+        height = document.size().height() - 2 * document.documentMargin()  # at this width
+        return math.ceil(height / self.fontMetrics().lineSpacing() - 0.01)
 
     def _fit(self, lines: int) -> None:
         lines = min(max(lines, MIN_LINES), MAX_LINES)
