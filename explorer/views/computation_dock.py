@@ -31,7 +31,6 @@ from core.explain.lessons import Lesson
 from core.explain.matrices import matrix_view
 from core.inputs import toy_output_is_concat
 from core.maths.statistics import head_statistics
-from core.model_pipeline import display_labels
 from core.pipeline import Analysis
 from explorer.views.computation_view import ComputationPanel, analysis_steps
 from explorer.views.inputs_view import MODE_TEXT
@@ -185,6 +184,8 @@ class ComputationDock(QDockWidget):
         """The trained layer's matrices over every token, the hidden special ones named so:
         over the shown ones only, O = V A′ would not hold (each output mixes the hidden keys'
         values too, with most of the weight)."""
+        from core.model_pipeline import display_labels  # a model is shown: already loaded
+
         m = a.model
         assert m is not None and a.full_result is not None
         shown = [int(i) for i in m.shown]
