@@ -245,6 +245,28 @@ def test_heads_from_a_file_and_ctrl_o(window, monkeypatch, tmp_path):
     assert asked == [""] and not window.loader.busy  # cancelled: nothing is loaded
 
 
+def test_a_data_export_chosen_as_heads_is_read_as_the_heads_it_holds(window, monkeypatch,
+                                                                      tmp_path):
+    """Its W_Q says nothing of how its columns split into heads; read with the window's 4 heads,
+    a 2-head export was silently cut into 4 other heads (the command line refuses that)."""
+    from core.files.export_data import export_npz
+
+    window.apply(n_heads=2, head_strategy="random", seed=3)
+    settle(window)
+    exported = window.controller.analysis
+    path = tmp_path / "two_heads.npz"
+    export_npz(exported, path)
+    window.apply(n_heads=4, head_strategy="identity")
+    settle(window)
+    monkeypatch.setattr(dialogs, "choose_heads_file", lambda _parent: str(path))
+    window.controls.heads_file_button.click()
+    settle(window)
+    a = window.controller.analysis
+    assert window.state.settings.n_heads == 2 and window.controls.n_heads.value() == 2
+    assert a.heads.strategy == "file" and a.weights.shape[0] == 2
+    np.testing.assert_allclose(a.weights, exported.weights, atol=1e-6)  # the same heads again
+
+
 def test_set_settings_does_not_echo(window, qtbot):
     with qtbot.assertNotEmitted(window.controls.changed):
         window.controls.set_settings(Settings(n_heads=2, temperature=3.0, causal=True))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QWidget
 
+from core.files.exported_heads import exported_head_count
 from core.settings import Settings, SettingsError
 from explorer.commands import dialogs
 
@@ -98,10 +99,14 @@ class Edits(QObject):
 
     @Slot()
     def choose_heads_file(self) -> None:
-        """Ask for an .npz of head projections and use it (the 'file' strategy)."""
+        """Ask for an .npz of head projections and use it (the 'file' strategy). A data
+        export says how many heads it holds: it is read as those (another count would glue
+        or split its heads, as the command line refuses to)."""
         path = dialogs.choose_heads_file(self._parent)
         if path:
-            self.apply(heads_file=path, head_strategy="file")
+            count = exported_head_count(path)
+            self.apply(heads_file=path, head_strategy="file",
+                       **({"n_heads": count} if count is not None else {}))
 
     @Slot(str)
     def switch_mode(self, mode: str) -> None:
