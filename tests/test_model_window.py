@@ -163,6 +163,13 @@ def test_the_matrices_with_special_tokens_hidden_are_over_every_token(window, qt
     assert labels[data.query_row] == "it"
     it = run.tokens.index("it")
     np.testing.assert_array_equal(a_prime[:, data.query_row], run.attentions[-1, 1, it])
+    # The head statistics are of that whole row too (the shown weights sum to less than 1).
+    p = run.attentions[-1, :, it].astype(np.float64)  # (H, n)
+    entropy = -(p * np.log(np.where(p > 0, p, 1))).sum(axis=1)
+    statistics = dock.panel.statistics
+    for head in range(p.shape[0]):
+        assert statistics.head_row_texts(head)[0] == f"{entropy[head]:.2f}"
+        assert statistics.head_row_texts(head)[2] == f"{p[head].max():.3f}"
 
 
 def test_ablating_a_head_moves_later_layers_and_reset_restores(window, qtbot):

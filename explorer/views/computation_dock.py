@@ -161,8 +161,15 @@ class ComputationDock(QDockWidget):
         self.panel.highlight_key(self._inspected)
         # Only the query row's weights: head_statistics converts what it gets to float64, and
         # converting every row of a long sentence would cost more than the statistics.
-        row = a.weights[:, a.query_row:a.query_row + 1, :]  # (h, 1, n)
-        self.panel.set_statistics(head_statistics(row, 0, a.col_labels))
+        row, labels = a.weights[:, a.query_row:a.query_row + 1, :], a.col_labels  # (h, 1, n)
+        if a.full_result is not None and a.model is not None:
+            # [CLS] / [SEP] hidden from the maps: the statistics of the whole row (the shown
+            # weights sum to less than 1, and entropy over them would be of no distribution).
+            from core.model_pipeline import display_labels  # a model is shown: loaded
+
+            query = int(a.model.shown[a.query_row])
+            row, labels = a.full_result.weights[:, query:query + 1, :], display_labels(a.model.run)
+        self.panel.set_statistics(head_statistics(row, 0, labels))
         if self.tabs.currentIndex() == MATRICES_TAB:
             self._show_matrices()
 
