@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QWidget
+
+TINY_BERT = str(Path(__file__).parent / "data" / "transformer" / "tiny-bert")
+"""A tiny random BERT checkpoint (tests/data/transformer): opens in milliseconds."""
+
+
+def open_tiny_model(window: Any, qtbot: Any, text: str | None = None) -> None:
+    """File > Open model folder… on the tiny BERT, waited for; then ``text`` (if given) with
+    "it" as the query, computed at once."""
+    with qtbot.waitSignal(window.state.changed, timeout=20000,
+                          check_params_cb=lambda names: "transformer" in names):
+        window.models.open(TINY_BERT)
+    if text is not None:
+        window.apply(sentence=text, query="it")
+    window.controller.flush()
 
 
 def show_view(qtbot: Any, widget: QWidget, size: tuple[int, int]) -> Any:

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
+from qt_helpers import TINY_BERT, open_tiny_model
 
 from core.maths.rollout import attention_rollout
 from core.transformer import load_model
 
-TINY_BERT = str(Path(__file__).parent / "data" / "transformer" / "tiny-bert")
 TEXT = "The animal was not swimming in the sea because it was running"
 
 
@@ -28,12 +27,8 @@ def window(open_window, tiny_kv):
 
 
 def open_tiny(window, qtbot) -> None:
-    """File > Open model folder… on the tiny checkpoint, waited for."""
-    with qtbot.waitSignal(window.state.changed, timeout=20000,
-                          check_params_cb=lambda names: "transformer" in names):
-        window.models.open(TINY_BERT)
-    window.apply(sentence=TEXT, query="it")
-    window.controller.flush()
+    """File > Open model folder… on the tiny checkpoint, waited for, on TEXT."""
+    open_tiny_model(window, qtbot, TEXT)
 
 
 def test_choosing_the_trained_model_opens_the_bundled_one(window, qtbot):

@@ -3,21 +3,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
-
-TINY_BERT = str(Path(__file__).parent / "data" / "transformer" / "tiny-bert")
+from qt_helpers import open_tiny_model
 
 
 @pytest.fixture
 def window(open_window, tiny_kv, qtbot):
     window = open_window(tiny_kv, size=(1400, 900))
-    with qtbot.waitSignal(window.state.changed, timeout=20000,
-                          check_params_cb=lambda names: "transformer" in names):
-        window.models.open(TINY_BERT)
-    window.controller.flush()
+    open_tiny_model(window, qtbot)
     return window
 
 

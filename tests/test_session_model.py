@@ -8,21 +8,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from qt_helpers import TINY_BERT, open_tiny_model
 
 from core.files.session import load_session, save_session
 
-TINY_BERT = str(Path(__file__).parent / "data" / "transformer" / "tiny-bert")
 TEXT = "The animal was not swimming in the sea because it was running"
 
 
 @pytest.fixture
 def window(open_window, tiny_kv, qtbot):
     window = open_window(tiny_kv, size=(1400, 900))
-    with qtbot.waitSignal(window.state.changed, timeout=20000,
-                          check_params_cb=lambda names: "transformer" in names):
-        window.models.open(TINY_BERT)
-    window.apply(sentence=TEXT, query="it")
-    window.controller.flush()
+    open_tiny_model(window, qtbot, TEXT)
     return window
 
 

@@ -3,25 +3,15 @@ bar's label says what is shown, and an input mode that needs typed vectors loses
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from qt_helpers import TINY_BERT, open_tiny_model
 
-TINY_BERT = str(Path(__file__).parent / "data" / "transformer" / "tiny-bert")
 TEXT = "The animal was not swimming in the sea because it was running"
 
 
 @pytest.fixture
 def window(open_window, tiny_kv):
     return open_window(tiny_kv, size=(1400, 900))
-
-
-def open_tiny(window, qtbot) -> None:
-    with qtbot.waitSignal(window.state.changed, timeout=20000,
-                          check_params_cb=lambda names: "transformer" in names):
-        window.models.open(TINY_BERT)
-    window.apply(sentence=TEXT, query="it")
-    window.controller.flush()
 
 
 def pick_source(window, source: str) -> None:
@@ -35,7 +25,7 @@ def pick_source(window, source: str) -> None:
 def test_back_to_vectors_after_a_model_folder_the_label_names_the_vectors(window, qtbot):
     vectors_text = window.top_bar.vectors_label.text()
     assert "tiny test vectors" in vectors_text
-    open_tiny(window, qtbot)
+    open_tiny_model(window, qtbot, TEXT)
     assert "tiny-bert" in window.top_bar.vectors_label.text()
     pick_source(window, "vectors")
     window.controller.flush()
@@ -62,7 +52,7 @@ def switch_mode(window, mode: str) -> None:
 
 @pytest.mark.parametrize("back_to", ["words", "sentences"])
 def test_toy_mode_with_a_trained_model_says_so_and_the_model_comes_back(window, qtbot, back_to):
-    open_tiny(window, qtbot)
+    open_tiny_model(window, qtbot, TEXT)
     panel = window.computation.inputs.panel
     switch_mode(window, "toy")
     assert window.state.settings.source == "vectors"  # toy vectors are typed, not the model's
@@ -79,7 +69,7 @@ def test_toy_mode_with_a_trained_model_says_so_and_the_model_comes_back(window, 
 
 
 def test_toy_mode_from_word_vectors_stays_with_word_vectors(window, qtbot):
-    open_tiny(window, qtbot)
+    open_tiny_model(window, qtbot, TEXT)
     window.models.choose_source("vectors")
     switch_mode(window, "toy")
     assert "comes back" not in window.computation.inputs.panel.toy_note.text()
@@ -88,7 +78,7 @@ def test_toy_mode_from_word_vectors_stays_with_word_vectors(window, qtbot):
 
 
 def test_sentence_mode_with_a_trained_model_says_each_sentence_is_its_embedding(window, qtbot):
-    open_tiny(window, qtbot)
+    open_tiny_model(window, qtbot, TEXT)
     panel = window.computation.inputs.panel
     switch_mode(window, "sentences")
     assert "model's sentence embedding" in panel.context_hint.text()
