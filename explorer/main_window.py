@@ -38,6 +38,7 @@ from explorer.commands.vectors import VectorActions
 from explorer.controller import Controller, Update, Views
 from explorer.keyboard import ArrowKeys
 from explorer.loader import VectorLoader, VocabularyIndex
+from explorer.long_lived import freeze_long_lived
 from explorer.persistence import Store
 from explorer.state import INSPECTED_COL, TRANSFORMER, VECTORS, ExplorerState, LastFolder
 from explorer.views.across_view import AcrossLayersView
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
                       self.across)
         self.controller = Controller(self.state, views, self)
         self._cache_dir = cache_dir
+        self._freeze_pending = False  # a load happened: freeze at the next result (long_lived)
         self.edits = Edits(self.state, self.controller, self.status, self)
         self._build_central()
         self._build_docks()
@@ -324,6 +326,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ state -> widgets
     @Slot(object)
     def _on_state_changed(self, names: frozenset[str]) -> None:
+        if names & {VECTORS, TRANSFORMER}:  # what stays for good is loaded: see long_lived
+            self._freeze_pending = True  # once its first result is shown (the old one let go)
         if TRANSFORMER in names:
             model = self.state.transformer
             self.model_controls.set_model_info(model.config if model is not None else None)
@@ -378,6 +382,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_updated(self, update: Update) -> None:
         a = update.analysis
+        if self._freeze_pending:
+            self._freeze_pending = False
+            freeze_long_lived()
         for sheet in (self.updating, self.dock_updating):  # a head picked while a model runs
             sheet.views_changed()
         self.top_bar.mark_error("")
