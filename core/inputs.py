@@ -36,9 +36,9 @@ from core.vectors.tokens import EmbeddedSentence, QueryChoice, Token, embed_sent
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
 
-__all__ = ["SentenceVectors", "identity_projection", "sentence_query", "sentence_rows",
-           "sentence_vectors", "toy_heads", "toy_keyed_vectors", "toy_output_is_concat",
-           "toy_query", "toy_rows", "uses_toy"]
+__all__ = ["SentenceVectors", "computed_heads", "identity_projection", "sentence_query",
+           "sentence_rows", "sentence_vectors", "toy_head_count", "toy_heads",
+           "toy_keyed_vectors", "toy_output_is_concat", "toy_query", "toy_rows", "uses_toy"]
 
 
 
@@ -83,10 +83,23 @@ def toy_query(s: Settings, toy: ToyInputs) -> QueryChoice:
                      f"{', '.join(toy.tokens)}")
 
 
+def toy_head_count(n_heads: int, cols: int, v_cols: int) -> int:
+    """The heads a toy table's W matrices give: ``n_heads`` when it divides both W_Q's
+    ``cols`` and W_V's ``v_cols`` columns, else one."""
+    return n_heads if cols % n_heads == 0 and v_cols % n_heads == 0 else 1
+
+
+def computed_heads(s: Settings) -> int:
+    """The heads ``s`` computes: ``n_heads``, or what a toy table's matrices give."""
+    if not uses_toy(s) or s.toy is None or not s.toy.w_q or not s.toy.w_v:
+        return s.n_heads
+    return toy_head_count(s.n_heads, len(s.toy.w_q[0]), len(s.toy.w_v[0]))
+
+
 def toy_heads(toy: ToyInputs, n_heads: int) -> tuple[HeadProjections, list[str]]:
     """The toy's W matrices as heads: ``n_heads`` when it divides the columns, else one."""
     d, cols, v_cols = toy.d, toy.w_q.shape[1], toy.w_v.shape[1]
-    h = n_heads if cols % n_heads == 0 and v_cols % n_heads == 0 else 1
+    h = toy_head_count(n_heads, cols, v_cols)
     warnings = [] if h == n_heads else [
         f"{n_heads} heads do not divide W_Q's {cols} / W_V's {v_cols} columns: one head."]
     note = f"toy table: {h} head{'s' if h != 1 else ''} x d_k={cols // h}, d_v={v_cols // h}"

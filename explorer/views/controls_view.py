@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.inputs import uses_toy
+from core.inputs import computed_heads, uses_toy
 from core.settings import (
     HEAD_STRATEGIES,
     MAX_HEADS,
@@ -398,15 +398,6 @@ class ControlsView(QWidget):
         button_style = _INVALID_BUTTON if self._culprit == "heads_file" else ""
         if self.heads_file_button.styleSheet() != button_style:
             self.heads_file_button.setStyleSheet(button_style)
-
-
-def computed_heads(s: Settings) -> int:
-    """The heads ``s`` computes: a toy table's W matrices give ``n_heads`` heads only when that
-    divides their columns, else one (as ``core.inputs.toy_heads`` rules)."""
-    if not uses_toy(s) or s.toy is None or not s.toy.w_q or not s.toy.w_v:
-        return s.n_heads
-    cols, v_cols = len(s.toy.w_q[0]), len(s.toy.w_v[0])
-    return s.n_heads if cols % s.n_heads == 0 and v_cols % s.n_heads == 0 else 1
 
 
 def toy_heads_note(s: Settings) -> str:
